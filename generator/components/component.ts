@@ -1,0 +1,42 @@
+/**
+ * A component renders into one folder of rendered/<env>/, which becomes one
+ * Argo CD Application. Each component is one cdk8s Chart.
+ */
+import { Chart, type App } from 'cdk8s';
+import type { Environment } from '../config/load-environment.js';
+import type { BootstrapOutputs, EnvConfig } from '../config/schema.js';
+import type { KubernetesVersion } from '../kubernetes-version.js';
+
+export interface RenderContext {
+  config: EnvConfig;
+  outputs: BootstrapOutputs;
+  kubernetes: KubernetesVersion;
+}
+
+export interface ComponentInfo {
+  /** Folder under rendered/<env>/ and name of its Argo CD Application. */
+  folder: string;
+  /** One line for the environment README. */
+  description: string;
+  /** Pinned versions of what the component runs (image tags, chart versions). */
+  versions: Record<string, string>;
+}
+
+export interface Component {
+  info(context: RenderContext): ComponentInfo;
+  /** Whether the environment runs this component at all. */
+  enabled(context: RenderContext): boolean;
+  build(chart: Chart, context: RenderContext): void;
+}
+
+export function renderContext(environment: Environment, kubernetes: KubernetesVersion): RenderContext {
+  return { config: environment.config, outputs: environment.outputs, kubernetes };
+}
+
+export function componentChart(app: App, folder: string): Chart {
+  return new Chart(app, folder, { disableResourceNameHashes: true });
+}
+
+export function imageRef(image: { repository: string; tag: string }): string {
+  return `${image.repository}:${image.tag}`;
+}

@@ -1,0 +1,208 @@
+/**
+ * Open WebUI: the user interface. Deployment, Service, ServiceAccount, the
+ * Longhorn data volume, non-secret settings in a ConfigMap, secrets from an
+ * ExternalSecret, and its NetworkPolicies.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Chart } from 'cdk8s';
+import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
+import { standardLabels } from '../k8s/labels.js';
+import { restrictedNamespace } from '../k8s/namespace.js';
+import { namespaceBaseline, networkPolicy, type Flow } from '../k8s/network-policy.js';
+import { checksum, deployment, httpProbe, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
+import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
+import { imageRef, type Component, type RenderContext } from './component.js';
+import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
+import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
+
+const NAME = 'open-webui';
+const COMPONENT = 'frontend';
+const NAMESPACE = NAMESPACES.openWebUI;
+/** The image runs as root by default; these ids run it non-root (fsGroup makes the volumes writable). */
+const RUN_AS = { uid: 1000, gid: 1000 };
+const DATA_DIR = '/app/backend/data';
+const STATIC_DIR = '/app/backend/open_webui/static';
+const LITELLM_URL = `http://${serviceHost('litellm', NAMESPACES.litellm)}:${PORTS.litellm}/v1`;
+
+/** Settings that are not secret. Booleans are strings as Open WebUI reads them. */
+export function openWebUISettings({ config, outputs }: RenderContext): Record<string, string> {
+  const webui = config.openWebUI;
+  const url = `https://${openWebUIHost(config)}`;
+  const origins = [url, ...(config.publicIngress.enabled && config.publicIngress.host ? [`https://${config.publicIngress.host}`] : [])];
+  const settings: Record<string, string> = {
+    PORT: String(PORTS.openWebUI),
+    WEBUI_URL: url,
+    CORS_ALLOW_ORIGIN: origins.join(';'),
+    DATA_DIR,
+    HOME: '/tmp',
+    PYTHONDONTWRITEBYTECODE: '1',
+    // git is the source of truth: settings changed in the admin UI do not outlive a restart.
+    ENABLE_PERSISTENT_CONFIG: 'False',
+    ENABLE_SIGNUP: webui.signup.enabled ? 'True' : 'False',
+    DEFAULT_USER_ROLE: webui.signup.defaultRole,
+    ENABLE_OLLAMA_API: 'False',
+    ENABLE_OPENAI_API: 'True',
+    OPENAI_API_BASE_URL: LITELLM_URL,
+    // Embeddings through LiteLLM: nothing is downloaded into the pod.
+    RAG_EMBEDDING_ENGINE: 'openai',
+    RAG_EMBEDDING_MODEL: webui.embeddingModel,
+    RAG_OPENAI_API_BASE_URL: LITELLM_URL,
+    OFFLINE_MODE: 'True',
+    HF_HUB_OFFLINE: '1',
+    ANONYMIZED_TELEMETRY: 'False',
+    DO_NOT_TRACK: 'True',
+    SCARF_NO_ANALYTICS: 'True',
+    UVICORN_WORKERS: '1',
+    // Recreate rollouts make sure only one version ever migrates the database.
+    ENABLE_DB_MIGRATIONS: 'True',
+    DATABASE_POOL_SIZE: String(webui.databasePool.size),
+    DATABASE_POOL_MAX_OVERFLOW: String(webui.databasePool.maxOverflow),
+    VECTOR_DB: webui.vectorDb,
+  };
+  if (webui.storage === 's3') {
+    Object.assign(settings, {
+      STORAGE_PROVIDER: 's3',
+      S3_BUCKET_NAME: outputs.buckets.attachments,
+      S3_REGION_NAME: config.aws.region,
+      S3_KEY_PREFIX: 'open-webui',
+    });
+  }
+  if (config.redis.enabled) {
+    Object.assign(settings, { ENABLE_WEBSOCKET_SUPPORT: 'True', WEBSOCKET_MANAGER: 'redis', REDIS_KEY_PREFIX: 'open-webui' });
+  }
+  if (webui.oidc) {
+    Object.assign(settings, {
+      ENABLE_OAUTH_SIGNUP: webui.oidc.signup ? 'True' : 'False',
+      OAUTH_PROVIDER_NAME: webui.oidc.providerName,
+      OPENID_PROVIDER_URL: webui.oidc.providerUrl,
+      OAUTH_CLIENT_ID: webui.oidc.clientId,
+      OAUTH_SCOPES: 'openid email profile',
+      OPENID_REDIRECT_URI: `${url}/oauth/oidc/callback`,
+    });
+  }
+  return settings;
+}
+
+/** Secret environment variables, assembled by External Secrets from Secrets Manager. */
+export function openWebUISecretEnv({ config, outputs }: RenderContext): { values: RemoteValue[]; template: Record<string, string> } {
+  const webui = config.openWebUI;
+  const values: RemoteValue[] = [
+    { secretKey: 'webuiSecretKey', remoteKey: secretsManagerName(config, GENERATED_SECRETS.openWebUISecretKey) },
+    litellmMasterKey(config),
+    ...auroraCredentials(outputs),
+  ];
+  const databaseUrl = databaseUrlTemplate(outputs, DATABASES.openWebUI);
+  const template: Record<string, string> = {
+    WEBUI_SECRET_KEY: '{{ .webuiSecretKey }}',
+    OPENAI_API_KEY: MASTER_KEY_TEMPLATE,
+    RAG_OPENAI_API_KEY: MASTER_KEY_TEMPLATE,
+    DATABASE_URL: databaseUrl,
+  };
+  if (webui.vectorDb === 'pgvector') template['PGVECTOR_DB_URL'] = databaseUrl;
+  if (webui.storage === 's3') {
+    const s3 = secretsManagerName(config, GENERATED_SECRETS.openWebUIS3Credentials);
+    values.push({ secretKey: 's3AccessKeyId', remoteKey: s3, property: 'accessKeyId' }, { secretKey: 's3SecretAccessKey', remoteKey: s3, property: 'secretAccessKey' });
+    template['S3_ACCESS_KEY_ID'] = '{{ .s3AccessKeyId }}';
+    template['S3_SECRET_ACCESS_KEY'] = '{{ .s3SecretAccessKey }}';
+  }
+  if (config.redis.enabled) {
+    values.push(redisPassword(config));
+    template['REDIS_URL'] = redisUrlTemplate(0);
+    template['WEBSOCKET_REDIS_URL'] = redisUrlTemplate(1);
+  }
+  if (webui.oidc) {
+    values.push({ secretKey: 'oauthClientSecret', remoteKey: secretsManagerName(config, webui.oidc.clientSecret) });
+    template['OAUTH_CLIENT_SECRET'] = '{{ .oauthClientSecret }}';
+  }
+  return { values, template };
+}
+
+export const openWebUI: Component = {
+  enabled: () => true,
+  info: ({ config }) => ({
+    folder: 'open-webui',
+    description: 'Open WebUI: Deployment, Service, data volume, settings, ExternalSecret, NetworkPolicies',
+    versions: { 'open-webui image': imageRef(config.openWebUI.image) },
+  }),
+  build(chart: Chart, context: RenderContext) {
+    const { config } = context;
+    const webui = config.openWebUI;
+    const version = webui.image.tag;
+    const labels = standardLabels(NAME, COMPONENT, version);
+
+    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: true });
+
+    namespaceBaseline(chart, NAMESPACE, labels);
+    const ingressFrom: Flow = {
+      peers: [
+        { namespace: NAMESPACES.tailscale },
+        ...(config.publicIngress.enabled ? [{ namespace: NAMESPACES.kubeSystem, pods: { 'app.kubernetes.io/name': 'traefik' } }] : []),
+      ],
+      ports: [{ port: PORTS.openWebUI }],
+    };
+    const egress: Flow[] = [toLitellm(), toAurora(config), toInternetHttps()];
+    if (config.redis.enabled) egress.push(toRedis());
+    networkPolicy(chart, { name: NAME, namespace: NAMESPACE, labels, pods: APP_SELECTORS.openWebUI, ingress: [ingressFrom], egress });
+
+    const settings = openWebUISettings(context);
+    new k8s.KubeConfigMap(chart, 'settings', {
+      metadata: { name: `${NAME}-settings`, namespace: NAMESPACE, labels },
+      data: settings,
+    });
+
+    const secretEnv = openWebUISecretEnv(context);
+    const secret = new ExternalSecret(chart, { name: `${NAME}-env`, namespace: NAMESPACE, labels, ...secretEnv });
+
+    // Several replicas on one node share the volume read-write; Longhorn serves ReadWriteMany over NFS.
+    const claimName = `${NAME}-data`;
+    persistentVolumeClaim(chart, {
+      name: claimName,
+      namespace: NAMESPACE,
+      labels,
+      size: webui.dataVolumeSize,
+      storageClass: STORAGE_CLASS,
+      accessMode: webui.replicas > 1 ? 'ReadWriteMany' : 'ReadWriteOnce',
+    });
+
+    const tmp: WritableDir = { name: 'tmp', mountPath: '/tmp', sizeLimit: '2Gi' };
+    const staticDir: WritableDir = { name: 'static', mountPath: STATIC_DIR, sizeLimit: '256Mi' };
+    const image = imageRef(webui.image);
+    deployment(chart, {
+      name: NAME,
+      namespace: NAMESPACE,
+      component: COMPONENT,
+      version,
+      replicas: webui.replicas,
+      runAs: RUN_AS,
+      strategy: 'Recreate',
+      service: { port: 80, targetPort: 'http' },
+      terminationGracePeriodSeconds: 30,
+      podAnnotations: { 'checksum/settings': checksum(JSON.stringify(settings)) },
+      initContainers: [
+        {
+          // The static folder is rewritten at start-up; seed a writable copy from the image.
+          name: 'seed-static',
+          image,
+          command: ['sh', '-c', `cp -R ${STATIC_DIR}/. /seed/`],
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+          writableDirs: [{ ...staticDir, mountPath: '/seed' }],
+        },
+      ],
+      containers: [
+        {
+          name: NAME,
+          image,
+          ports: [{ name: 'http', port: PORTS.openWebUI }],
+          envFrom: [{ configMap: `${NAME}-settings` }, { secret: secret.secretName }],
+          resources: webui.resources,
+          writableDirs: [tmp, staticDir],
+          claims: [{ name: 'data', claimName, mountPath: DATA_DIR }],
+          liveness: httpProbe('/health', 'http', { periodSeconds: 20, failureThreshold: 3 }),
+          readiness: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 3 }),
+          // Migrations run at start-up: allow up to 10 minutes before liveness applies.
+          startup: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 60 }),
+        },
+      ],
+    });
+  },
+};

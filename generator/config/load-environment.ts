@@ -1,0 +1,63 @@
+/**
+ * Loads one environment: environments/<env>.yaml and
+ * environments/<env>.outputs.yaml, schema-checked, defaults filled in, and
+ * semantically checked. Throws a ConfigError listing every problem found.
+ */
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { envConfigSchema, outputsSchema, type BootstrapOutputs, type EnvConfig } from './schema.js';
+import { checkSchema } from './schema-check.js';
+import { checkEnvironment, checkOutputs } from './semantic-checks.js';
+import { readYamlFile } from './yaml-source.js';
+
+export interface Environment {
+  config: EnvConfig;
+  outputs: BootstrapOutputs;
+}
+
+const ENV_FILE = /^([a-z][a-z0-9-]{1,15})\.yaml$/;
+
+/** Names of the environments defined under `environmentsDir` (sorted). */
+export function listEnvironments(environmentsDir: string): string[] {
+  return readdirSync(environmentsDir)
+    .map((file) => ENV_FILE.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined && !name.endsWith('.outputs'))
+    .sort();
+}
+
+export function loadEnvironment(rootDir: string, name: string, environmentsDir = join(rootDir, 'environments')): Environment {
+  const configPath = join(environmentsDir, `${name}.yaml`);
+  const outputsPath = join(environmentsDir, `${name}.outputs.yaml`);
+  const display = (path: string) => relative(rootDir, path) || path;
+
+  const issues: ConfigIssue[] = [];
+  const configSource = readYamlFile(configPath, display(configPath));
+  issues.push(...checkSchema(envConfigSchema, configSource));
+  if (issues.length === 0) {
+    issues.push(...checkEnvironment(configSource.data as EnvConfig, configSource, name));
+  }
+
+  let outputs: BootstrapOutputs | undefined;
+  try {
+    const outputsSource = readYamlFile(outputsPath, display(outputsPath));
+    const outputIssues = checkSchema(outputsSchema, outputsSource);
+    if (outputIssues.length === 0 && issues.length === 0) {
+      outputIssues.push(...checkOutputs(outputsSource.data as BootstrapOutputs, outputsSource, configSource.data as EnvConfig));
+    }
+    issues.push(...outputIssues);
+    outputs = outputsSource.data as BootstrapOutputs;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(
+      ...error.issues.map((issue) =>
+        issue.problem === 'the file does not exist'
+          ? { ...issue, fix: `run \`npm run bootstrap -- --env ${name}\`, or copy environments/dev.outputs.yaml with source: placeholder until the stack exists` }
+          : issue,
+      ),
+    );
+  }
+
+  if (issues.length > 0 || !outputs) throw new ConfigError(issues);
+  return { config: configSource.data as EnvConfig, outputs };
+}

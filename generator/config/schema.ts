@@ -1,0 +1,295 @@
+/**
+ * The environment config schema: the one source of truth for
+ * `environments/<env>.yaml`. The JSON Schema file editors use
+ * (`environments/environment.schema.json`) is written from this module by
+ * `npm run schema`, and the TypeScript type `EnvConfig` is derived from it, so
+ * the two cannot drift (a test compares the committed file with this module).
+ */
+import type { Static } from '@sinclair/typebox';
+import { bool, int, list, num, obj, oneOf, optional, str } from './schema-builders.js';
+
+/** Kubernetes resource quantities, as the API accepts them. */
+const CPU_PATTERN = '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$';
+const MEMORY_PATTERN = '^[0-9]+(Ki|Mi|Gi|Ti)$';
+const IMAGE_TAG_PATTERN = '^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$';
+const CIDR_PATTERN = '^([0-9]{1,3}\\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$';
+const DNS_LABEL_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+const HOSTNAME_PATTERN = '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$';
+
+/**
+ * A reference to a secret in AWS Secrets Manager, by name relative to
+ * `secretsManager.prefix`. Never the secret value itself: the semantic checks
+ * refuse strings that look like keys.
+ */
+export const secretReference = (description: string, example: string) =>
+  str({
+    description: `${description} A Secrets Manager secret name relative to secretsManager.prefix, never the value.`,
+    pattern: '^[A-Za-z0-9][A-Za-z0-9/_+=.@-]{0,199}$',
+    examples: [example],
+  });
+
+const image = (repository: string, tag: string, what: string) =>
+  obj(
+    {
+      repository: str({ description: `Container image repository of ${what}.`, default: repository, pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$' }),
+      tag: str({
+        description: `Pinned image tag of ${what} (never "latest"; Renovate moves it).`,
+        default: tag,
+        pattern: IMAGE_TAG_PATTERN,
+      }),
+    },
+    { description: `Container image of ${what}.`, default: { repository, tag } },
+  );
+
+const resources = (what: string, cpu: string, memory: string, memoryLimit: string) =>
+  obj(
+    {
+      requests: obj(
+        {
+          cpu: str({ description: `CPU request of ${what}.`, default: cpu, pattern: CPU_PATTERN }),
+          memory: str({ description: `Memory request of ${what}.`, default: memory, pattern: MEMORY_PATTERN }),
+        },
+        { description: `Resources the scheduler reserves for ${what}.`, default: { cpu, memory } },
+      ),
+      limits: obj(
+        {
+          memory: str({ description: `Memory limit of ${what} (the container is killed above it).`, default: memoryLimit, pattern: MEMORY_PATTERN }),
+          cpu: optional(str({ description: `Optional CPU limit of ${what}; usually left unset to avoid throttling.`, examples: ['2'], pattern: CPU_PATTERN })),
+        },
+        { description: `Limits of ${what}. A memory limit is always set.`, default: { memory: memoryLimit } },
+      ),
+    },
+    {
+      description: `CPU and memory of one ${what} container.`,
+      default: { requests: { cpu, memory }, limits: { memory: memoryLimit } },
+    },
+  );
+
+const model = obj(
+  {
+    name: str({ description: 'Public model name users pick in Open WebUI (LiteLLM model_name).', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$', examples: ['gpt-4o'] }),
+    model: str({
+      description: 'Provider model id in LiteLLM form provider/model (litellm_params.model).',
+      pattern: '^[a-z0-9_-]+/[A-Za-z0-9._:/@-]+$',
+      examples: ['openai/gpt-4o', 'anthropic/claude-sonnet-4-5', 'bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0'],
+    }),
+    apiKeySecret: secretReference('Secret holding the provider API key for this model.', 'providers/openai'),
+    apiBase: optional(str({ description: 'Optional provider API base URL (https only).', pattern: '^https://[^\\s]+$', examples: ['https://my-resource.openai.azure.com'] })),
+  },
+  { description: 'One model LiteLLM serves.', examples: [{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }] },
+);
+
+export const envConfigSchema = obj(
+  {
+    name: str({ description: 'Environment name; must equal the file name (dev for environments/dev.yaml).', pattern: '^[a-z][a-z0-9-]{1,15}$', examples: ['dev'] }),
+    tier: oneOf(['development', 'staging', 'production'], {
+      description: 'What the environment is for. production turns on the data-safety rules (deletion protection, backups).',
+      examples: ['development'],
+    }),
+    aws: obj(
+      {
+        accountId: str({ description: 'AWS account id the environment lives in; bootstrap refuses any other account.', pattern: '^[0-9]{12}$', examples: ['123456789012'] }),
+        region: str({ description: 'AWS region of the node, Aurora, S3 and Secrets Manager.', pattern: '^[a-z]{2}(-gov)?-[a-z]+-[0-9]$', examples: ['me-central-1'] }),
+      },
+      { description: 'Where the environment runs in AWS.', examples: [{ accountId: '123456789012', region: 'me-central-1' }] },
+    ),
+    network: obj(
+      {
+        vpcCidr: str({ description: 'CIDR of the environment VPC.', pattern: CIDR_PATTERN, default: '10.40.0.0/16' }),
+        publicSubnetCidr: str({ description: 'CIDR of the public subnet holding the K3s node.', pattern: CIDR_PATTERN, default: '10.40.0.0/24' }),
+        privateSubnetCidrs: list(str({ description: 'CIDR of a private subnet for Aurora.', pattern: CIDR_PATTERN, examples: ['10.40.10.0/24'] }), {
+          description: 'Two private subnets (two availability zones) for Aurora; pods may reach 5432 only there.',
+          minItems: 2,
+          maxItems: 2,
+          uniqueItems: true,
+          default: ['10.40.10.0/24', '10.40.11.0/24'],
+        }),
+      },
+      { description: 'The VPC layout. NetworkPolicies use the private subnets for the Aurora egress rule.', default: {} },
+    ),
+    k3s: obj(
+      {
+        version: str({
+          description: 'Pinned K3s release; its Kubernetes minor selects the schemas manifests are validated against.',
+          pattern: '^v1\\.[0-9]+\\.[0-9]+\\+k3s[0-9]+$',
+          default: 'v1.36.3+k3s1',
+        }),
+      },
+      { description: 'The K3s cluster.', default: {} },
+    ),
+    node: obj(
+      {
+        amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu or Amazon Linux), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
+        instanceType: str({ description: 'EC2 instance type of the K3s node.', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.xlarge' }),
+        rootVolumeGiB: int({ description: 'Size of the encrypted gp3 root volume.', minimum: 30, maximum: 1000, default: 50 }),
+        dataVolumeGiB: int({ description: 'Size of the encrypted gp3 volume for Longhorn data.', minimum: 20, maximum: 16000, default: 100 }),
+      },
+      { description: 'The EC2 instance running K3s.', examples: [{ amiId: 'ami-0a1b2c3d4e5f67890' }] },
+    ),
+    git: obj(
+      {
+        repoURL: str({ description: 'Git repository Argo CD syncs rendered/ from (this repository).', pattern: '^(https://|ssh://|git@)[^\\s]+$', examples: ['https://github.com/dubai-hub/platform.git'] }),
+        targetRevision: str({
+          description: 'Full git ref Argo CD follows (refs/heads/<branch> or refs/tags/<tag>).',
+          pattern: '^refs/(heads|tags)/[A-Za-z0-9._/-]+$',
+          default: 'refs/heads/main',
+        }),
+      },
+      { description: 'What Argo CD syncs.', examples: [{ repoURL: 'https://github.com/dubai-hub/platform.git' }] },
+    ),
+    hostnames: obj(
+      {
+        tailnetDomain: str({ description: 'MagicDNS domain of the tailnet.', pattern: HOSTNAME_PATTERN, examples: ['tail1a2b3c.ts.net'] }),
+        openWebUI: str({ description: 'Tailnet machine name of the Open WebUI ingress (becomes <name>.<tailnetDomain>).', pattern: DNS_LABEL_PATTERN, examples: ['chat-dev'] }),
+        argocd: str({ description: 'Tailnet machine name of the Argo CD UI ingress.', pattern: DNS_LABEL_PATTERN, examples: ['argocd-dev'] }),
+        node: str({ description: 'Tailnet machine name of the K3s node (the Kubernetes API is reached there).', pattern: DNS_LABEL_PATTERN, examples: ['k3s-dev'] }),
+      },
+      { description: 'Names under which people reach the environment over Tailscale.', examples: [{ tailnetDomain: 'tail1a2b3c.ts.net', openWebUI: 'chat-dev', argocd: 'argocd-dev', node: 'k3s-dev' }] },
+    ),
+    publicIngress: obj(
+      {
+        enabled: bool({ description: 'Expose Open WebUI on the internet over HTTPS (443 only). Off by default: the tailnet is the way in.', default: false }),
+        host: optional(str({ description: 'Public DNS name of Open WebUI, required when enabled.', pattern: HOSTNAME_PATTERN, examples: ['chat.dubai-hub.example'] })),
+        acmeEmail: optional(str({ description: 'Contact e-mail for ACME certificates, required when enabled.', pattern: '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$', examples: ['platform@dubai-hub.example'] })),
+      },
+      { description: 'Optional public HTTPS ingress for Open WebUI.', default: { enabled: false } },
+    ),
+    secretsManager: obj(
+      {
+        prefix: str({ description: 'Prefix of every Secrets Manager name of this environment; ends with "/".', pattern: '^[a-z0-9][a-z0-9/_-]*/$', examples: ['dubai/dev/'] }),
+      },
+      { description: 'Where the environment secrets live in AWS Secrets Manager.', examples: [{ prefix: 'dubai/dev/' }] },
+    ),
+    aurora: obj(
+      {
+        minCapacity: num({ description: 'Aurora Serverless v2 minimum capacity (ACU); 0 lets it pause.', minimum: 0, maximum: 256, multipleOf: 0.5, default: 0.5 }),
+        maxCapacity: num({ description: 'Aurora Serverless v2 maximum capacity (ACU).', minimum: 1, maximum: 256, multipleOf: 0.5, default: 4 }),
+        backupRetentionDays: int({ description: 'Days automated backups are kept (at least 7 in production).', minimum: 1, maximum: 35, default: 7 }),
+        deletionProtection: bool({ description: 'Protect the cluster from deletion (always on in production).', default: true }),
+        clientImage: image('docker.io/library/postgres', '17.6-alpine', 'the PostgreSQL client of the database set-up Job'),
+      },
+      { description: 'The Aurora Serverless v2 PostgreSQL cluster.', default: {} },
+    ),
+    openWebUI: obj(
+      {
+        image: image('ghcr.io/open-webui/open-webui', '0.11.0', 'Open WebUI'),
+        replicas: int({ description: 'Open WebUI pods. More than one needs redis.enabled, storage s3 and vectorDb pgvector.', minimum: 1, maximum: 20, default: 1 }),
+        resources: resources('Open WebUI', '250m', '1Gi', '2Gi'),
+        dataVolumeSize: str({ description: 'Size of the Longhorn volume for DATA_DIR (uploads land there first).', pattern: MEMORY_PATTERN, default: '10Gi' }),
+        storage: oneOf(['s3', 'local'], { description: 'Where uploaded files are kept: s3 (the attachments bucket) or local (the data volume only).', default: 's3' }),
+        embeddingModel: str({
+          description: 'LiteLLM model (a litellm.models name) Open WebUI uses for RAG embeddings, so no model is downloaded into the pod.',
+          pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$',
+          examples: ['text-embedding-3-small'],
+        }),
+        vectorDb: oneOf(['pgvector', 'chroma'], { description: 'Vector store for RAG: pgvector on Aurora, or the embedded Chroma (single replica only).', default: 'pgvector' }),
+        signup: obj(
+          {
+            enabled: bool({ description: 'Let people create accounts themselves.', default: false }),
+            defaultRole: oneOf(['pending', 'user', 'admin'], { description: 'Role of a new account until an admin changes it.', default: 'pending' }),
+          },
+          { description: 'Self sign-up.', default: {} },
+        ),
+        oidc: optional(
+          obj(
+            {
+              providerName: str({ description: 'Name on the login button.', default: 'SSO', pattern: '^[^\\n]{1,40}$' }),
+              providerUrl: str({ description: 'OpenID Connect discovery URL.', pattern: '^https://[^\\s]+/\\.well-known/openid-configuration$', examples: ['https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration'] }),
+              clientId: str({ description: 'OAuth client id (not secret).', pattern: '^[^\\s]{1,200}$', examples: ['4f1c2d3e-0000-4000-8000-000000000000'] }),
+              clientSecret: secretReference('Secret holding the OAuth client secret.', 'openwebui/oidc-client-secret'),
+              signup: bool({ description: 'Create an account on first SSO login.', default: true }),
+            },
+            { description: 'Optional single sign-on with OpenID Connect.', examples: [{ providerUrl: 'https://sso.example/.well-known/openid-configuration', clientId: 'open-webui', clientSecret: 'openwebui/oidc-client-secret' }] },
+          ),
+        ),
+        databasePool: obj(
+          {
+            size: int({ description: 'DATABASE_POOL_SIZE of each pod.', minimum: 1, maximum: 100, default: 10 }),
+            maxOverflow: int({ description: 'DATABASE_POOL_MAX_OVERFLOW of each pod.', minimum: 0, maximum: 100, default: 10 }),
+          },
+          { description: 'SQLAlchemy connection pool towards Aurora.', default: {} },
+        ),
+      },
+      { description: 'Open WebUI, the user interface.', examples: [{ embeddingModel: 'text-embedding-3-small' }] },
+    ),
+    litellm: obj(
+      {
+        image: image('ghcr.io/berriai/litellm-non_root', 'main-v1.85.1', 'LiteLLM (the non-root image variant)'),
+        replicas: int({ description: 'LiteLLM pods. More than one needs redis.enabled (shared rate limits).', minimum: 1, maximum: 20, default: 1 }),
+        resources: resources('LiteLLM', '250m', '1Gi', '2Gi'),
+        models: list(model, { description: 'Models LiteLLM serves; names must be unique.', minItems: 1, examples: [[{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }]] }),
+        requestTimeoutSeconds: int({ description: 'Upstream request timeout (litellm_settings.request_timeout).', minimum: 10, maximum: 3600, default: 600 }),
+        dropParams: bool({ description: 'Drop request parameters a provider does not support instead of failing.', default: true }),
+      },
+      { description: 'The LiteLLM proxy in front of the LLM providers.', examples: [{ models: [{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }] }] },
+    ),
+    redis: obj(
+      {
+        enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
+        image: image('docker.io/valkey/valkey', '8.1.4-alpine', 'Valkey'),
+        resources: resources('Valkey', '50m', '128Mi', '256Mi'),
+        persistence: obj(
+          {
+            enabled: bool({ description: 'Keep Valkey data on a Longhorn volume; false makes it explicitly ephemeral (emptyDir).', default: false }),
+            size: str({ description: 'Size of the Valkey volume when persistent.', pattern: MEMORY_PATTERN, default: '2Gi' }),
+          },
+          { description: 'Valkey holds only caches and pub/sub state, so ephemeral is the default.', default: {} },
+        ),
+      },
+      { description: 'In-cluster Valkey.', default: {} },
+    ),
+    longhorn: obj(
+      {
+        replicaCount: int({ description: 'Longhorn replicas per volume (1 on a single node).', minimum: 1, maximum: 3, default: 1 }),
+      },
+      { description: 'Longhorn block storage.', default: {} },
+    ),
+  },
+  {
+    $id: 'https://dubai-hub.example/schemas/environment.schema.json',
+    title: 'DubAI AI Orchestration Hub environment',
+    description: 'One environment of the hub: environments/<name>.yaml. Rendered by `npm run render` into rendered/<name>/.',
+    examples: [{ name: 'dev', tier: 'development' }],
+  },
+);
+
+export type EnvConfig = Static<typeof envConfigSchema>;
+export type ModelConfig = EnvConfig['litellm']['models'][number];
+export type ResourcesConfig = EnvConfig['openWebUI']['resources'];
+export type ImageConfig = EnvConfig['openWebUI']['image'];
+
+/** Non-secret outputs of the AWS bootstrap, read from environments/<env>.outputs.yaml. */
+export const outputsSchema = obj(
+  {
+    source: oneOf(['placeholder', 'bootstrap'], {
+      description: 'placeholder until `npm run bootstrap` writes the real values.',
+      examples: ['bootstrap'],
+    }),
+    stackName: str({ description: 'CloudFormation stack the values come from.', pattern: '^[A-Za-z][A-Za-z0-9-]{0,127}$', examples: ['dubai-dev'] }),
+    aurora: obj(
+      {
+        endpoint: str({ description: 'Writer endpoint of the Aurora cluster.', pattern: HOSTNAME_PATTERN, examples: ['dubai-dev.cluster-abc.me-central-1.rds.amazonaws.com'] }),
+        port: int({ description: 'PostgreSQL port.', minimum: 1, maximum: 65535, default: 5432 }),
+        masterUserSecretArn: str({ description: 'ARN of the RDS-managed master user secret (holds username and password).', pattern: '^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@!-]+$', examples: ['arn:aws:secretsmanager:me-central-1:123456789012:secret:rds!cluster-abc-123456'] }),
+      },
+      { description: 'Aurora connection facts.', examples: [{ endpoint: 'db.example.com', masterUserSecretArn: 'arn:aws:secretsmanager:me-central-1:123456789012:secret:rds!cluster-abc' }] },
+    ),
+    buckets: obj(
+      {
+        attachments: str({ description: 'Bucket for Open WebUI attachments.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-attachments-123456789012'] }),
+        longhornBackups: str({ description: 'Bucket for Longhorn backups.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-longhorn-123456789012'] }),
+        etcdSnapshots: str({ description: 'Bucket for K3s etcd snapshots.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-etcd-123456789012'] }),
+        kubeconfig: str({ description: 'Bucket holding the kubeconfig the node uploads.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-kubeconfig-123456789012'] }),
+      },
+      { description: 'S3 bucket names.', examples: [{ attachments: 'a', longhornBackups: 'b', etcdSnapshots: 'c', kubeconfig: 'd' }] },
+    ),
+  },
+  {
+    $id: 'https://dubai-hub.example/schemas/outputs.schema.json',
+    title: 'DubAI AI Orchestration Hub bootstrap outputs',
+    description: 'Non-secret outputs of the AWS bootstrap stack: environments/<name>.outputs.yaml, written by `npm run bootstrap`.',
+    examples: [{ source: 'placeholder' }],
+  },
+);
+
+export type BootstrapOutputs = Static<typeof outputsSchema>;

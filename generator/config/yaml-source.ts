@@ -1,0 +1,93 @@
+/**
+ * Parses a YAML file while keeping positions, so that every later problem
+ * (schema or semantic) can be reported at its line and column.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+export interface YamlSource {
+  file: string;
+  data: unknown;
+  /** Line and column of the value at a path, or of its closest existing parent. */
+  locate(path: readonly (string | number)[], key?: boolean): { line: number; column: number } | undefined;
+}
+
+export function readYamlFile(absolutePath: string, displayPath: string): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(absolutePath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      {
+        file: displayPath,
+        path: '',
+        problem: code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? String(error)})`,
+        expected: 'a YAML file',
+        fix: code === 'ENOENT' ? `create ${displayPath} (copy environments/dev.yaml and change name, account and hostnames)` : 'check the file permissions',
+      },
+    ]);
+  }
+  return parseYaml(text, displayPath);
+}
+
+export function parseYaml(text: string, displayPath: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  if (doc.errors.length > 0) {
+    const issues: ConfigIssue[] = doc.errors.map((error) => {
+      const position = lineCounter.linePos(error.pos[0]);
+      return {
+        file: displayPath,
+        path: '',
+        line: position.line,
+        column: position.col,
+        problem: `YAML syntax error: ${error.message.split('\n')[0]}`,
+        expected: 'valid YAML (indent with spaces, one key per line, quote values containing ": " or "#")',
+        fix: `correct the YAML at line ${position.line}, column ${position.col}`,
+      };
+    });
+    throw new ConfigError(issues);
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  return {
+    file: displayPath,
+    data,
+    locate: (path, key = false) => locate(doc, lineCounter, path, key),
+  };
+}
+
+function locate(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly (string | number)[],
+  key: boolean,
+): { line: number; column: number } | undefined {
+  let node: unknown = doc.contents;
+  let found: Node | undefined = doc.contents ?? undefined;
+  for (const [index, segment] of path.entries()) {
+    const last = index === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === segment);
+      if (!pair) break;
+      if (last && key) {
+        found = pair.key as Node;
+        break;
+      }
+      node = pair.value;
+      found = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (item === undefined) break;
+      node = item;
+      found = item as Node;
+    } else {
+      break;
+    }
+  }
+  const offset = found?.range?.[0];
+  if (offset === undefined) return undefined;
+  const position = lineCounter.linePos(offset);
+  return { line: position.line, column: position.col };
+}

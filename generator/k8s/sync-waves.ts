@@ -1,0 +1,21 @@
+/**
+ * Argo CD sync waves inside an Application: secrets first (ExternalSecrets turn
+ * healthy once their Secret exists), then one-off Jobs (database set-up and
+ * migrations), then the workloads that need both.
+ */
+export const SYNC_WAVE = {
+  namespace: -10,
+  secrets: -5,
+  databaseSetup: -3,
+  migrations: -2,
+  workloads: 0,
+} as const;
+
+export function syncWave(wave: number): Record<string, string> {
+  return { 'argocd.argoproj.io/sync-wave': String(wave) };
+}
+
+/** Keeps data when Argo CD prunes or an Application is deleted. */
+export const DATA_SAFETY_ANNOTATIONS: Record<string, string> = {
+  'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+};

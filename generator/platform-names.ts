@@ -1,0 +1,71 @@
+/**
+ * Names shared between the generator, the Argo CD layer and the AWS bootstrap:
+ * namespaces, the secret store, the storage class, and the Secrets Manager
+ * names the bootstrap stack creates and the ExternalSecrets read.
+ */
+import type { EnvConfig } from './config/schema.js';
+
+export const PART_OF = 'dubai-ai-hub';
+export const MANAGED_BY = 'dubai-hub-generator';
+
+/** ClusterSecretStore for AWS Secrets Manager (rendered by the external-secrets add-on). */
+export const CLUSTER_SECRET_STORE = 'aws-secrets-manager';
+
+/** Longhorn StorageClass with reclaimPolicy Retain (rendered by the longhorn add-on). */
+export const STORAGE_CLASS = 'longhorn-retain';
+
+export const NAMESPACES = {
+  openWebUI: 'open-webui',
+  litellm: 'litellm',
+  redis: 'redis',
+  database: 'database',
+  /** Where the Tailscale operator runs its ingress proxies. */
+  tailscale: 'tailscale',
+  kubeSystem: 'kube-system',
+} as const;
+
+/** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */
+export const GENERATED_SECRETS = {
+  openWebUISecretKey: 'openwebui/secret-key',
+  litellmMasterKey: 'litellm/master-key',
+  litellmSaltKey: 'litellm/salt-key',
+  redisPassword: 'redis/password',
+  k3sToken: 'k3s/token',
+  /**
+   * JSON {accessKeyId, secretAccessKey} of an IAM user limited to the
+   * attachments bucket. Open WebUI cannot use the node's instance profile:
+   * every pod is denied the instance metadata address.
+   */
+  openWebUIS3Credentials: 'openwebui/s3-credentials',
+} as const;
+
+/**
+ * Secrets a person stores by hand (`npm run secrets -- set`); the bootstrap
+ * stack creates them empty.
+ */
+export const MANUAL_SECRETS = {
+  tailscaleOAuth: 'tailscale/operator-oauth',
+  tailscaleAuthKey: 'tailscale/node-auth-key',
+} as const;
+
+/** Full Secrets Manager name of a reference relative to the environment's prefix. */
+export function secretsManagerName(config: EnvConfig, reference: string): string {
+  return `${config.secretsManager.prefix}${reference}`;
+}
+
+/** Environment variable LiteLLM reads a provider key from: providers/openai → PROVIDER_KEY_PROVIDERS_OPENAI. */
+export function providerKeyEnvName(reference: string): string {
+  return `PROVIDER_KEY_${reference.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
+}
+
+/** Databases on the Aurora cluster. */
+export const DATABASES = { openWebUI: 'openwebui', litellm: 'litellm' } as const;
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(name: string, namespace: string): string {
+  return `${name}.${namespace}.svc.cluster.local`;
+}
+
+export function openWebUIHost(config: EnvConfig): string {
+  return `${config.hostnames.openWebUI}.${config.hostnames.tailnetDomain}`;
+}
