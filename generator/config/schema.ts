@@ -65,6 +65,16 @@ const resources = (what: string, cpu: string, memory: string, memoryLimit: strin
     },
   );
 
+const chart = (name: string, repoURL: string, version: string, what: string) =>
+  obj(
+    {
+      chart: str({ description: `Helm chart name of ${what}.`, default: name, pattern: '^[a-z0-9][a-z0-9-]*$' }),
+      repoURL: str({ description: `Helm repository of ${what}.`, default: repoURL, pattern: '^(https://|oci://)[^\\s]+$' }),
+      version: str({ description: `Pinned chart version of ${what} (exact, no ranges).`, default: version, pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$' }),
+    },
+    { description: `Helm chart of ${what}.`, default: { chart: name, repoURL, version } },
+  );
+
 const model = obj(
   {
     name: str({ description: 'Public model name users pick in Open WebUI (LiteLLM model_name).', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$', examples: ['gpt-4o'] }),
@@ -238,6 +248,16 @@ export const envConfigSchema = obj(
       },
       { description: 'In-cluster Valkey.', default: {} },
     ),
+    addons: obj(
+      {
+        argocd: chart('argo-cd', 'https://argoproj.github.io/argo-helm', '9.5.2', 'Argo CD 3.5'),
+        externalSecrets: chart('external-secrets', 'https://charts.external-secrets.io', '2.5.0', 'External Secrets Operator'),
+        longhorn: chart('longhorn', 'https://charts.longhorn.io', '1.12.0', 'Longhorn'),
+        tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
+        certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
+      },
+      { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
+    ),
     longhorn: obj(
       {
         replicaCount: int({ description: 'Longhorn replicas per volume (1 on a single node).', minimum: 1, maximum: 3, default: 1 }),
@@ -293,3 +313,4 @@ export const outputsSchema = obj(
 );
 
 export type BootstrapOutputs = Static<typeof outputsSchema>;
+export type ChartConfig = EnvConfig['addons']['argocd'];
