@@ -1,0 +1,121 @@
+/**
+ * Reads rendered trees (from disk or from the render in memory) into parsed
+ * manifests that remember their file and can map a field path to a line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isSeq, LineCounter, parse, parseAllDocuments, type Document } from 'yaml';
+import { kubernetesVersionOf, type KubernetesVersion } from '../kubernetes-version.js';
+import { readTree, renderedEnvironments, type Tree } from '../write-rendered.js';
+
+/**
+ * Files under rendered/<env>/ that are not Kubernetes manifests, excluded by
+ * name from every gate (kubeconform gets the same patterns). Anything else
+ * under rendered/ must be a manifest.
+ */
+export const NON_MANIFEST_PATTERNS: readonly RegExp[] = [
+  /(^|\/)README\.md$/,
+  /(^|\/)bootstrap\//, // CloudFormation for the AWS base, deployed by scripts, not by Argo CD
+];
+
+export function isManifestFile(relativePath: string): boolean {
+  return !NON_MANIFEST_PATTERNS.some((pattern) => pattern.test(relativePath));
+}
+
+export interface Manifest {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface ManifestDoc {
+  env: string;
+  /** Relative to the repository root. */
+  file: string;
+  /** Position of the document in its file. */
+  index: number;
+  object: Manifest;
+  /** `Deployment litellm/litellm` */
+  resource: string;
+  /** Line (1-based) of the field at `path`, or of the closest parent that exists. */
+  lineOf(path: readonly (string | number)[]): number | undefined;
+}
+
+export interface RenderedInput {
+  env: string;
+  kubernetes: KubernetesVersion;
+  files: Tree;
+}
+
+export function resourceName(object: Manifest): string {
+  const kind = typeof object.kind === 'string' ? object.kind : '(no kind)';
+  const name = object.metadata?.name ?? '(no name)';
+  return object.metadata?.namespace ? `${kind} ${object.metadata.namespace}/${name}` : `${kind} ${name}`;
+}
+
+function lineFinder(document: Document, counter: LineCounter): ManifestDoc['lineOf'] {
+  return (path) => {
+    for (let length = path.length; length >= 0; length -= 1) {
+      const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+      const start = node?.range?.[0];
+      if (start !== undefined && (length > 0 || isMap(node) || isSeq(node))) {
+        // For a scalar or collection value, the key sits on the same line or the one above.
+        return counter.linePos(start).line;
+      }
+    }
+    return undefined;
+  };
+}
+
+export class ManifestParseError extends Error {}
+
+/** Parses every manifest file of one rendered environment. */
+export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; problems: { file: string; line?: number; message: string }[] } {
+  const docs: ManifestDoc[] = [];
+  const problems: { file: string; line?: number; message: string }[] = [];
+  for (const [relative, content] of input.files) {
+    if (!isManifestFile(relative)) continue;
+    const file = `rendered/${input.env}/${relative}`;
+    if (!/\.ya?ml$/.test(relative)) {
+      problems.push({ file, message: 'not a YAML manifest: every file under rendered/<env>/ must be a Kubernetes manifest, or be excluded in NON_MANIFEST_PATTERNS (generator/validate/manifests.ts)' });
+      continue;
+    }
+    const counter = new LineCounter();
+    const documents = parseAllDocuments(content, { lineCounter: counter });
+    if (!Array.isArray(documents)) continue;
+    documents.forEach((document, index) => {
+      if (document.errors.length > 0) {
+        const error = document.errors[0]!;
+        problems.push({ file, line: counter.linePos(error.pos[0]).line, message: `invalid YAML: ${error.message.split('\n')[0]}` });
+        return;
+      }
+      const object = document.toJS() as unknown;
+      if (object === null || object === undefined) return;
+      if (typeof object !== 'object' || Array.isArray(object)) {
+        problems.push({ file, message: 'document is not a YAML mapping (a Kubernetes object)' });
+        return;
+      }
+      const manifest = object as Manifest;
+      docs.push({ env: input.env, file, index, object: manifest, resource: resourceName(manifest), lineOf: lineFinder(document, counter) });
+    });
+  }
+  return { docs, problems };
+}
+
+/** The Kubernetes version an environment targets, from `k3s.version` in environments/<env>.yaml. */
+export function environmentKubernetesVersion(root: string, env: string): KubernetesVersion {
+  const file = join(root, 'environments', `${env}.yaml`);
+  if (!existsSync(file)) throw new ManifestParseError(`rendered/${env}/ has no environments/${env}.yaml: cannot tell which Kubernetes version to validate against`);
+  const config = parse(readFileSync(file, 'utf8')) as { k3s?: { version?: unknown } } | null;
+  const version = config?.k3s?.version;
+  if (typeof version !== 'string') throw new ManifestParseError(`environments/${env}.yaml: k3s.version is missing; it selects the Kubernetes schemas to validate against`);
+  return kubernetesVersionOf(version);
+}
+
+/** Every rendered environment on disk, with its target Kubernetes version. */
+export function readRenderedInputs(root: string, envs?: string[]): RenderedInput[] {
+  const renderedDir = join(root, 'rendered');
+  const names = envs && envs.length > 0 ? envs : renderedEnvironments(renderedDir);
+  return names.map((env) => ({ env, kubernetes: environmentKubernetesVersion(root, env), files: readTree(join(renderedDir, env)) }));
+}

@@ -1,0 +1,149 @@
+/**
+ * The Pod Security Standard "restricted" profile (which includes "baseline"),
+ * plus the hardening checks that usually go with it, as policy rules.
+ */
+import { containersOf, podTemplates, type ContainerRef, type PodTemplate } from './pods.js';
+import { asArray, get, isRecord, violation, type Path, type PolicyRule } from './rule.js';
+
+type Finding = { path: Path; message: string };
+
+function podRule(id: string, reason: string, mirrors: string[], check: (pod: PodTemplate) => Finding[]): PolicyRule {
+  return {
+    id,
+    reason,
+    mirrors,
+    check: (context) => podTemplates(context.docs).flatMap((pod) => check(pod).map((found) => violation(pod.doc, found.path, found.message))),
+  };
+}
+
+function containerRule(id: string, reason: string, mirrors: string[], check: (ref: ContainerRef) => Finding[]): PolicyRule {
+  return podRule(id, reason, mirrors, (pod) => containersOf(pod).flatMap(check));
+}
+
+const securityContext = (ref: ContainerRef) => (isRecord(ref.container.securityContext) ? ref.container.securityContext : {});
+const at = (ref: ContainerRef, ...rest: (string | number)[]): Path => [...ref.path, 'securityContext', ...rest];
+const named = (ref: ContainerRef) => `container "${String(ref.container.name)}"`;
+
+/** Container value wins over the pod value, as in the kubelet. */
+function effective(ref: ContainerRef, field: string): { value: unknown; path: Path } {
+  const own = securityContext(ref)[field];
+  if (own !== undefined) return { value: own, path: at(ref, field) };
+  return { value: get(ref.pod.spec, ['securityContext', field]), path: [...ref.pod.specPath, 'securityContext', field] };
+}
+
+const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+
+export const POD_SECURITY_RULES: PolicyRule[] = [
+  containerRule(
+    'privileged-container',
+    'A privileged container has every capability and the host devices: one escape owns the node.',
+    ['PSS baseline: Privileged Containers', 'checkov CKV_K8S_16', 'kube-linter privileged-container', 'kube-score container-security-context-privileged'],
+    (ref) => (securityContext(ref).privileged === true ? [{ path: at(ref, 'privileged'), message: `${named(ref)} is privileged; set securityContext.privileged: false` }] : []),
+  ),
+  containerRule(
+    'privilege-escalation',
+    'setuid binaries must not be able to gain more privileges than the process started with.',
+    ['PSS restricted: Privilege Escalation', 'checkov CKV_K8S_20', 'kube-linter privilege-escalation-container'],
+    (ref) =>
+      securityContext(ref).allowPrivilegeEscalation === false
+        ? []
+        : [{ path: at(ref, 'allowPrivilegeEscalation'), message: `${named(ref)} must set securityContext.allowPrivilegeEscalation: false` }],
+  ),
+  containerRule(
+    'drop-all-capabilities',
+    'Containers start with no Linux capabilities; only NET_BIND_SERVICE may be added back.',
+    ['PSS restricted: Capabilities', 'checkov CKV_K8S_28', 'checkov CKV_K8S_37', 'kube-linter drop-net-raw-capability'],
+    (ref) => {
+      const capabilities = isRecord(securityContext(ref).capabilities) ? (securityContext(ref).capabilities as Record<string, unknown>) : {};
+      const found: Finding[] = [];
+      if (!asArray(capabilities.drop).includes('ALL')) found.push({ path: at(ref, 'capabilities', 'drop'), message: `${named(ref)} must drop ALL capabilities (capabilities.drop: [ALL])` });
+      asArray(capabilities.add).forEach((capability, index) => {
+        if (capability !== 'NET_BIND_SERVICE') found.push({ path: at(ref, 'capabilities', 'add', index), message: `${named(ref)} adds capability ${String(capability)}; only NET_BIND_SERVICE is allowed` });
+      });
+      return found;
+    },
+  ),
+  containerRule(
+    'run-as-non-root',
+    'A process running as root in the container is root on the node after an escape.',
+    ['PSS restricted: Running as Non-root', 'PSS restricted: Running as Non-root user', 'checkov CKV_K8S_23', 'checkov CKV_K8S_40', 'kube-linter run-as-non-root', 'kube-score container-security-context-user-group-id'],
+    (ref) => {
+      const found: Finding[] = [];
+      const nonRoot = effective(ref, 'runAsNonRoot');
+      if (nonRoot.value !== true) found.push({ path: nonRoot.path, message: `${named(ref)} must run with runAsNonRoot: true (set it on the pod or the container)` });
+      const user = effective(ref, 'runAsUser');
+      if (user.value === 0) found.push({ path: user.path, message: `${named(ref)} runs as UID 0; use a non-zero runAsUser` });
+      return found;
+    },
+  ),
+  containerRule(
+    'seccomp-profile',
+    "The runtime's default seccomp profile blocks syscalls containers never need.",
+    ['PSS restricted: Seccomp', 'checkov CKV_K8S_31', 'kube-score container-seccomp-profile'],
+    (ref) => {
+      const profile = effective(ref, 'seccompProfile');
+      const type = get(profile.value, ['type']);
+      return type === 'RuntimeDefault' || type === 'Localhost'
+        ? []
+        : [{ path: [...profile.path, 'type'], message: `${named(ref)} needs seccompProfile.type RuntimeDefault or Localhost (got ${type === undefined ? 'none' : String(type)})` }];
+    },
+  ),
+  podRule(
+    'host-namespaces',
+    "Sharing the host's network, PID or IPC namespace exposes the node's processes and interfaces.",
+    ['PSS baseline: Host Namespaces', 'checkov CKV_K8S_17', 'checkov CKV_K8S_18', 'checkov CKV_K8S_19', 'kube-linter host-network', 'kube-linter host-pid', 'kube-linter host-ipc'],
+    (pod) =>
+      ['hostNetwork', 'hostPID', 'hostIPC']
+        .filter((field) => pod.spec[field] === true)
+        .map((field) => ({ path: [...pod.specPath, field], message: `pod uses the host's namespace (${field}: true); remove it` })),
+  ),
+  podRule(
+    'host-path-volume',
+    'hostPath volumes read and write the node filesystem.',
+    ['PSS baseline: HostPath Volumes', 'kube-linter sensitive-host-mounts'],
+    (pod) =>
+      asArray(pod.spec.volumes).flatMap((volume, index) =>
+        isRecord(volume) && volume.hostPath !== undefined ? [{ path: [...pod.specPath, 'volumes', index, 'hostPath'], message: `volume "${String(volume.name)}" is a hostPath; use a PersistentVolumeClaim or emptyDir` }] : [],
+      ),
+  ),
+  containerRule(
+    'host-port',
+    'hostPort binds the node interface, bypassing Services and NetworkPolicy.',
+    ['PSS baseline: Host Ports', 'checkov CKV_K8S_26'],
+    (ref) =>
+      asArray(ref.container.ports).flatMap((port, index) =>
+        isRecord(port) && typeof port.hostPort === 'number' && port.hostPort !== 0 ? [{ path: [...ref.path, 'ports', index, 'hostPort'], message: `${named(ref)} binds hostPort ${port.hostPort}; expose it with a Service` }] : [],
+      ),
+  ),
+  podRule(
+    'restricted-volume-types',
+    'Only volume types that cannot reach the node or the network are allowed.',
+    ['PSS restricted: Volume Types'],
+    (pod) =>
+      asArray(pod.spec.volumes).flatMap((volume, index) => {
+        if (!isRecord(volume)) return [];
+        const types = Object.keys(volume).filter((key) => key !== 'name');
+        return types
+          .filter((type) => !RESTRICTED_VOLUME_TYPES.includes(type))
+          .map((type) => ({ path: [...pod.specPath, 'volumes', index, type], message: `volume "${String(volume.name)}" has type ${type}; allowed: ${RESTRICTED_VOLUME_TYPES.join(', ')}` }));
+      }),
+  ),
+  containerRule(
+    'read-only-root-filesystem',
+    'A read-only root filesystem stops an intruder from changing binaries; writable paths are explicit volumes.',
+    ['checkov CKV_K8S_22', 'kube-score container-security-context-readonlyrootfilesystem', 'kube-linter no-read-only-root-fs'],
+    (ref) =>
+      securityContext(ref).readOnlyRootFilesystem === true
+        ? []
+        : [{ path: at(ref, 'readOnlyRootFilesystem'), message: `${named(ref)} must set securityContext.readOnlyRootFilesystem: true (mount emptyDir volumes where it writes)` }],
+  ),
+  podRule(
+    'service-account-token-automount',
+    'Pods that do not call the Kubernetes API must not carry an API token.',
+    ['checkov CKV_K8S_38'],
+    (pod) =>
+      pod.spec.automountServiceAccountToken === false
+        ? []
+        : [{ path: [...pod.specPath, 'automountServiceAccountToken'], message: 'set automountServiceAccountToken: false (or add an exception annotation saying why the pod calls the API)' }],
+  ),
+];

@@ -1,0 +1,80 @@
+/** Secrets reach pods only from Secrets that External Secrets makes, never as literal values. */
+import { containersOf, podTemplates } from './pods.js';
+import { asArray, get, isRecord, namespaceOf, violation, type Path, type PolicyContext, type PolicyRule, type Violation } from './rule.js';
+
+/** Variable or key names that hold credentials. */
+export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|MASTER_?KEY|SALT_?KEY|CREDENTIAL|AUTH_?KEY)/i;
+
+/** Names of the Secrets the rendered ExternalSecrets create, per namespace. */
+function externalSecretTargets(context: PolicyContext): Set<string> {
+  const names = new Set<string>();
+  for (const doc of context.ofKind('ExternalSecret')) {
+    const target = get(doc.object, ['spec', 'target', 'name']) ?? doc.object.metadata?.name;
+    names.add(`${namespaceOf(doc.object) ?? ''}/${String(target)}`);
+  }
+  return names;
+}
+
+export const SECRET_USE_RULES: PolicyRule[] = [
+  {
+    id: 'no-plaintext-secret-env',
+    reason: 'A credential written into a manifest is in git history forever; it must come from a Secret.',
+    mirrors: ['kube-linter env-var-secret'],
+    check: (context) => {
+      const found: Violation[] = [];
+      for (const pod of podTemplates(context.docs)) {
+        for (const ref of containersOf(pod)) {
+          asArray(ref.container.env).forEach((entry, index) => {
+            if (isRecord(entry) && typeof entry.value === 'string' && entry.value !== '' && SECRET_NAME.test(String(entry.name))) {
+              found.push(violation(pod.doc, [...ref.path, 'env', index, 'value'], `variable ${String(entry.name)} looks like a credential but has a literal value; use valueFrom.secretKeyRef to an ExternalSecret-made Secret`));
+            }
+          });
+        }
+      }
+      for (const doc of context.ofKind('ConfigMap')) {
+        const data = get(doc.object, ['data']);
+        if (!isRecord(data)) continue;
+        for (const [key, value] of Object.entries(data)) {
+          if (SECRET_NAME.test(key) && typeof value === 'string' && value !== '') {
+            found.push(violation(doc, ['data', key], `key ${key} looks like a credential in a ConfigMap; put it in Secrets Manager and deliver it with an ExternalSecret`));
+          }
+        }
+      }
+      return found;
+    },
+  },
+  {
+    id: 'secret-from-external-secret',
+    reason: 'Every Secret a pod reads must be made by an ExternalSecret from AWS Secrets Manager, so git never holds one.',
+    mirrors: ['project rule (External Secrets Operator); complements kube-linter env-var-secret'],
+    check: (context) => {
+      const made = externalSecretTargets(context);
+      const found: Violation[] = [];
+      for (const pod of podTemplates(context.docs)) {
+        const namespace = namespaceOf(pod.doc.object) ?? '';
+        const need = (name: unknown, path: Path) => {
+          if (!made.has(`${namespace}/${String(name)}`)) found.push(violation(pod.doc, path, `reads Secret "${String(name)}", which no ExternalSecret in namespace ${namespace} creates`));
+        };
+        for (const ref of containersOf(pod)) {
+          asArray(ref.container.env).forEach((entry, index) => {
+            const secretRef = get(entry, ['valueFrom', 'secretKeyRef']);
+            if (isRecord(secretRef)) need(secretRef.name, [...ref.path, 'env', index, 'valueFrom', 'secretKeyRef', 'name']);
+          });
+          asArray(ref.container.envFrom).forEach((entry, index) => {
+            const secretRef = get(entry, ['secretRef']);
+            if (isRecord(secretRef)) need(secretRef.name, [...ref.path, 'envFrom', index, 'secretRef', 'name']);
+          });
+        }
+        asArray(pod.spec.volumes).forEach((volume, index) => {
+          const secret = get(volume, ['secret']);
+          if (isRecord(secret)) need(secret.secretName, [...pod.specPath, 'volumes', index, 'secret', 'secretName']);
+          asArray(get(volume, ['projected', 'sources'])).forEach((source, sourceIndex) => {
+            const projected = get(source, ['secret']);
+            if (isRecord(projected)) need(projected.name, [...pod.specPath, 'volumes', index, 'projected', 'sources', sourceIndex, 'secret', 'name']);
+          });
+        });
+      }
+      return found;
+    },
+  },
+];

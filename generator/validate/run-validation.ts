@@ -1,0 +1,175 @@
+/**
+ * Runs every validation gate over rendered/ and returns one report:
+ * kubeconform (the pinned binary, strict), ajv over the same schemas, the
+ * policy rules, the secrets scan and the next-minor upgrade check.
+ */
+import { join } from 'node:path';
+import { checkUpgrade, type UpgradeCheck } from './deprecations.js';
+import { fieldPath, sortFindings, type ExceptionUse, type Finding, type Gate } from './findings.js';
+import { runKubeconform, type KubeconformResult } from './kubeconform.js';
+import { parseRendered, readRenderedInputs, type ManifestDoc, type RenderedInput } from './manifests.js';
+import { checkPolicy, POLICY_RULES } from './policy/index.js';
+import { SchemaValidator } from './schema-validator.js';
+import { renderedSecretData, scanRepositoryFiles } from './secrets-scan.js';
+
+export const GATES: readonly Gate[] = ['kubeconform', 'schema', 'policy', 'secrets', 'deprecations'];
+
+export interface ValidationOptions {
+  /** Repository (or copy) holding environments/ and rendered/. */
+  root: string;
+  envs?: string[];
+  gates?: readonly Gate[];
+  /** kubeconform binary to use instead of the project-installed one. */
+  kubeconform?: string;
+}
+
+export interface GateSummary {
+  gate: Gate;
+  ran: boolean;
+  /** What the gate looked at, in words: `113 resources`, `152 files`. */
+  checked: string;
+  errors: number;
+  warnings: number;
+  ms: number;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  environments: { env: string; kubernetes: string; resources: number }[];
+  resources: number;
+  gates: GateSummary[];
+  findings: Finding[];
+  exceptions: ExceptionUse[];
+  upgrades: UpgradeCheck[];
+  notes: string[];
+  ms: number;
+}
+
+function fatal(gate: Gate, message: string): Finding {
+  return { gate, severity: 'error', file: '', resource: '', path: '', message };
+}
+
+async function kubeconformGate(root: string, inputs: RenderedInput[], docs: ManifestDoc[], binary?: string): Promise<{ findings: Finding[]; resources: number }> {
+  const byVersion = new Map<string, RenderedInput[]>();
+  for (const input of inputs) byVersion.set(input.kubernetes.schemaVersion, [...(byVersion.get(input.kubernetes.schemaVersion) ?? []), input]);
+  const results: KubeconformResult[] = await Promise.all(
+    [...byVersion].map(([version, group]) => runKubeconform(root, group.map((input) => join(root, 'rendered', input.env)), version.slice(1), binary)),
+  );
+  const findings: Finding[] = [];
+  for (const issue of results.flatMap((result) => result.issues)) {
+    const doc = docs.find((candidate) => candidate.file === issue.file && candidate.object.kind === issue.kind && candidate.object.metadata?.name === issue.name);
+    findings.push({
+      gate: 'kubeconform',
+      severity: 'error',
+      file: issue.file,
+      line: doc?.lineOf(issue.path),
+      resource: doc?.resource ?? `${issue.kind} ${issue.name}`.trim(),
+      path: fieldPath(issue.path),
+      message: issue.message,
+    });
+  }
+  const resources = results.reduce((sum, result) => sum + result.resources, 0);
+  if (resources !== docs.length) {
+    findings.push(fatal('kubeconform', `kubeconform checked ${resources} resources but rendered/ holds ${docs.length}: a file was skipped or not read`));
+  }
+  return { findings, resources };
+}
+
+export async function runValidation(options: ValidationOptions): Promise<ValidationReport> {
+  const started = performance.now();
+  const gates = new Set(options.gates ?? GATES);
+  const findings: Finding[] = [];
+  const summaries: GateSummary[] = [];
+  const notes: string[] = [];
+  let exceptions: ExceptionUse[] = [];
+  let upgrades: UpgradeCheck[] = [];
+
+  let inputs: RenderedInput[];
+  try {
+    inputs = readRenderedInputs(options.root, options.envs);
+  } catch (error) {
+    const finding = fatal('schema', (error as Error).message);
+    return { ok: false, environments: [], resources: 0, gates: [], findings: [finding], exceptions, upgrades, notes, ms: performance.now() - started };
+  }
+  const parsed = inputs.map((input) => ({ input, ...parseRendered(input) }));
+  const docs = parsed.flatMap((entry) => entry.docs);
+  for (const { problems } of parsed) for (const problem of problems) findings.push({ gate: 'schema', severity: 'error', resource: '', path: '', ...problem });
+
+  const time = async <T>(gate: Gate, checked: (value: T) => string, run: () => Promise<{ value: T; findings: Finding[] }> | { value: T; findings: Finding[] }) => {
+    if (!gates.has(gate)) return;
+    const t0 = performance.now();
+    let result: { value: T; findings: Finding[] } | undefined;
+    try {
+      result = await run();
+    } catch (error) {
+      findings.push(fatal(gate, (error as Error).message));
+    }
+    const gateFindings = result?.findings ?? [];
+    findings.push(...gateFindings);
+    summaries.push({
+      gate,
+      ran: result !== undefined,
+      checked: result ? checked(result.value) : 'not run',
+      errors: gateFindings.filter((finding) => finding.severity === 'error').length + (result ? 0 : 1),
+      warnings: gateFindings.filter((finding) => finding.severity === 'warning').length,
+      ms: performance.now() - t0,
+    });
+  };
+
+  // kubeconform runs as child processes while the in-process gates work.
+  const kubeconform = time('kubeconform', (resources: number) => `${resources} resources (strict)`, async () => {
+    const result = await kubeconformGate(options.root, inputs, docs, options.kubeconform);
+    return { value: result.resources, findings: result.findings };
+  });
+
+  await time('schema', () => `${docs.length} resources`, () => {
+    const schemaFindings: Finding[] = [];
+    for (const { input, docs: envDocs } of parsed) {
+      const validator = SchemaValidator.for(input.kubernetes);
+      for (const doc of envDocs) {
+        for (const issue of validator.validate(doc.object)) {
+          schemaFindings.push({ gate: 'schema', severity: 'error', file: doc.file, line: doc.lineOf(issue.path), resource: doc.resource, path: fieldPath(issue.path), message: issue.message });
+        }
+      }
+    }
+    return { value: undefined, findings: schemaFindings };
+  });
+
+  await time('policy', () => `${POLICY_RULES.length} rules`, () => {
+    const results = parsed.map(({ input, docs: envDocs }) => checkPolicy(input.env, envDocs));
+    exceptions = results.flatMap((result) => result.exceptions);
+    return { value: undefined, findings: results.flatMap((result) => result.findings) };
+  });
+
+  await time('secrets', (files: number) => `${files} files`, async () => {
+    const scan = await scanRepositoryFiles(options.root);
+    return { value: scan.files, findings: [...scan.findings, ...renderedSecretData(docs)] };
+  });
+
+  await time('deprecations', (checked: number) => `${checked} of ${inputs.length} environments`, () => {
+    upgrades = parsed.map(({ input, docs: envDocs }) => checkUpgrade(input.env, input.kubernetes, envDocs));
+    const unchecked = upgrades.filter((upgrade) => !upgrade.checked);
+    const byTarget = new Map<string, string[]>();
+    for (const upgrade of unchecked) byTarget.set(upgrade.to, [...(byTarget.get(upgrade.to) ?? []), upgrade.env]);
+    for (const [to, envs] of byTarget) {
+      notes.push(`Kubernetes ${to} schemas are not vendored (schemas/kubernetes/v${to}.0/): the upgrade check did not run for ${envs.join(', ')}. Vendor them to see what would break on upgrade.`);
+    }
+    return { value: upgrades.filter((upgrade) => upgrade.checked).length, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
+  });
+
+  await kubeconform;
+  const order = (gate: Gate) => GATES.indexOf(gate);
+  summaries.sort((a, b) => order(a.gate) - order(b.gate));
+  const sorted = sortFindings(findings);
+  return {
+    ok: !sorted.some((finding) => finding.severity === 'error'),
+    environments: parsed.map(({ input, docs: envDocs }) => ({ env: input.env, kubernetes: input.kubernetes.short, resources: envDocs.length })),
+    resources: docs.length,
+    gates: summaries,
+    findings: sorted,
+    exceptions,
+    upgrades,
+    notes,
+    ms: performance.now() - started,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * In-process schema validation with ajv over the same vendored schemas
+ * kubeconform uses. Compilation is lazy and per kind: only the kinds present
+ * in the manifests are compiled, once per process.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { existsSync, readFileSync } from 'node:fs';
+import type { KubernetesVersion } from '../kubernetes-version.js';
+import type { Manifest } from './manifests.js';
+import { crdSchemaFile, gvkKey, hasKubernetesSchemas, kubernetesDefinitions, splitApiVersion, type JsonSchema } from './schemas.js';
+
+export interface SchemaIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Go's time.ParseDuration syntax, which kubeconform accepts for `format: duration` (besides ISO 8601). */
+const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+const ISO_DURATION = /^P(?=\d|T\d)(\d+W|(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$/;
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: false, addUsedSchema: false });
+  // kubeconform (santhosh-tekuri/jsonschema, draft 4) asserts the formats it knows and ignores the
+  // OpenAPI-only ones (int32, int64, double, byte, cidr); mirror that so both validators agree.
+  // ajv-formats is CommonJS: under NodeNext its plugin is the `default` export of the module namespace.
+  const addFormats = ((formatsPlugin as unknown as { default?: unknown }).default ?? formatsPlugin) as (ajv: Ajv, formats: string[]) => Ajv;
+  addFormats(ajv, ['date-time', 'date', 'time', 'email', 'hostname', 'ipv4', 'ipv6', 'uri', 'uri-reference', 'uuid']);
+  for (const ignored of ['int32', 'int64', 'double', 'float', 'byte', 'binary', 'password', 'cidr', 'quantity']) ajv.addFormat(ignored, true);
+  ajv.addFormat('duration', (value: string) => GO_DURATION.test(value) || ISO_DURATION.test(value));
+  return ajv;
+}
+
+export type SchemaLookup =
+  | { found: true; source: 'kubernetes' | 'crd'; id: string }
+  | { found: false; message: string };
+
+/** Validates manifests for one Kubernetes version; keeps compiled kinds for the life of the process. */
+export class SchemaValidator {
+  private static readonly crdAjv = newAjv();
+  private static readonly crdCompiled = new Map<string, ValidateFunction>();
+  private readonly ajv = newAjv();
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private definitionsAdded = false;
+  private static readonly instances = new Map<string, SchemaValidator>();
+
+  /** One validator per Kubernetes version per process, so compiled kinds are reused across environments. */
+  static for(kubernetes: Pick<KubernetesVersion, 'short' | 'schemaVersion'>): SchemaValidator {
+    let instance = SchemaValidator.instances.get(kubernetes.schemaVersion);
+    if (!instance) {
+      instance = new SchemaValidator(kubernetes);
+      SchemaValidator.instances.set(kubernetes.schemaVersion, instance);
+    }
+    return instance;
+  }
+
+  private constructor(readonly kubernetes: Pick<KubernetesVersion, 'short' | 'schemaVersion'>) {
+    if (!hasKubernetesSchemas(kubernetes.schemaVersion)) {
+      throw new Error(`No vendored schemas for Kubernetes ${kubernetes.short}: expected schemas/kubernetes/${kubernetes.schemaVersion}/_definitions.json (see schemas/README.md)`);
+    }
+  }
+
+  /** Where the schema for an apiVersion/kind comes from, or why there is none. */
+  lookup(apiVersion: string, kind: string): SchemaLookup {
+    const { group, version } = splitApiVersion(apiVersion);
+    const definition = kubernetesDefinitions(this.kubernetes.schemaVersion).byGroupVersionKind.get(gvkKey(group, version, kind));
+    if (definition) return { found: true, source: 'kubernetes', id: definition };
+    const crd = crdSchemaFile(group, kind, version);
+    if (group !== '' && existsSync(crd)) return { found: true, source: 'crd', id: crd };
+    return {
+      found: false,
+      message: `no schema for ${kind} ${apiVersion} in Kubernetes ${this.kubernetes.short} or the vendored CRDs: check apiVersion/kind, or vendor the CRD schema under schemas/crds/${group || '<group>'}/${kind.toLowerCase()}_${version}.json`,
+    };
+  }
+
+  private validatorFor(found: Extract<SchemaLookup, { found: true }>): ValidateFunction {
+    if (found.source === 'crd') {
+      let validate = SchemaValidator.crdCompiled.get(found.id);
+      if (!validate) {
+        validate = SchemaValidator.crdAjv.compile(JSON.parse(readFileSync(found.id, 'utf8')) as JsonSchema);
+        SchemaValidator.crdCompiled.set(found.id, validate);
+      }
+      return validate;
+    }
+    let validate = this.compiled.get(found.id);
+    if (!validate) {
+      const key = `k8s-${this.kubernetes.schemaVersion}`;
+      if (!this.definitionsAdded) {
+        this.ajv.addSchema(kubernetesDefinitions(this.kubernetes.schemaVersion).strict, key);
+        this.definitionsAdded = true;
+      }
+      validate = this.ajv.compile({ $ref: `${key}#/definitions/${found.id}` });
+      this.compiled.set(found.id, validate);
+    }
+    return validate;
+  }
+
+  validate(manifest: Manifest): SchemaIssue[] {
+    if (typeof manifest.apiVersion !== 'string' || manifest.apiVersion === '') return [{ path: ['apiVersion'], message: 'missing apiVersion' }];
+    if (typeof manifest.kind !== 'string' || manifest.kind === '') return [{ path: ['kind'], message: 'missing kind' }];
+    const found = this.lookup(manifest.apiVersion, manifest.kind);
+    if (!found.found) return [{ path: ['apiVersion'], message: found.message }];
+    const validate = this.validatorFor(found);
+    if (validate(manifest)) return [];
+    return toIssues(validate.errors ?? []);
+  }
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
+}
+
+function describe(error: ErrorObject): { extra?: string; message: string } {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { extra: String(params.additionalProperty), message: `unknown field "${String(params.additionalProperty)}" (not in the schema; check spelling and indentation)` };
+    case 'required':
+      return { extra: String(params.missingProperty), message: `missing required field "${String(params.missingProperty)}"` };
+    case 'enum':
+      return { message: `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}` };
+    case 'type':
+      return { message: `must be ${String(params.type)}` };
+    case 'anyOf':
+    case 'oneOf':
+      return { message: error.message === undefined ? `must match the ${error.keyword} schemas` : `${error.message} (e.g. an int-or-string field)` };
+    default:
+      return { message: error.message ?? error.keyword };
+  }
+}
+
+/**
+ * ajv reports every branch of an anyOf/oneOf; keep the anyOf/oneOf error itself
+ * and drop the branch errors under it, so one mistake gives one message.
+ */
+function toIssues(errors: ErrorObject[]): SchemaIssue[] {
+  const unions = errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf');
+  const insideUnion = (error: ErrorObject) =>
+    unions.some((union) => union !== error && error.schemaPath.startsWith(`${union.schemaPath}/`) && error.instancePath.startsWith(union.instancePath));
+  const seen = new Set<string>();
+  const issues: SchemaIssue[] = [];
+  for (const error of errors) {
+    if (insideUnion(error)) continue;
+    const { extra, message } = describe(error);
+    const path = pointerToPath(error.instancePath);
+    if (extra !== undefined) path.push(extra);
+    const key = `${JSON.stringify(path)} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ path, message });
+  }
+  return issues;
+}

@@ -1,0 +1,74 @@
+/**
+ * The secrets gate: secretlint's recommended rules over everything that is
+ * committed as configuration or output (environments/, rendered/, bootstrap/),
+ * and the rule that no Secret with data is ever rendered (secrets come from
+ * AWS Secrets Manager through External Secrets, never from git).
+ */
+import { lintSource } from '@secretlint/core';
+import { creator as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fieldPath, type Finding } from './findings.js';
+import type { ManifestDoc } from './manifests.js';
+
+export const SCANNED_FOLDERS = ['environments', 'rendered', 'bootstrap'] as const;
+
+function listFiles(root: string, folder: string): string[] {
+  const start = join(root, folder);
+  if (!existsSync(start)) return [];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) out.push(path);
+    }
+  };
+  walk(start);
+  return out.sort();
+}
+
+/** Runs secretlint (recommended preset) over one text; secrets in messages are masked. */
+export async function scanText(file: string, content: string): Promise<Finding[]> {
+  const result = await lintSource({
+    source: { filePath: file, content, contentType: 'text' },
+    options: { maskSecrets: true, config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommendedRules }] } },
+  });
+  return result.messages.map((message) => ({
+    gate: 'secrets',
+    severity: 'error',
+    file,
+    line: message.loc.start.line,
+    resource: '',
+    path: '',
+    message: `${message.message} (remove it from git, rotate it, and deliver it through Secrets Manager)`,
+    rule: message.ruleId,
+  }));
+}
+
+export async function scanRepositoryFiles(root: string): Promise<{ files: number; findings: Finding[] }> {
+  const files = SCANNED_FOLDERS.flatMap((folder) => listFiles(root, folder));
+  const findings = (await Promise.all(files.map((path) => scanText(relative(root, path).split('\\').join('/'), readFileSync(path, 'utf8'))))).flat();
+  return { files: files.length, findings };
+}
+
+/** No rendered Secret may carry data: secrets reach the cluster only through External Secrets. */
+export function renderedSecretData(docs: ManifestDoc[]): Finding[] {
+  return docs
+    .filter((doc) => doc.object.kind === 'Secret')
+    .flatMap((doc) =>
+      (['data', 'stringData'] as const)
+        .filter((field) => doc.object[field] !== undefined && doc.object[field] !== null)
+        .map((field) => ({
+          gate: 'secrets' as const,
+          severity: 'error' as const,
+          file: doc.file,
+          line: doc.lineOf([field]),
+          resource: doc.resource,
+          path: fieldPath([field]),
+          message: `a Secret with ${field} is rendered into git; put the value in AWS Secrets Manager and render an ExternalSecret instead`,
+          rule: 'no-rendered-secret-data',
+        })),
+    );
+}
