@@ -13,6 +13,7 @@ import { ConfigError } from './config/errors.js';
 import { listEnvironments, loadEnvironment } from './config/load-environment.js';
 import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
+import { invalidRenderMessage } from './validate/render-hook.js';
 import { diffTree, isClean, readTree, renderedEnvironments, writeRendered, type TreeDiff } from './write-rendered.js';
 
 const HELP = `Usage: npm run render -- [options]
@@ -112,6 +113,13 @@ export function main(argv: string[]): number {
   }
 
   const trees = new Map(rendered.map(({ env }) => [env.name, env.files]));
+
+  // Validation hook: an invalid manifest is never written (nor reported as up to date).
+  const invalid = invalidRenderMessage(root, trees);
+  if (invalid) {
+    process.stderr.write(invalid);
+    return 1;
+  }
   const stale = options.envs.length > 0 ? [] : renderedEnvironments(renderedDir).filter((name) => !all.includes(name));
   const schemas = [...schemaFiles()];
 

@@ -81,7 +81,7 @@ export function parseKubeconformMessage(msg: string): { path: (string | number)[
   const entries = [...msg.matchAll(/- at '([^']*)': (.*?)(?=\s+- at '|$)/g)].map((match) => ({ pointer: match[1]!, message: match[2]!.trim() }));
   const leaves = entries.filter((entry, index) => {
     const next = entries[index + 1];
-    const isParent = entry.message === 'validation failed' || /^'(anyOf|oneOf|allOf)' failed/.test(entry.message);
+    const isParent = entry.message === 'validation failed' || /^'?(anyOf|oneOf|allOf)'? failed/.test(entry.message);
     return !(isParent && next !== undefined);
   });
   const out: { path: (string | number)[]; message: string }[] = [];

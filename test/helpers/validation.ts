@@ -1,0 +1,32 @@
+/** Shared helpers for the validation tests: temp copies of the repository's inputs and outputs. */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../generator/validate/schemas.js';
+import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
+import { parseRendered, type ManifestDoc } from '../../generator/validate/manifests.js';
+
+export { REPO_ROOT };
+
+/** A temp directory holding copies of environments/ and rendered/; removed by `cleanup`. */
+export function copyRepository(): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'validate-'));
+  for (const folder of ['environments', 'rendered']) cpSync(join(REPO_ROOT, folder), join(root, folder), { recursive: true });
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Replaces `from` with `to` in one file, failing loudly when `from` is not there (so the test cannot pass vacuously). */
+export function corrupt(root: string, file: string, from: string | RegExp, to: string): void {
+  const path = join(root, file);
+  const before = readFileSync(path, 'utf8');
+  const after = before.replace(from, to);
+  if (after === before) throw new Error(`corrupt(): ${String(from)} not found in ${file}`);
+  writeFileSync(path, after);
+}
+
+/** Parses YAML text as if it were rendered/<env>/<name> of an environment on Kubernetes 1.36. */
+export function docsFrom(name: string, content: string, env = 'fixture', k3s = 'v1.36.3+k3s1'): ManifestDoc[] {
+  const { docs, problems } = parseRendered({ env, kubernetes: kubernetesVersionOf(k3s), files: new Map([[name, content]]) });
+  if (problems.length > 0) throw new Error(`fixture ${name}: ${problems.map((problem) => problem.message).join('; ')}`);
+  return docs;
+}
