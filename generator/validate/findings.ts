@@ -2,8 +2,6 @@
  * One shape for everything a validation gate reports, so the report, the JSON
  * output and the render hook print the same `file · resource · field · message`.
  */
-import { formatPath } from '../config/errors.js';
-
 export type Gate = 'kubeconform' | 'schema' | 'policy' | 'secrets' | 'deprecations';
 export type Severity = 'error' | 'warning';
 
@@ -30,8 +28,15 @@ export interface ExceptionUse {
   reason: string;
 }
 
+/** `['spec', 'containers', 0, 'image']` → `spec.containers[0].image`; keys with dots or slashes are quoted: `metadata.annotations["argocd.argoproj.io/sync-wave"]`. */
 export function fieldPath(segments: readonly (string | number)[]): string {
-  return formatPath(segments);
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
 }
 
 /** `rendered/dev/x.yaml:12 · Deployment ns/name · spec.replicas · must be integer` */
