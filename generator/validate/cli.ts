@@ -54,7 +54,7 @@ export function formatReport(report: ValidationReport): string {
   const warnings = report.findings.length - errors;
   lines.push(
     '',
-    `validate: ${report.ok ? 'passed' : 'FAILED'} · ${report.resources} resources in ${report.environments.length} environments · ${errors} errors, ${warnings} warnings · ${report.exceptions.length} exceptions · ${(report.ms / 1000).toFixed(2)} s`,
+    `validate: ${report.ok ? 'passed' : 'FAILED'} · ${report.resources} resources in ${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} · ${errors} errors, ${warnings} warnings · ${report.exceptions.length} exceptions · ${(report.ms / 1000).toFixed(2)} s`,
   );
   return `${lines.join('\n')}\n`;
 }
