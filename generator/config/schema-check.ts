@@ -66,7 +66,7 @@ export function checkSchema(schema: TSchema, source: YamlSource): ConfigIssue[] 
   });
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
+export function pointerToPath(pointer: string): (string | number)[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)

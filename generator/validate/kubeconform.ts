@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pointerToPath } from '../config/schema-check.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { NON_MANIFEST_PATTERNS } from './manifests.js';
 
@@ -68,10 +69,6 @@ interface KubeconformJson {
   resources?: { filename: string; kind: string; name: string; version: string; status: string; msg: string }[];
 }
 
-function pointerSegments(pointer: string): (string | number)[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part.replace(/~1/g, '/').replace(/~0/g, '~')));
-}
-
 /**
  * kubeconform puts the whole error tree of santhosh-tekuri/jsonschema in `msg`
  * (`- at '/spec': missing property 'selector'   - at '/metadata': …`); its
@@ -86,7 +83,7 @@ export function parseKubeconformMessage(msg: string): { path: (string | number)[
   });
   const out: { path: (string | number)[]; message: string }[] = [];
   for (const leaf of leaves) {
-    const path = pointerSegments(leaf.pointer);
+    const path = pointerToPath(leaf.pointer);
     const missing = /^missing propert(?:y|ies) (.*)$/.exec(leaf.message);
     const additional = /^additional propert(?:y|ies) (.*) not allowed$/.exec(leaf.message);
     const names = (list: string) => [...list.matchAll(/'([^']*)'/g)].map((match) => match[1]!);

@@ -70,10 +70,17 @@ function lineFinder(document: Document, counter: LineCounter): ManifestDoc['line
 
 export class ManifestParseError extends Error {}
 
+/** A file under rendered/ that is not a readable manifest. */
+export interface ParseProblem {
+  file: string;
+  line?: number;
+  message: string;
+}
+
 /** Parses every manifest file of one rendered environment. */
-export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; problems: { file: string; line?: number; message: string }[] } {
+export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; problems: ParseProblem[] } {
   const docs: ManifestDoc[] = [];
-  const problems: { file: string; line?: number; message: string }[] = [];
+  const problems: ParseProblem[] = [];
   for (const [relative, content] of input.files) {
     if (!isManifestFile(relative)) continue;
     const file = `rendered/${input.env}/${relative}`;

@@ -4,25 +4,17 @@
  * manifest. Only ajv runs here (in-process, lazily compiled per kind); the
  * full gates run in `npm run validate`.
  */
-import { formatFinding, fieldPath, type Finding } from './findings.js';
+import { formatFinding, type Finding } from './findings.js';
 import { environmentKubernetesVersion, parseRendered } from './manifests.js';
-import { SchemaValidator } from './schema-validator.js';
+import { schemaFindingsOf } from './schema-validator.js';
 import type { Tree } from '../write-rendered.js';
 
 export function schemaFindings(root: string, trees: Map<string, Tree>): Finding[] {
-  const findings: Finding[] = [];
-  for (const [env, files] of trees) {
+  return [...trees].flatMap(([env, files]) => {
     const kubernetes = environmentKubernetesVersion(root, env);
-    const validator = SchemaValidator.for(kubernetes);
     const { docs, problems } = parseRendered({ env, kubernetes, files });
-    for (const problem of problems) findings.push({ gate: 'schema', severity: 'error', resource: '', path: '', ...problem });
-    for (const doc of docs) {
-      for (const issue of validator.validate(doc.object)) {
-        findings.push({ gate: 'schema', severity: 'error', file: doc.file, line: doc.lineOf(issue.path), resource: doc.resource, path: fieldPath(issue.path), message: issue.message });
-      }
-    }
-  }
-  return findings;
+    return schemaFindingsOf(docs, problems, kubernetes);
+  });
 }
 
 /** A message for people when a rendered manifest is invalid, else undefined. */

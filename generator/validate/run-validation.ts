@@ -9,7 +9,7 @@ import { fieldPath, sortFindings, type ExceptionUse, type Finding, type Gate } f
 import { runKubeconform, type KubeconformResult } from './kubeconform.js';
 import { parseRendered, readRenderedInputs, type ManifestDoc, type RenderedInput } from './manifests.js';
 import { checkPolicy, POLICY_RULES } from './policy/index.js';
-import { SchemaValidator } from './schema-validator.js';
+import { schemaFindingsOf } from './schema-validator.js';
 import { renderedSecretData, scanRepositoryFiles } from './secrets-scan.js';
 
 export const GATES: readonly Gate[] = ['kubeconform', 'schema', 'policy', 'secrets', 'deprecations'];
@@ -93,7 +93,6 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   }
   const parsed = inputs.map((input) => ({ input, ...parseRendered(input) }));
   const docs = parsed.flatMap((entry) => entry.docs);
-  for (const { problems } of parsed) for (const problem of problems) findings.push({ gate: 'schema', severity: 'error', resource: '', path: '', ...problem });
 
   const time = async <T>(gate: Gate, checked: (value: T) => string, run: () => Promise<{ value: T; findings: Finding[] }> | { value: T; findings: Finding[] }) => {
     if (!gates.has(gate)) return;
@@ -122,18 +121,10 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     return { value: result.resources, findings: result.findings };
   });
 
-  await time('schema', () => `${docs.length} resources`, () => {
-    const schemaFindings: Finding[] = [];
-    for (const { input, docs: envDocs } of parsed) {
-      const validator = SchemaValidator.for(input.kubernetes);
-      for (const doc of envDocs) {
-        for (const issue of validator.validate(doc.object)) {
-          schemaFindings.push({ gate: 'schema', severity: 'error', file: doc.file, line: doc.lineOf(issue.path), resource: doc.resource, path: fieldPath(issue.path), message: issue.message });
-        }
-      }
-    }
-    return { value: undefined, findings: schemaFindings };
-  });
+  await time('schema', () => `${docs.length} resources`, () => ({
+    value: undefined,
+    findings: parsed.flatMap(({ input, docs: envDocs, problems }) => schemaFindingsOf(envDocs, problems, input.kubernetes)),
+  }));
 
   await time('policy', () => `${POLICY_RULES.length} rules`, () => {
     const results = parsed.map(({ input, docs: envDocs }) => checkPolicy(input.env, envDocs));

@@ -6,8 +6,10 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
+import { pointerToPath } from '../config/schema-check.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
-import type { Manifest } from './manifests.js';
+import { fieldPath, type Finding } from './findings.js';
+import type { Manifest, ManifestDoc, ParseProblem } from './manifests.js';
 import { crdSchemaFile, gvkKey, hasKubernetesSchemas, kubernetesDefinitions, splitApiVersion, type JsonSchema } from './schemas.js';
 
 export interface SchemaIssue {
@@ -106,15 +108,6 @@ export class SchemaValidator {
   }
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
-}
-
 function describe(error: ErrorObject): { extra?: string; message: string } {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -155,4 +148,16 @@ function toIssues(errors: ErrorObject[]): SchemaIssue[] {
     issues.push({ path, message });
   }
   return issues;
+}
+
+/** Schema findings for parsed manifests of one environment, and for files that did not parse. */
+export function schemaFindingsOf(docs: ManifestDoc[], problems: ParseProblem[], kubernetes: Pick<KubernetesVersion, 'short' | 'schemaVersion'>): Finding[] {
+  const findings: Finding[] = problems.map((problem) => ({ gate: 'schema', severity: 'error', resource: '', path: '', ...problem }));
+  const validator = SchemaValidator.for(kubernetes);
+  for (const doc of docs) {
+    for (const issue of validator.validate(doc.object)) {
+      findings.push({ gate: 'schema', severity: 'error', file: doc.file, line: doc.lineOf(issue.path), resource: doc.resource, path: fieldPath(issue.path), message: issue.message });
+    }
+  }
+  return findings;
 }

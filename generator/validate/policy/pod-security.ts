@@ -24,6 +24,11 @@ const securityContext = (ref: ContainerRef) => (isRecord(ref.container.securityC
 const at = (ref: ContainerRef, ...rest: (string | number)[]): Path => [...ref.path, 'securityContext', ...rest];
 const named = (ref: ContainerRef) => `container "${String(ref.container.name)}"`;
 
+/** A security-context flag the container must set to `expected`. */
+function requireFlag(ref: ContainerRef, field: string, expected: boolean, fix: string): Finding[] {
+  return securityContext(ref)[field] === expected ? [] : [{ path: at(ref, field), message: `${named(ref)} must set securityContext.${field}: ${String(expected)}${fix}` }];
+}
+
 /** Container value wins over the pod value, as in the kubelet. */
 function effective(ref: ContainerRef, field: string): { value: unknown; path: Path } {
   const own = securityContext(ref)[field];
@@ -44,10 +49,7 @@ export const POD_SECURITY_RULES: PolicyRule[] = [
     'privilege-escalation',
     'setuid binaries must not be able to gain more privileges than the process started with.',
     ['PSS restricted: Privilege Escalation', 'checkov CKV_K8S_20', 'kube-linter privilege-escalation-container'],
-    (ref) =>
-      securityContext(ref).allowPrivilegeEscalation === false
-        ? []
-        : [{ path: at(ref, 'allowPrivilegeEscalation'), message: `${named(ref)} must set securityContext.allowPrivilegeEscalation: false` }],
+    (ref) => requireFlag(ref, 'allowPrivilegeEscalation', false, ''),
   ),
   containerRule(
     'drop-all-capabilities',
@@ -132,10 +134,7 @@ export const POD_SECURITY_RULES: PolicyRule[] = [
     'read-only-root-filesystem',
     'A read-only root filesystem stops an intruder from changing binaries; writable paths are explicit volumes.',
     ['checkov CKV_K8S_22', 'kube-score container-security-context-readonlyrootfilesystem', 'kube-linter no-read-only-root-fs'],
-    (ref) =>
-      securityContext(ref).readOnlyRootFilesystem === true
-        ? []
-        : [{ path: at(ref, 'readOnlyRootFilesystem'), message: `${named(ref)} must set securityContext.readOnlyRootFilesystem: true (mount emptyDir volumes where it writes)` }],
+    (ref) => requireFlag(ref, 'readOnlyRootFilesystem', true, ' (mount emptyDir volumes where it writes)'),
   ),
   podRule(
     'service-account-token-automount',
