@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     root: values.root ? resolve(values.root) : REPO_ROOT,
     ...(values.env ? { envs: values.env } : {}),
     ...(values.gate ? { gates: values.gate as Gate[] } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { checkUpgrade, type UpgradeCheck } from './deprecations.js';
 import { fieldPath, sortFindings, type ExceptionUse, type Finding, type Gate } from './findings.js';
-import { runKubeconform, type KubeconformResult } from './kubeconform.js';
+import { ensureKubeconform, runKubeconform, type KubeconformResult } from './kubeconform.js';
 import { parseRendered, readRenderedInputs, type ManifestDoc, type RenderedInput } from './manifests.js';
 import { checkPolicy, POLICY_RULES } from './policy/index.js';
 import { schemaFindingsOf } from './schema-validator.js';
@@ -21,6 +21,8 @@ export interface ValidationOptions {
   gates?: readonly Gate[];
   /** kubeconform binary to use instead of the project-installed one. */
   kubeconform?: string;
+  /** Progress for people (the one-time kubeconform install). */
+  log?: (line: string) => void;
 }
 
 export interface GateSummary {
@@ -49,7 +51,7 @@ function fatal(gate: Gate, message: string): Finding {
   return { gate, severity: 'error', file: '', resource: '', path: '', message };
 }
 
-async function kubeconformGate(root: string, inputs: RenderedInput[], docs: ManifestDoc[], binary?: string): Promise<{ findings: Finding[]; resources: number }> {
+async function kubeconformGate(root: string, inputs: RenderedInput[], docs: ManifestDoc[], binary: string): Promise<{ findings: Finding[]; resources: number }> {
   const byVersion = new Map<string, RenderedInput[]>();
   for (const input of inputs) byVersion.set(input.kubernetes.schemaVersion, [...(byVersion.get(input.kubernetes.schemaVersion) ?? []), input]);
   const results: KubeconformResult[] = await Promise.all(
@@ -117,7 +119,8 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
 
   // kubeconform runs as child processes while the in-process gates work.
   const kubeconform = time('kubeconform', (resources: number) => `${resources} resources (strict)`, async () => {
-    const result = await kubeconformGate(options.root, inputs, docs, options.kubeconform);
+    const binary = options.kubeconform ?? ensureKubeconform(options.log ? { log: options.log } : {});
+    const result = await kubeconformGate(options.root, inputs, docs, binary);
     return { value: result.resources, findings: result.findings };
   });
 
