@@ -3,7 +3,7 @@
  * the matching gate fail, with a message naming the file and the field.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../generator/validate/findings.js';
@@ -98,6 +98,22 @@ describe('validation gates on a corrupted copy of rendered/', () => {
     ]);
     expect(report.upgrades.find((upgrade) => upgrade.env === 'dev')).toMatchObject({ from: '1.34', to: '1.35', checked: true });
     expect(report.notes).toEqual([expect.stringMatching(/^Kubernetes 1\.37 schemas are not vendored .*prod, staging/)]);
+  }, 240_000);
+});
+
+describe('files under rendered/ that are not manifests', () => {
+  it('README.md and bootstrap/ (CloudFormation) are excluded explicitly; any other stray file is an error', async () => {
+    const root = copy();
+    mkdirSync(join(root, 'rendered/dev/bootstrap'), { recursive: true });
+    writeFileSync(join(root, 'rendered/dev/bootstrap/stack.yaml'), 'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n');
+    const clean = await runValidation({ root, gates: ['kubeconform', 'schema'] });
+    expect(clean.findings).toEqual([]);
+    writeFileSync(join(root, 'rendered/dev/redis/notes.txt'), 'not a manifest\n');
+    writeFileSync(join(root, 'rendered/dev/redis/stack.yaml'), 'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n');
+    const stray = await runValidation({ root, gates: ['kubeconform', 'schema'] });
+    expect(stray.findings.map((finding) => `${finding.gate} ${finding.file}`)).toEqual(
+      expect.arrayContaining(['schema rendered/dev/redis/notes.txt', 'schema rendered/dev/redis/stack.yaml', 'kubeconform rendered/dev/redis/stack.yaml']),
+    );
   }, 240_000);
 });
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path';
 import { pointerToPath } from '../config/schema-check.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
-import { NON_MANIFEST_PATTERNS } from './manifests.js';
+import { kubeconformIgnorePatterns } from './manifests.js';
 
 export const KUBECONFORM_MODULE = 'github.com/yannh/kubeconform/cmd/kubeconform';
 export const KUBECONFORM_VERSION = 'v0.7.0';
@@ -139,7 +139,7 @@ export async function runKubeconform(root: string, targets: string[], kubernetes
     '-kubernetes-version',
     kubernetesVersion,
     ...schemas.locations.flatMap((location) => ['-schema-location', location]),
-    ...NON_MANIFEST_PATTERNS.flatMap((pattern) => ['-ignore-filename-pattern', pattern.source]),
+    ...kubeconformIgnorePatterns().flatMap((pattern) => ['-ignore-filename-pattern', pattern]),
     ...targets,
   ];
   const { code, stdout, stderr } = await run(binary, args);

@@ -10,16 +10,21 @@ import { readTree, renderedEnvironments, type Tree } from '../write-rendered.js'
 
 /**
  * Files under rendered/<env>/ that are not Kubernetes manifests, excluded by
- * name from every gate (kubeconform gets the same patterns). Anything else
- * under rendered/ must be a manifest.
+ * name from every gate (kubeconform gets the same patterns). Patterns match the
+ * path relative to rendered/<env>/; anything else there must be a manifest.
  */
-export const NON_MANIFEST_PATTERNS: readonly RegExp[] = [
-  /(^|\/)README\.md$/,
-  /(^|\/)bootstrap\//, // CloudFormation for the AWS base, deployed by scripts, not by Argo CD
+export const NON_MANIFEST_PATTERNS: readonly string[] = [
+  'README\\.md$',
+  'bootstrap/', // CloudFormation for the AWS base, deployed by scripts, not by Argo CD
 ];
 
 export function isManifestFile(relativePath: string): boolean {
-  return !NON_MANIFEST_PATTERNS.some((pattern) => pattern.test(relativePath));
+  return !NON_MANIFEST_PATTERNS.some((pattern) => new RegExp(`^${pattern}`).test(relativePath));
+}
+
+/** The same exclusions for kubeconform's -ignore-filename-pattern, which sees whole paths. */
+export function kubeconformIgnorePatterns(): string[] {
+  return NON_MANIFEST_PATTERNS.map((pattern) => `(^|/)rendered/[^/]+/${pattern}`);
 }
 
 export interface Manifest {

@@ -140,7 +140,7 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     return { value: scan.files, findings: [...scan.findings, ...renderedSecretData(docs)] };
   });
 
-  await time('deprecations', (checked: number) => `${checked} of ${inputs.length} environments`, () => {
+  await time('deprecations', ({ checked, missing }: { checked: number; missing: string }) => `${checked} of ${inputs.length} environments checked against the next minor${missing ? ` (no schemas for ${missing}: see note)` : ''}`, () => {
     upgrades = parsed.map(({ input, docs: envDocs }) => checkUpgrade(input.env, input.kubernetes, envDocs));
     const unchecked = upgrades.filter((upgrade) => !upgrade.checked);
     const byTarget = new Map<string, string[]>();
@@ -148,7 +148,8 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     for (const [to, envs] of byTarget) {
       notes.push(`Kubernetes ${to} schemas are not vendored (schemas/kubernetes/v${to}.0/): the upgrade check did not run for ${envs.join(', ')}. Vendor them to see what would break on upgrade.`);
     }
-    return { value: upgrades.filter((upgrade) => upgrade.checked).length, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
+    const missing = [...byTarget.keys()].map((to) => `Kubernetes ${to}`).join(', ');
+    return { value: { checked: upgrades.length - unchecked.length, missing }, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
   });
 
   await kubeconform;
