@@ -41,9 +41,10 @@ export function fieldPath(segments: readonly (string | number)[]): string {
 
 /** `rendered/dev/x.yaml:12 · Deployment ns/name · spec.replicas · must be integer` */
 export function formatFinding(finding: Finding): string {
+  const message = finding.rule ? `${finding.message} [${finding.rule}]` : finding.message;
+  if (finding.file === '') return message;
   const where = finding.line === undefined ? finding.file : `${finding.file}:${finding.line}`;
-  const parts = [where, finding.resource || '(file)', finding.path || '(resource)', finding.rule ? `${finding.message} [${finding.rule}]` : finding.message];
-  return parts.join(' · ');
+  return [where, finding.resource || '(file)', finding.path || '(resource)', message].join(' · ');
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
