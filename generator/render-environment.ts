@@ -2,10 +2,12 @@
  * Renders one environment in memory: one cdk8s App, one Chart per component,
  * every resource serialised to its own deterministic file.
  */
-import { App } from 'cdk8s';
+import { App, type Chart } from 'cdk8s';
+import { APPS_FOLDER } from './argocd/bootstrap-manifests.js';
+import { buildArgocdLayer, MissingApplicationError } from './argocd/layer.js';
 import { stringify } from 'yaml';
 import { COMPONENTS } from './components/index.js';
-import { componentChart, renderContext, type ComponentInfo } from './components/component.js';
+import { componentChart, renderContext, type Component, type ComponentInfo } from './components/component.js';
 import type { Environment } from './config/load-environment.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
 import { environmentReadme } from './environment-readme.js';
@@ -50,21 +52,38 @@ export function renderEnvironment(environment: Environment): RenderedEnvironment
   const components: ComponentInfo[] = [];
   const source = `environments/${config.name}.yaml`;
 
-  for (const component of COMPONENTS) {
-    if (!component.enabled(context)) continue;
-    const info = component.info(context);
-    const chart = componentChart(app, info.folder);
-    component.build(chart, context);
-    components.push(info);
+  const collect = (folder: string, chart: Chart) => {
     for (const manifest of chart.toJson() as Manifest[]) {
-      const file = `${info.folder}/${manifestFileName(manifest)}`;
+      const file = `${folder}/${manifestFileName(manifest)}`;
       if (files.has(file)) {
         throw new RenderError(`${config.name}: two resources render to ${file} (${manifest.kind} ${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}); resource names must be unique per kind and namespace`);
       }
       files.set(file, serializeManifest(manifest, source));
       resources.push({ file, manifest });
     }
+  };
+
+  const synced: { component: Component; info: ComponentInfo }[] = [];
+  for (const component of COMPONENTS) {
+    if (!component.enabled(context)) continue;
+    const info = component.info(context);
+    const chart = componentChart(app, info.folder);
+    component.build(chart, context);
+    components.push(info);
+    synced.push({ component, info });
+    collect(info.folder, chart);
   }
+
+  // rendered/<env>/apps: one Argo CD Application per folder rendered above.
+  const appsChart = componentChart(app, APPS_FOLDER);
+  try {
+    buildArgocdLayer(appsChart, context, synced);
+  } catch (error) {
+    if (error instanceof MissingApplicationError) throw new RenderError(error.message);
+    throw error;
+  }
+  components.push({ folder: APPS_FOLDER, description: 'Argo CD AppProjects, the root Application and one Application per folder', versions: {} });
+  collect(APPS_FOLDER, appsChart);
   files.set('README.md', environmentReadme(config, components, resources.length));
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
 }

@@ -6,6 +6,7 @@ import { Chart, type App } from 'cdk8s';
 import type { Environment } from '../config/load-environment.js';
 import type { BootstrapOutputs, EnvConfig } from '../config/schema.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
+import type { ApplicationSettings } from '../argocd/application.js';
 
 export interface RenderContext {
   config: EnvConfig;
@@ -27,6 +28,11 @@ export interface Component {
   /** Whether the environment runs this component at all. */
   enabled(context: RenderContext): boolean;
   build(chart: Chart, context: RenderContext): void;
+  /**
+   * How the Argo CD Application of this folder syncs it. Workload folders
+   * without it use the table in generator/argocd/layer.ts.
+   */
+  application?(context: RenderContext): ApplicationSettings;
 }
 
 export function renderContext(environment: Environment, kubernetes: KubernetesVersion): RenderContext {

@@ -5,6 +5,8 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
+import { publicIngress, tailnetIngress } from '../addons/ingress.js';
+import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
 import { standardLabels } from '../k8s/labels.js';
 import { restrictedNamespace } from '../k8s/namespace.js';
@@ -117,6 +119,15 @@ export function openWebUISecretEnv({ config, outputs }: RenderContext): { values
   return { values, template };
 }
 
+/** HTTPS on the tailnet (WEBUI_URL), and on the internet where the environment turns the public ingress on. */
+export function openWebUIIngresses(chart: Chart, config: EnvConfig, labels: Record<string, string>): void {
+  const service = { name: NAME, port: 80 };
+  tailnetIngress(chart, { name: `${NAME}-tailnet`, namespace: NAMESPACE, labels, service, machineName: config.hostnames.openWebUI });
+  if (config.publicIngress.enabled && config.publicIngress.host) {
+    publicIngress(chart, { name: `${NAME}-public`, namespace: NAMESPACE, labels, service, host: config.publicIngress.host });
+  }
+}
+
 export const openWebUI: Component = {
   enabled: () => true,
   info: ({ config }) => ({
@@ -163,6 +174,8 @@ export const openWebUI: Component = {
       storageClass: STORAGE_CLASS,
       accessMode: webui.replicas > 1 ? 'ReadWriteMany' : 'ReadWriteOnce',
     });
+
+    openWebUIIngresses(chart, config, labels);
 
     const tmp: WritableDir = { name: 'tmp', mountPath: '/tmp', sizeLimit: '2Gi' };
     const staticDir: WritableDir = { name: 'static', mountPath: STATIC_DIR, sizeLimit: '256Mi' };

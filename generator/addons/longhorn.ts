@@ -1,0 +1,81 @@
+/**
+ * Longhorn block storage: the chart, its privileged namespace (the one
+ * documented exception to the restricted Pod Security profile), the
+ * `longhorn-retain` StorageClass every PVC uses, and its backup target in the
+ * environment's backup bucket.
+ */
+import type { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
+import type { RenderContext } from '../components/component.js';
+import { podSecurityNamespace } from '../k8s/namespace.js';
+import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
+import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+
+const NAME = 'longhorn';
+/** Folder of the bucket Longhorn writes backups under. */
+export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+/** `s3://<bucket>@<region>/<prefix>/`; Longhorn requires the trailing slash. */
+export function longhornBackupTarget({ config, outputs }: RenderContext): string {
+  return `s3://${outputs.buckets.longhornBackups}@${config.aws.region}/${LONGHORN_BACKUP_PREFIX}/`;
+}
+
+export function longhornValues(context: RenderContext): Record<string, unknown> {
+  const replicas = context.config.longhorn.replicaCount;
+  return {
+    // The pre-upgrade checker is a Helm hook Job that fails when Argo CD renders the chart.
+    preUpgradeChecker: { jobEnabled: false },
+    // Volumes come only from the StorageClass rendered here (reclaimPolicy Retain); K3s keeps local-path as default.
+    persistence: { defaultClass: false, defaultClassReplicaCount: replicas, reclaimPolicy: 'Retain' },
+    defaultSettings: {
+      defaultReplicaCount: replicas,
+      // Uninstalling needs an explicit flag: deleting the Application never removes volumes.
+      deletingConfirmationFlag: false,
+    },
+    // No credential secret: Longhorn reaches S3 with the node's instance profile.
+    defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
+    longhornUI: { replicas: 1 },
+    csi: { attacherReplicaCount: replicas, provisionerReplicaCount: replicas, resizerReplicaCount: replicas, snapshotterReplicaCount: replicas },
+  };
+}
+
+export const longhorn: AddOn = {
+  providesApiGroups: ['longhorn.io'],
+  enabled: () => true,
+  info: ({ config }) => ({
+    folder: NAME,
+    description: `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
+    versions: chartVersion(config.addons.longhorn),
+  }),
+  build(chart: Chart, context: RenderContext) {
+    const labels = addOnLabels(NAME);
+    podSecurityNamespace(chart, {
+      name: NAMESPACES.longhorn,
+      labels,
+      kubernetes: context.kubernetes,
+      holdsData: true,
+      level: 'privileged',
+      exceptionReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
+    });
+    new k8s.KubeStorageClass(chart, 'storage-class', {
+      metadata: { name: STORAGE_CLASS, labels },
+      provisioner: 'driver.longhorn.io',
+      reclaimPolicy: 'Retain',
+      allowVolumeExpansion: true,
+      volumeBindingMode: 'Immediate',
+      parameters: {
+        numberOfReplicas: String(context.config.longhorn.replicaCount),
+        staleReplicaTimeout: '30',
+        fsType: 'ext4',
+        dataLocality: 'best-effort',
+      },
+    });
+  },
+  application: (context) => ({
+    project: PROJECTS.platform,
+    wave: APPLICATION_WAVE.crdAddOns,
+    namespace: NAMESPACES.longhorn,
+    chart: { chart: context.config.addons.longhorn, releaseName: NAME, values: longhornValues(context) },
+  }),
+};
