@@ -13,6 +13,7 @@ export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
 export const GENERATE_PATHS_ANNOTATION = 'argocd.argoproj.io/manifest-generate-paths';
 /** Names the controller that owns each ignored field (ignoreDifferences entries cannot carry a comment). */
 export const IGNORED_FIELDS_ANNOTATION = 'dubai-hub.example/ignore-differences';
+export const CREATE_NAMESPACE = 'CreateNamespace=true';
 
 export const PROJECTS = { platform: 'platform', apps: 'apps' } as const;
 export type ProjectName = (typeof PROJECTS)[keyof typeof PROJECTS];
@@ -110,7 +111,7 @@ export function syncOptions(spec: Pick<ApplicationSpec, 'serverSideApply' | 'cre
     'PrunePropagationPolicy=foreground',
     'PruneLast=true',
     ...(spec.serverSideApply ? ['ServerSideApply=true'] : []),
-    ...(spec.createNamespace ? ['CreateNamespace=true'] : []),
+    ...(spec.createNamespace ? [CREATE_NAMESPACE] : []),
     ...(spec.ignoreDifferences && spec.ignoreDifferences.length > 0 ? ['RespectIgnoreDifferences=true'] : []),
   ];
 }
