@@ -122,7 +122,7 @@ describe('each check rejects a tree that breaks its rule', () => {
 
   it('ignoreDifferences without naming the owning controller', () => {
     const resources = base();
-    delete app(resources, 'external-secrets').metadata.annotations['dubai-hub.example/ignore-differences'];
+    delete app(resources, 'external-secrets').metadata.annotations!['dubai-hub.example/ignore-differences'];
     expect(checkApplicationPolicy(resources, name)).toEqual([
       'Application external-secrets: ignoreDifferences without dubai-hub.example/ignore-differences naming the controller that owns each field',
     ]);
@@ -136,7 +136,7 @@ describe('each check rejects a tree that breaks its rule', () => {
 
   it('a namespace rendered only in a later wave', () => {
     const resources = base();
-    app(resources, 'longhorn').metadata.annotations['argocd.argoproj.io/sync-wave'] = '-25';
+    app(resources, 'longhorn').metadata.annotations!['argocd.argoproj.io/sync-wave'] = '-25';
     expect(checkNamespaces(resources, name, facts(env))).toContain(
       'longhorn-backups/recurringjob_longhorn-system_backup.yaml: namespace longhorn-system is neither rendered by Application longhorn-backups or an earlier wave, nor created by it (CreateNamespace)',
     );
@@ -144,7 +144,7 @@ describe('each check rejects a tree that breaks its rule', () => {
 
   it('a custom resource in the same wave as its CRD, or with no CRD provider', () => {
     const resources = base();
-    app(resources, 'longhorn-backups').metadata.annotations['argocd.argoproj.io/sync-wave'] = '-40';
+    app(resources, 'longhorn-backups').metadata.annotations!['argocd.argoproj.io/sync-wave'] = '-40';
     expect(checkCrdOrder(resources, name, facts(env))).toContain(
       'longhorn-backups/recurringjob_longhorn-system_backup.yaml (RecurringJob longhorn.io): synced by longhorn-backups in wave -40, but its CRD comes from longhorn in wave -40; the provider must sync in an earlier wave',
     );

@@ -58,7 +58,7 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
 
   it('enforces restricted Pod Security everywhere but Longhorn, whose exception says why', () => {
     for (const { manifest } of kind(resources, 'Namespace')) {
-      const level = (manifest.metadata as { labels: Record<string, string> }).labels['pod-security.kubernetes.io/enforce'];
+      const level = manifest.metadata.labels!['pod-security.kubernetes.io/enforce'];
       if (manifest.metadata.name === 'longhorn-system') {
         expect(level).toBe('privileged');
         expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/Longhorn/);
@@ -88,7 +88,7 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     const argocd = file(resources, 'argocd/ingress_argocd_argocd-server-tailnet.yaml');
     expect(argocd.spec.defaultBackend.service).toEqual({ name: 'argocd-server', port: { number: 80 } });
     expect(argocd.spec.tls).toEqual([{ hosts: [config.hostnames.argocd] }]);
-    expect(kind(resources, 'Ingress').every((r) => (r.manifest.metadata as { labels: Record<string, string> }).labels['tailscale.com/proxy-class'] === 'hardened')).toBe(true);
+    expect(kind(resources, 'Ingress').every((r) => r.manifest.metadata.labels!['tailscale.com/proxy-class'] === 'hardened')).toBe(true);
   });
 
   it('ignores differences only where a controller owns the field, and applies server-side only where needed', () => {

@@ -23,7 +23,7 @@ export interface Resource {
   manifest: {
     apiVersion: string;
     kind: string;
-    metadata: { name: string; namespace?: string; annotations?: Record<string, string>; finalizers?: string[]; [key: string]: unknown };
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; [key: string]: unknown };
     spec?: any;
     [key: string]: unknown;
   };
