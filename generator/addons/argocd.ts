@@ -3,31 +3,29 @@
  * installed, its namespace, repository credentials from an ExternalSecret when
  * the repository is private, and its UI on the tailnet.
  */
-import type { Chart } from 'cdk8s';
-import { APPLICATION_WAVE, ARGOCD_NAMESPACE, PROJECTS } from '../argocd/application.js';
+import { APPLICATION_WAVE, ARGOCD_NAMESPACE } from '../argocd/application.js';
 import { ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHelmValues } from '../argocd/bootstrap-manifests.js';
-import type { RenderContext } from '../components/component.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
 import { secretsManagerName } from '../platform-names.js';
-import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+import { chartAddOn, type AddOn } from './addon.js';
 import { tailnetIngress } from './ingress.js';
 
 const NAME = 'argocd';
 export const REPOSITORY_SECRET = 'repository-credentials';
 
-export const argocd: AddOn = {
-  enabled: () => true,
-  info: ({ config }) => ({
-    folder: NAME,
-    description: `Argo CD (chart, self-managed), its namespace, its UI on the tailnet${config.git.credentialsSecret ? ' and repository credentials' : ''}`,
-    versions: chartVersion(config.addons.argocd),
-  }),
-  build(chart: Chart, context: RenderContext) {
-    const { config } = context;
-    const labels = addOnLabels(NAME);
-    // Deleting this namespace would delete Argo CD itself: never pruned, never deleted.
-    restrictedNamespace(chart, { name: ARGOCD_NAMESPACE, labels, kubernetes: context.kubernetes, holdsData: true });
+export const argocd: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: ARGOCD_NAMESPACE,
+  chart: 'argocd',
+  releaseName: ARGOCD_RELEASE,
+  wave: APPLICATION_WAVE.argocd,
+  description: ({ config }) => `Argo CD (chart, self-managed), its namespace, its UI on the tailnet${config.git.credentialsSecret ? ' and repository credentials' : ''}`,
+  values: ({ config }) => argocdHelmValues(config),
+  // Deleting this namespace would delete Argo CD itself: never pruned, never deleted.
+  holdsData: true,
+  // Its CRDs (ApplicationSet above all) are too large for client-side apply.
+  serverSideApply: true,
+  build(chart, { config }, labels) {
     tailnetIngress(chart, {
       name: 'argocd-server-tailnet',
       namespace: ARGOCD_NAMESPACE,
@@ -50,12 +48,4 @@ export const argocd: AddOn = {
       });
     }
   },
-  application: (context) => ({
-    project: PROJECTS.platform,
-    wave: APPLICATION_WAVE.argocd,
-    namespace: ARGOCD_NAMESPACE,
-    chart: { chart: context.config.addons.argocd, releaseName: ARGOCD_RELEASE, values: argocdHelmValues(context.config) },
-    // Its CRDs (ApplicationSet above all) are too large for client-side apply.
-    serverSideApply: true,
-  }),
-};
+});

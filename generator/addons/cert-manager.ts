@@ -7,9 +7,8 @@
 import { ApiObject, type Chart } from 'cdk8s';
 import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
 import { NAMESPACES } from '../platform-names.js';
-import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
 import { ACME_CLUSTER_ISSUER } from './ingress.js';
 
 const NAME = 'cert-manager';
@@ -27,20 +26,17 @@ export function certManagerValues(_context: RenderContext): Record<string, unkno
   };
 }
 
-export const certManager: AddOn = {
-  providesApiGroups: ['cert-manager.io', 'acme.cert-manager.io'],
+export const certManager: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.certManager,
+  chart: 'certManager',
+  releaseName: NAME,
+  wave: APPLICATION_WAVE.crdAddOns,
   enabled: publicIngressOn,
-  info: ({ config }) => ({ folder: NAME, description: 'cert-manager (chart) and its namespace, for the public ingress', versions: chartVersion(config.addons.certManager) }),
-  build(chart: Chart, context: RenderContext) {
-    restrictedNamespace(chart, { name: NAMESPACES.certManager, labels: addOnLabels(NAME), kubernetes: context.kubernetes, holdsData: false });
-  },
-  application: (context) => ({
-    project: PROJECTS.platform,
-    wave: APPLICATION_WAVE.crdAddOns,
-    namespace: NAMESPACES.certManager,
-    chart: { chart: context.config.addons.certManager, releaseName: NAME, values: certManagerValues(context) },
-  }),
-};
+  providesApiGroups: ['cert-manager.io', 'acme.cert-manager.io'],
+  description: () => 'cert-manager (chart) and its namespace, for the public ingress',
+  values: certManagerValues,
+});
 
 export const acmeIssuer: AddOn = {
   enabled: publicIngressOn,

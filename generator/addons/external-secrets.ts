@@ -4,12 +4,10 @@
  * (IMDSv2, hop limit 2 on the node): the external-secrets namespace has no
  * NetworkPolicy denying 169.254.169.254, unlike the application namespaces.
  */
-import type { Chart } from 'cdk8s';
-import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
+import { APPLICATION_WAVE } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
 import { NAMESPACES } from '../platform-names.js';
-import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+import { chartAddOn, type AddOn } from './addon.js';
 
 const NAME = 'external-secrets';
 
@@ -27,37 +25,29 @@ export function externalSecretsValues(_context: RenderContext): Record<string, u
   };
 }
 
-export const externalSecrets: AddOn = {
+export const externalSecrets: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.externalSecrets,
+  chart: 'externalSecrets',
+  releaseName: NAME,
+  wave: APPLICATION_WAVE.crdAddOns,
   providesApiGroups: ['external-secrets.io', 'generators.external-secrets.io'],
-  enabled: () => true,
-  info: ({ config }) => ({
-    folder: NAME,
-    description: 'External Secrets Operator (chart) and its namespace',
-    versions: chartVersion(config.addons.externalSecrets),
-  }),
-  build(chart: Chart, context: RenderContext) {
-    restrictedNamespace(chart, { name: NAMESPACES.externalSecrets, labels: addOnLabels(NAME), kubernetes: context.kubernetes, holdsData: false });
-  },
-  application: (context) => ({
-    project: PROJECTS.platform,
-    wave: APPLICATION_WAVE.crdAddOns,
-    namespace: NAMESPACES.externalSecrets,
-    chart: { chart: context.config.addons.externalSecrets, releaseName: NAME, values: externalSecretsValues(context) },
-    // Its CRDs exceed the annotation size limit of client-side apply.
-    serverSideApply: true,
-    ignoreDifferences: [
-      {
-        group: 'admissionregistration.k8s.io',
-        kind: 'ValidatingWebhookConfiguration',
-        jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'],
-        owner: 'the external-secrets cert-controller injects the webhook CA bundle',
-      },
-      {
-        group: 'apiextensions.k8s.io',
-        kind: 'CustomResourceDefinition',
-        jqPathExpressions: ['.spec.conversion.webhook.clientConfig.caBundle'],
-        owner: 'the external-secrets cert-controller injects the conversion webhook CA bundle',
-      },
-    ],
-  }),
-};
+  description: () => 'External Secrets Operator (chart) and its namespace',
+  values: externalSecretsValues,
+  // Its CRDs exceed the annotation size limit of client-side apply.
+  serverSideApply: true,
+  ignoreDifferences: [
+    {
+      group: 'admissionregistration.k8s.io',
+      kind: 'ValidatingWebhookConfiguration',
+      jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'],
+      owner: 'the external-secrets cert-controller injects the webhook CA bundle',
+    },
+    {
+      group: 'apiextensions.k8s.io',
+      kind: 'CustomResourceDefinition',
+      jqPathExpressions: ['.spec.conversion.webhook.clientConfig.caBundle'],
+      owner: 'the external-secrets cert-controller injects the conversion webhook CA bundle',
+    },
+  ],
+});

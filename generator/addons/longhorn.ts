@@ -4,13 +4,11 @@
  * `longhorn-retain` StorageClass every PVC uses, and its backup target in the
  * environment's backup bucket.
  */
-import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
+import { APPLICATION_WAVE } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
-import { podSecurityNamespace } from '../k8s/namespace.js';
 import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
-import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+import { chartAddOn, type AddOn } from './addon.js';
 
 const NAME = 'longhorn';
 /** Folder of the bucket Longhorn writes backups under. */
@@ -40,24 +38,19 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
   };
 }
 
-export const longhorn: AddOn = {
+export const longhorn: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.longhorn,
+  chart: 'longhorn',
+  releaseName: NAME,
+  wave: APPLICATION_WAVE.crdAddOns,
   providesApiGroups: ['longhorn.io'],
-  enabled: () => true,
-  info: ({ config }) => ({
-    folder: NAME,
-    description: `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
-    versions: chartVersion(config.addons.longhorn),
-  }),
-  build(chart: Chart, context: RenderContext) {
-    const labels = addOnLabels(NAME);
-    podSecurityNamespace(chart, {
-      name: NAMESPACES.longhorn,
-      labels,
-      kubernetes: context.kubernetes,
-      holdsData: true,
-      level: 'privileged',
-      exceptionReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
-    });
+  description: ({ config }) =>
+    `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
+  values: longhornValues,
+  holdsData: true,
+  privilegedReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
+  build(chart, context, labels) {
     new k8s.KubeStorageClass(chart, 'storage-class', {
       metadata: { name: STORAGE_CLASS, labels },
       provisioner: 'driver.longhorn.io',
@@ -72,10 +65,4 @@ export const longhorn: AddOn = {
       },
     });
   },
-  application: (context) => ({
-    project: PROJECTS.platform,
-    wave: APPLICATION_WAVE.crdAddOns,
-    namespace: NAMESPACES.longhorn,
-    chart: { chart: context.config.addons.longhorn, releaseName: NAME, values: longhornValues(context) },
-  }),
-};
+});

@@ -4,14 +4,12 @@
  * client comes from Secrets Manager through an ExternalSecret, synced before
  * the operator's pods in the same Application.
  */
-import type { Chart } from 'cdk8s';
-import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
+import { APPLICATION_WAVE } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
 import { restrictedContainerSecurityContext } from '../k8s/security.js';
 import { MANUAL_SECRETS, NAMESPACES, secretsManagerName } from '../platform-names.js';
-import { addOnLabels, chartVersion, type AddOn } from './addon.js';
+import { chartAddOn, type AddOn } from './addon.js';
 
 const NAME = 'tailscale';
 /** The chart mounts this Secret when no OAuth values are given. */
@@ -37,18 +35,17 @@ export function tailscaleValues({ config }: RenderContext): Record<string, unkno
   };
 }
 
-export const tailscale: AddOn = {
+export const tailscale: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.tailscale,
+  chart: 'tailscaleOperator',
+  releaseName: 'tailscale-operator',
+  wave: APPLICATION_WAVE.addOnsWithSecrets,
   providesApiGroups: ['tailscale.com'],
-  enabled: () => true,
-  info: ({ config }) => ({
-    folder: NAME,
-    description: 'Tailscale operator (chart), its namespace and the ExternalSecret of its OAuth client',
-    versions: chartVersion(config.addons.tailscaleOperator),
-  }),
-  build(chart: Chart, context: RenderContext) {
-    const labels = addOnLabels(NAME);
-    restrictedNamespace(chart, { name: NAMESPACES.tailscale, labels, kubernetes: context.kubernetes, holdsData: false });
-    const remoteKey = secretsManagerName(context.config, MANUAL_SECRETS.tailscaleOAuth);
+  description: () => 'Tailscale operator (chart), its namespace and the ExternalSecret of its OAuth client',
+  values: tailscaleValues,
+  build(chart, { config }, labels) {
+    const remoteKey = secretsManagerName(config, MANUAL_SECRETS.tailscaleOAuth);
     new ExternalSecret(chart, {
       name: TAILSCALE_OAUTH_SECRET,
       namespace: NAMESPACES.tailscale,
@@ -60,10 +57,4 @@ export const tailscale: AddOn = {
     });
   },
   chartSecrets: () => [{ namespace: NAMESPACES.tailscale, name: TAILSCALE_OAUTH_SECRET }],
-  application: (context) => ({
-    project: PROJECTS.platform,
-    wave: APPLICATION_WAVE.addOnsWithSecrets,
-    namespace: NAMESPACES.tailscale,
-    chart: { chart: context.config.addons.tailscaleOperator, releaseName: 'tailscale-operator', values: tailscaleValues(context) },
-  }),
-};
+});
