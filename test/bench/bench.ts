@@ -83,7 +83,7 @@ const smallest = results[1]![1];
 const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
 console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
 
-const renderCheck = wallClock('npx', ['tsx', 'generator/cli.ts', '--check', '--root', realCopy]);
+const renderCheck = wallClock(process.execPath, ['generator/launch.mjs', 'cli', '--check', '--root', realCopy]);
 console.log('');
 console.log(`wall clock, process start included: npm run render -- --check (3 environments) ${ms(renderCheck)} ms`);
 rmSync(realCopy, { recursive: true, force: true });
