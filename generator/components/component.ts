@@ -7,6 +7,9 @@ import type { Environment } from '../config/load-environment.js';
 import type { BootstrapOutputs, EnvConfig } from '../config/schema.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
 import type { ApplicationSettings } from '../argocd/application.js';
+import { standardLabels, type Labels } from '../k8s/labels.js';
+import { restrictedNamespace } from '../k8s/namespace.js';
+import { namespaceBaseline } from '../k8s/network-policy.js';
 
 export interface RenderContext {
   config: EnvConfig;
@@ -45,4 +48,19 @@ export function componentChart(app: App, folder: string): Chart {
 
 export function imageRef(image: { repository: string; tag: string }): string {
   return `${image.repository}:${image.tag}`;
+}
+
+/**
+ * The namespace a component owns: restricted Pod Security, default-deny
+ * NetworkPolicies plus DNS. Returns the labels the component's objects carry.
+ */
+export function componentNamespace(
+  chart: Chart,
+  context: RenderContext,
+  props: { namespace: string; name: string; component: string; version: string; holdsData: boolean },
+): Labels {
+  const labels = standardLabels(props.name, props.component, props.version);
+  restrictedNamespace(chart, { name: props.namespace, labels: standardLabels(props.name, props.component), kubernetes: context.kubernetes, holdsData: props.holdsData });
+  namespaceBaseline(chart, props.namespace, labels);
+  return labels;
 }

@@ -8,12 +8,10 @@ import type { Chart } from 'cdk8s';
 import { publicIngress, tailnetIngress } from '../addons/ingress.js';
 import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
-import { standardLabels } from '../k8s/labels.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
-import { namespaceBaseline, networkPolicy, type Flow } from '../k8s/network-policy.js';
+import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { checksum, deployment, httpProbe, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
-import { imageRef, type Component, type RenderContext } from './component.js';
+import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
 
@@ -139,11 +137,7 @@ export const openWebUI: Component = {
     const { config } = context;
     const webui = config.openWebUI;
     const version = webui.image.tag;
-    const labels = standardLabels(NAME, COMPONENT, version);
-
-    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: true });
-
-    namespaceBaseline(chart, NAMESPACE, labels);
+    const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: true });
     const ingressFrom: Flow = {
       peers: [
         { namespace: NAMESPACES.tailscale },

@@ -1,13 +1,13 @@
 /** The repository's real environments, loaded and rendered in memory for tests. */
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { layerFacts, readRenderedResources, type LayerFacts, type Resource } from '../../generator/argocd/consistency.js';
 import { renderContext } from '../../generator/components/component.js';
 import { listEnvironments, loadEnvironment, type Environment } from '../../generator/config/load-environment.js';
 import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
 import { renderEnvironment, type RenderedEnvironment } from '../../generator/render-environment.js';
+import { REPO_ROOT } from './temp-repo.js';
 
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ROOT = REPO_ROOT;
 export const ENVIRONMENTS = listEnvironments(join(ROOT, 'environments'));
 
 export function environment(name: string): Environment {
