@@ -34,6 +34,11 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(store.spec.provider).toEqual({ aws: { service: 'SecretsManager', region: config.aws.region } });
   });
 
+  it('lets the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
+    const actAsNode = ['external-secrets', 'longhorn-system', 'cert-manager'];
+    expect(kind(resources, 'NetworkPolicy').filter((r) => actAsNode.includes(r.manifest.metadata.namespace ?? ''))).toEqual([]);
+  });
+
   it('backs Longhorn up to the environment bucket, disables the pre-upgrade checker, and uses the configured replica count', () => {
     const values = chartOf('longhorn').helm.valuesObject;
     expect(values.defaultBackupStore.backupTarget).toBe(`s3://${outputs.buckets.longhornBackups}@${config.aws.region}/longhorn/`);
