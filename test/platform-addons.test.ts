@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { argocdBootstrapYaml } from '../generator/argocd/bootstrap-manifests.js';
 import { applications, type Resource } from '../generator/argocd/consistency.js';
 import { MANUAL_SECRETS, openWebUIHost, STORAGE_CLASS } from '../generator/platform-names.js';
-import { committed, ENVIRONMENTS, environment } from './support/environments.js';
+import { committed, copyOf, ENVIRONMENTS, environment, render, resourcesOf } from './support/environments.js';
 
 const kind = (resources: Resource[], wanted: string) => resources.filter((r) => r.manifest.kind === wanted);
 const file = (resources: Resource[], path: string) => {
@@ -114,5 +114,21 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(project).toEqual(file(resources, 'apps/appproject_argocd_platform.yaml'));
     expect(root).toEqual(file(resources, 'apps/application_argocd_root.yaml'));
     expect(root.spec.source.path).toBe(`rendered/${name}/apps`);
+  });
+});
+
+describe('a private repository', () => {
+  it('gets its Argo CD repository Secret from Secrets Manager, labelled for Argo CD, in the argocd namespace', () => {
+    const dev = copyOf(environment('dev'));
+    dev.config.git.credentialsSecret = 'git/repository-credentials';
+    const resources = resourcesOf(render(dev));
+    const secret = file(resources, 'argocd/externalsecret_argocd_repository-credentials.yaml');
+    expect(secret.spec.target.template.metadata.labels).toEqual({ 'argocd.argoproj.io/secret-type': 'repository' });
+    expect(secret.spec.target.template.data).toEqual({ type: 'git', url: dev.config.git.repoURL, username: '{{ .username }}', password: '{{ .password }}' });
+    expect(secret.spec.data.map((item: { remoteRef: { key: string; property: string } }) => `${item.remoteRef.key}#${item.remoteRef.property}`)).toEqual([
+      'dubai/dev/git/repository-credentials#username',
+      'dubai/dev/git/repository-credentials#password',
+    ]);
+    expect(committed('dev').some((r) => r.file.startsWith('argocd/externalsecret_'))).toBe(false);
   });
 });
