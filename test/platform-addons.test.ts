@@ -43,7 +43,7 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     const values = chartOf('longhorn').helm.valuesObject;
     expect(values.defaultBackupStore.backupTarget).toBe(`s3://${outputs.buckets.longhornBackups}@${config.aws.region}/longhorn/`);
     expect(values.preUpgradeChecker).toEqual({ jobEnabled: false });
-    expect(values.defaultSettings.defaultReplicaCount).toBe(config.longhorn.replicaCount);
+    expect(JSON.parse(values.defaultSettings.defaultReplicaCount)).toEqual({ v1: String(config.longhorn.replicaCount), v2: String(config.longhorn.replicaCount) });
     const storageClass = file(resources, `longhorn/storageclass_${STORAGE_CLASS}.yaml`);
     expect(storageClass).toMatchObject({ provisioner: 'driver.longhorn.io', reclaimPolicy: 'Retain', parameters: { numberOfReplicas: String(config.longhorn.replicaCount) } });
     const jobs = kind(resources, 'RecurringJob').map((r) => r.manifest.spec);

@@ -27,7 +27,8 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
     // Volumes come only from the StorageClass rendered here (reclaimPolicy Retain); K3s keeps local-path as default.
     persistence: { defaultClass: false, defaultClassReplicaCount: replicas, reclaimPolicy: 'Retain' },
     defaultSettings: {
-      defaultReplicaCount: replicas,
+      // Since Longhorn 1.10 data-engine settings take one value per engine, as a JSON string.
+      defaultReplicaCount: JSON.stringify({ v1: String(replicas), v2: String(replicas) }),
       // Uninstalling needs an explicit flag: deleting the Application never removes volumes.
       deletingConfirmationFlag: false,
     },
