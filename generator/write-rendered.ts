@@ -77,8 +77,8 @@ export function writeRendered(renderedDir: string, trees: Map<string, Tree>, sta
       if (isClean(diff)) continue;
       const next = join(renderedDir, `.${env}.next`);
       rmSync(next, { recursive: true, force: true });
-      writeTree(next, tree);
       staged.push(env);
+      writeTree(next, tree);
     }
   } catch (error) {
     for (const env of staged) rmSync(join(renderedDir, `.${env}.next`), { recursive: true, force: true });

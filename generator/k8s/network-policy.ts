@@ -56,7 +56,7 @@ export function networkPolicy(scope: Construct, props: PolicyProps): k8s.KubeNet
   return new k8s.KubeNetworkPolicy(scope, `netpol-${props.name}`, {
     metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
     spec: {
-      podSelector: { matchLabels: props.pods },
+      podSelector: Object.keys(props.pods).length > 0 ? { matchLabels: props.pods } : {},
       policyTypes,
       ...(props.ingress ? { ingress: props.ingress.map((flow) => ({ from: flow.peers.map(peer), ports: ports(flow.ports) })) } : {}),
       ...(props.egress ? { egress: props.egress.map((flow) => ({ to: flow.peers.map(peer), ports: ports(flow.ports) })) } : {}),

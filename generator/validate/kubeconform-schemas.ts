@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubernetesDefinitions, kubernetesSchemaFile, REPO_ROOT, SCHEMAS_DIR } from './schemas.js';
+import { kubernetesDefinitions, kubernetesSchemaFile, SCHEMAS_DIR, TOOLS_DIR } from './schemas.js';
+
+export { TOOLS_DIR };
 
 /** Bump when the generated layout changes. */
 const LAYOUT_VERSION = '1';
-export const TOOLS_DIR = join(REPO_ROOT, '.tools');
 
 export function vendoredKubernetesVersions(): string[] {
   const dir = join(SCHEMAS_DIR, 'kubernetes');

@@ -3,12 +3,25 @@
  * the strict variant of the Kubernetes definitions (unknown fields rejected).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The checkout this code is in; schemas always come from here, whatever is validated. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The checkout this code is in; schemas always come from here, whatever is
+ * validated. Found by walking up, so it also holds when the code runs from the
+ * esbuild bundle in .tools/cache/ (generator/launch.mjs).
+ */
+export const REPO_ROOT = findRepositoryRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepositoryRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'schemas', 'README.md')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no schemas/ folder above ${start}: run from a checkout of the repository`);
+  }
+}
 export const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
+/** Project-local, git-ignored tools and caches. */
+export const TOOLS_DIR = join(REPO_ROOT, '.tools');
 
 export type JsonSchema = { [key: string]: unknown };
 

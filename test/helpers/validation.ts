@@ -1,6 +1,5 @@
 /** Shared helpers for the validation tests: temp copies of the repository's inputs and outputs. */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../generator/validate/schemas.js';
 import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
@@ -9,11 +8,7 @@ import { parseRendered, type ManifestDoc } from '../../generator/validate/manife
 export { REPO_ROOT };
 
 /** A temp directory holding copies of environments/ and rendered/; removed by `cleanup`. */
-export function copyRepository(): { root: string; cleanup: () => void } {
-  const root = mkdtempSync(join(tmpdir(), 'validate-'));
-  for (const folder of ['environments', 'rendered']) cpSync(join(REPO_ROOT, folder), join(root, folder), { recursive: true });
-  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
-}
+export { copyOfRepository as copyRepository } from '../support/temp-repo.js';
 
 /** Replaces `from` with `to` in one file, failing loudly when `from` is not there (so the test cannot pass vacuously). */
 export function corrupt(root: string, file: string, from: string | RegExp, to: string): void {

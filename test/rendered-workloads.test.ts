@@ -1,0 +1,237 @@
+/**
+ * Behaviour of the committed rendered/ tree: what every workload, claim,
+ * secret and policy must be, read from the real output.
+ */
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadRenderedTree, podSpecOf } from './support/rendered-tree.js';
+import { APPS_NAMESPACES } from '../generator/argocd/layer.js';
+import { POLICY_EXCEPTION_PREFIX } from '../generator/policy-exceptions.js';
+
+const tree = loadRenderedTree();
+const workloads = tree.filter(({ manifest }) => podSpecOf(manifest) !== undefined);
+const find = (env: string, kind: string, name: string) => tree.find((item) => item.env === env && item.manifest.kind === kind && item.manifest.metadata.name === name);
+const envs = [...new Set(tree.map((item) => item.env))].sort();
+
+describe('the rendered tree', () => {
+  it('holds every environment with its workloads', () => {
+    expect(envs).toEqual(['dev', 'prod', 'staging']);
+    for (const env of envs) {
+      for (const name of ['open-webui', 'litellm', 'redis']) expect(find(env, 'Deployment', name), `${env} ${name}`).toBeDefined();
+    }
+  });
+
+  it('puts nothing in the default namespace', () => {
+    for (const { file, manifest } of tree) expect(manifest.metadata.namespace, file).not.toBe('default');
+  });
+});
+
+describe('every workload', () => {
+  it.each(workloads.map((item) => [item.file, item] as const))('%s runs restricted, read-only and bounded', (_file, { manifest }) => {
+    const pod = podSpecOf(manifest)!;
+    expect(pod['automountServiceAccountToken']).toBe(false);
+    expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod['securityContext']['runAsUser']).toBeGreaterThan(0);
+    expect(pod['hostNetwork'] ?? false).toBe(false);
+    const exceptions = Object.keys((manifest.metadata['annotations'] as Record<string, string> | undefined) ?? {});
+    for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+      expect(container['securityContext']).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(container['securityContext']['privileged']).toBe(false);
+      if (!exceptions.includes('policy.dubai-hub.example/allow-read-only-root-filesystem')) {
+        expect(container['securityContext']['readOnlyRootFilesystem'], container['name']).toBe(true);
+      }
+      expect(container['resources']['requests']['cpu']).toBeDefined();
+      expect(container['resources']['requests']['memory']).toBeDefined();
+      expect(container['resources']['limits']['memory']).toBeDefined();
+      expect(container['image']).toMatch(/^[^:@]+:(?!latest$)[A-Za-z0-9_.-]+$/);
+      // Secrets reach containers only through Secrets made by ExternalSecrets, never as values.
+      for (const variable of container['env'] ?? []) expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+    }
+    // Every mounted writable volume is an emptyDir with a size limit, a claim or a read-only ConfigMap.
+    for (const volume of pod['volumes'] ?? []) {
+      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'], volume['name']).toBeDefined();
+    }
+  });
+
+  it('with more than one replica has a PodDisruptionBudget allowing one disruption and a topology spread', () => {
+    const multi = tree.filter(({ manifest }) => manifest.kind === 'Deployment' && (manifest['spec'] as any).replicas > 1);
+    expect(multi.length).toBeGreaterThan(0);
+    for (const { env, manifest } of multi) {
+      const pdb = find(env, 'PodDisruptionBudget', manifest.metadata.name);
+      expect(pdb, `${env} ${manifest.metadata.name}`).toBeDefined();
+      expect((pdb!.manifest['spec'] as any).maxUnavailable).toBe(1);
+      expect((pdb!.manifest['spec'] as any).selector).toEqual((manifest['spec'] as any).selector);
+      expect(podSpecOf(manifest)!['topologySpreadConstraints']).toHaveLength(2);
+    }
+  });
+
+  it('with one replica has no PodDisruptionBudget (it would block node drains)', () => {
+    for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'Deployment' && (manifest['spec'] as any).replicas === 1)) {
+      expect(find(env, 'PodDisruptionBudget', manifest.metadata.name)).toBeUndefined();
+    }
+  });
+});
+
+describe('every PersistentVolumeClaim', () => {
+  const claims = tree.filter(({ manifest }) => manifest.kind === 'PersistentVolumeClaim');
+  it('is never pruned nor deleted by Argo CD, nor is its namespace', () => {
+    expect(claims.length).toBeGreaterThanOrEqual(3);
+    for (const { env, file, manifest } of claims) {
+      expect((manifest.metadata['annotations'] as any)['argocd.argoproj.io/sync-options'], file).toBe('Prune=false,Delete=false');
+      const namespace = find(env, 'Namespace', manifest.metadata.namespace!);
+      expect((namespace!.manifest.metadata['annotations'] as any)['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
+    }
+  });
+  it('uses the Longhorn Retain storage class', () => {
+    for (const { manifest } of claims) expect((manifest['spec'] as any).storageClassName).toBe('longhorn-retain');
+  });
+});
+
+describe('namespaces', () => {
+  it('enforce the restricted Pod Security Standard at the cluster version, unless a policy exception says why', () => {
+    const exception = `${POLICY_EXCEPTION_PREFIX}pod-security-restricted`;
+    for (const { manifest } of tree.filter(({ manifest }) => manifest.kind === 'Namespace')) {
+      if ((manifest.metadata['annotations'] as Record<string, string> | undefined)?.[exception]) continue;
+      expect(manifest.metadata['labels']).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.36' });
+    }
+  });
+  it('of the workloads each start from default deny and allow DNS', () => {
+    for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'Namespace' && APPS_NAMESPACES.includes(manifest.metadata.name))) {
+      const inNamespace = (name: string) =>
+        tree.find((item) => item.env === env && item.manifest.kind === 'NetworkPolicy' && item.manifest.metadata.name === name && item.manifest.metadata.namespace === manifest.metadata.name);
+      const deny = inNamespace('default-deny-all');
+      expect(deny, `${env} ${manifest.metadata.name}`).toBeDefined();
+      expect(deny!.manifest['spec']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+      expect(inNamespace('allow-dns'), `${env} ${manifest.metadata.name}`).toBeDefined();
+    }
+  });
+});
+
+describe('network policies', () => {
+  const policies = tree.filter(({ manifest }) => manifest.kind === 'NetworkPolicy');
+  it('never let a pod reach the instance metadata address', () => {
+    for (const { file, manifest } of policies) {
+      for (const rule of (manifest['spec'] as any).egress ?? []) {
+        for (const peer of rule.to ?? []) {
+          if (!peer.ipBlock) continue;
+          const [ip, bits] = peer.ipBlock.cidr.split('/');
+          const containsMetadata = bits === '0' || (ip.startsWith('169.254.') && Number(bits) <= 32);
+          if (containsMetadata) expect(peer.ipBlock.except, file).toContain('169.254.169.254/32');
+        }
+      }
+    }
+  });
+  it('let Open WebUI reach LiteLLM on 4000 and only Open WebUI in', () => {
+    const litellm = find('prod', 'NetworkPolicy', 'litellm')!.manifest['spec'] as any;
+    expect(litellm.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'open-webui' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'frontend', 'app.kubernetes.io/name': 'open-webui' } } }],
+        ports: [{ port: 4000, protocol: 'TCP' }],
+      },
+    ]);
+    const webui = find('prod', 'NetworkPolicy', 'open-webui')!.manifest['spec'] as any;
+    const egressPorts = webui.egress.flatMap((rule: any) => rule.ports.map((port: any) => port.port)).sort((a: number, b: number) => a - b);
+    expect(egressPorts).toEqual([443, 4000, 5432, 6379]);
+  });
+  it('open Aurora only towards the private subnets', () => {
+    for (const { manifest } of policies) {
+      for (const rule of (manifest['spec'] as any).egress ?? []) {
+        if (!rule.ports.some((port: any) => port.port === 5432)) continue;
+        expect(rule.to.map((peer: any) => peer.ipBlock.cidr)).toEqual(expect.arrayContaining([expect.stringMatching(/^10\.4[0-2]\.1[01]\.0\/24$/)]));
+      }
+    }
+  });
+});
+
+describe('Open WebUI', () => {
+  it.each(envs)('%s: probes /health and /ready, Recreate rollouts, secret key from an ExternalSecret', (env) => {
+    const deployment = find(env, 'Deployment', 'open-webui')!.manifest;
+    const container = podSpecOf(deployment)!.containers[0]!;
+    expect(container['livenessProbe'].httpGet.path).toBe('/health');
+    expect(container['readinessProbe'].httpGet.path).toBe('/ready');
+    expect((deployment['spec'] as any).strategy.type).toBe('Recreate');
+    const secret = find(env, 'ExternalSecret', 'open-webui-env')!.manifest['spec'] as any;
+    expect(secret.target.template.data.WEBUI_SECRET_KEY).toBe('{{ .webuiSecretKey }}');
+    expect(container['envFrom']).toContainEqual({ secretRef: { name: 'open-webui-env' } });
+  });
+
+  it('never gets empty S3 key variables and uses shared state when it has several replicas', () => {
+    const settings = find('prod', 'ConfigMap', 'open-webui-settings')!.manifest['data'] as Record<string, string>;
+    for (const [name, value] of Object.entries(settings)) expect(value, name).not.toBe('');
+    expect(settings).toMatchObject({ STORAGE_PROVIDER: 's3', VECTOR_DB: 'pgvector', WEBSOCKET_MANAGER: 'redis', UVICORN_WORKERS: '1', ENABLE_OLLAMA_API: 'False' });
+    expect(settings['OPENAI_API_BASE_URL']).toBe('http://litellm.litellm.svc.cluster.local:4000/v1');
+    const template = (find('prod', 'ExternalSecret', 'open-webui-env')!.manifest['spec'] as any).target.template.data;
+    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']));
+    expect(template.DATABASE_URL).toMatch(/^postgresql:\/\/\{\{ \.dbUsername \| urlquery \}\}:\{\{ \.dbPassword \| urlquery \}\}@.+:5432\/openwebui\?sslmode=require$/);
+  });
+});
+
+describe('LiteLLM', () => {
+  it.each(envs)('%s: config.yaml references keys only through os.environ/', (env) => {
+    const configMap = find(env, 'ConfigMap', 'litellm-config')!.manifest['data'] as Record<string, string>;
+    const config = parse(configMap['config.yaml']!);
+    expect(config.general_settings.master_key).toBe('os.environ/LITELLM_MASTER_KEY');
+    for (const model of config.model_list) expect(model.litellm_params.api_key).toMatch(/^os\.environ\/[A-Z0-9_]+$/);
+    // Every referenced variable is provided by the ExternalSecret.
+    const template = (find(env, 'ExternalSecret', 'litellm-env')!.manifest['spec'] as any).target.template.data;
+    for (const model of config.model_list) expect(Object.keys(template)).toContain(model.litellm_params.api_key.replace('os.environ/', ''));
+  });
+
+  it.each(envs)('%s: pods roll when config.yaml changes', async (env) => {
+    const { createHash } = await import('node:crypto');
+    const configMap = find(env, 'ConfigMap', 'litellm-config')!.manifest['data'] as Record<string, string>;
+    const deployment = find(env, 'Deployment', 'litellm')!.manifest['spec'] as any;
+    expect(deployment.template.metadata.annotations['checksum/config']).toBe(createHash('sha256').update(configMap['config.yaml']!).digest('hex'));
+  });
+
+  it.each(envs)('%s: serving pods never migrate; one Job per version does, before them', (env) => {
+    const deployment = find(env, 'Deployment', 'litellm')!.manifest;
+    const container = podSpecOf(deployment)!.containers[0]!;
+    expect(container['env']).toContainEqual({ name: 'DISABLE_SCHEMA_UPDATE', value: 'true' });
+    expect(container['livenessProbe'].httpGet.path).toBe('/health/liveliness');
+    expect(container['readinessProbe'].httpGet.path).toBe('/health/readiness');
+    const jobs = tree.filter((item) => item.env === env && item.manifest.kind === 'Job' && item.manifest.metadata.namespace === 'litellm');
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!.manifest;
+    expect(job.metadata.name).toBe('litellm-migrate-main-v1-85-1');
+    expect(podSpecOf(job)!.containers[0]!['env']).toContainEqual({ name: 'DISABLE_SCHEMA_UPDATE', value: 'false' });
+    const wave = (manifest: typeof job) => Number((manifest.metadata['annotations'] as any)['argocd.argoproj.io/sync-wave']);
+    expect(wave(job)).toBeLessThan(wave(deployment));
+    expect(wave(find(env, 'ExternalSecret', 'litellm-env')!.manifest)).toBeLessThan(wave(job));
+  });
+});
+
+describe('Redis', () => {
+  it('keeps its password out of the process list and out of the manifests', () => {
+    for (const env of envs) {
+      const container = podSpecOf(find(env, 'Deployment', 'redis')!.manifest)!.containers[0]!;
+      expect(container['command'].join(' ')).toContain('"$REDIS_PASSWORD" >> /tmp/valkey.conf');
+      expect(container['command'].join(' ')).not.toContain('--requirepass');
+    }
+  });
+  it('is persistent in prod and explicitly ephemeral in dev', () => {
+    expect(find('prod', 'PersistentVolumeClaim', 'redis-data')).toBeDefined();
+    expect(find('dev', 'PersistentVolumeClaim', 'redis-data')).toBeUndefined();
+    const devVolumes = podSpecOf(find('dev', 'Deployment', 'redis')!.manifest)!['volumes'];
+    expect(devVolumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '1Gi' } });
+  });
+});
+
+describe('secrets', () => {
+  it('no Secret is ever rendered; ExternalSecrets read from the ClusterSecretStore', () => {
+    expect(tree.filter(({ manifest }) => manifest.kind === 'Secret')).toEqual([]);
+    for (const { manifest } of tree.filter(({ manifest }) => manifest.kind === 'ExternalSecret')) {
+      expect(manifest.apiVersion).toBe('external-secrets.io/v1');
+      expect((manifest['spec'] as any).secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });
+    }
+  });
+  it('each environment reads only its own Secrets Manager prefix', () => {
+    for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'ExternalSecret')) {
+      for (const item of (manifest['spec'] as any).data) {
+        const key: string = item.remoteRef.key;
+        if (key.startsWith('arn:')) continue; // the RDS-managed master secret, by ARN
+        expect(key.startsWith(`dubai/${env}/`), key).toBe(true);
+      }
+    }
+  });
+});
