@@ -94,7 +94,8 @@ export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; prob
       continue;
     }
     const counter = new LineCounter();
-    const documents = parseAllDocuments(content, { lineCounter: counter });
+    // Kubernetes tools (kubectl, Argo CD, kubeconform) read YAML 1.1, where an unquoted yes/no/on/off is a boolean.
+    const documents = parseAllDocuments(content, { lineCounter: counter, version: '1.1' });
     if (!Array.isArray(documents)) continue;
     documents.forEach((document, index) => {
       if (document.errors.length > 0) {
