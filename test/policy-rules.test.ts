@@ -55,6 +55,26 @@ describe('policy rules', () => {
   });
 });
 
+describe('no-plaintext-secret-env', () => {
+  it('tells credentials from settings that merely contain a credential-like word', () => {
+    const yaml = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: fixture }
+data:
+  TOKENIZERS_PARALLELISM: "false"
+  ENABLE_API_KEY: "True"
+  S3_KEY_PREFIX: open-webui
+  MAX_TOKENS: "4096"
+  REDIS_KEY_PREFIX: open-webui
+  LITELLM_MASTER_KEY: sk-1234
+  dbPassword: hunter2
+`;
+    const rule = POLICY_RULES.filter((candidate) => candidate.id === 'no-plaintext-secret-env');
+    const { findings } = checkPolicy('fixture', docsFrom('settings.yaml', yaml), rule);
+    expect(findings.map((finding) => finding.path)).toEqual(['data.LITELLM_MASTER_KEY', 'data.dbPassword']);
+  });
+});
+
 describe('policy exceptions', () => {
   const annotate = (yaml: string, annotations: Record<string, string>) =>
     yaml.replace(/^metadata:\n/m, `metadata:\n  annotations:\n${Object.entries(annotations).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`).join('\n')}\n`);

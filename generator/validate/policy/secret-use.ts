@@ -2,8 +2,20 @@
 import { containersOf, podTemplates } from './pods.js';
 import { asArray, get, isRecord, namespaceOf, violation, type Path, type PolicyContext, type PolicyRule, type Violation } from './rule.js';
 
-/** Variable or key names that hold credentials. */
-export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|MASTER_?KEY|SALT_?KEY|CREDENTIAL|AUTH_?KEY)/i;
+const CREDENTIAL_WORDS = new Set(['PASSWORD', 'PASSWD', 'SECRET', 'TOKEN', 'APIKEY', 'CREDENTIAL', 'CREDENTIALS', 'PRIVATEKEY']);
+const CREDENTIAL_KEYS = new Set(['API', 'PRIVATE', 'ACCESS', 'MASTER', 'SALT', 'AUTH', 'SIGNING', 'ENCRYPTION']);
+
+/**
+ * Whether a variable or key holds a credential, judged by its words
+ * (`OAUTH_CLIENT_SECRET`, `dbPassword`, `LITELLM_MASTER_KEY`) with a value
+ * that could be one: `TOKENIZERS_PARALLELISM=false`, `ENABLE_API_KEY=True` and
+ * `S3_KEY_PREFIX` are settings, not secrets.
+ */
+export function looksLikeCredential(name: string, value: string): boolean {
+  if (value === '' || /^(true|false|yes|no|on|off|\d+)$/i.test(value)) return false;
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[^A-Z0-9]+/);
+  return words.some((word, index) => CREDENTIAL_WORDS.has(word) || (word === 'KEY' && index > 0 && CREDENTIAL_KEYS.has(words[index - 1]!)));
+}
 
 /** Names of the Secrets the rendered ExternalSecrets create, per namespace. */
 function externalSecretTargets(context: PolicyContext): Set<string> {
@@ -25,7 +37,7 @@ export const SECRET_USE_RULES: PolicyRule[] = [
       for (const pod of podTemplates(context.docs)) {
         for (const ref of containersOf(pod)) {
           asArray(ref.container.env).forEach((entry, index) => {
-            if (isRecord(entry) && typeof entry.value === 'string' && entry.value !== '' && SECRET_NAME.test(String(entry.name))) {
+            if (isRecord(entry) && typeof entry.value === 'string' && looksLikeCredential(String(entry.name), entry.value)) {
               found.push(violation(pod.doc, [...ref.path, 'env', index, 'value'], `variable ${String(entry.name)} looks like a credential but has a literal value; use valueFrom.secretKeyRef to an ExternalSecret-made Secret`));
             }
           });
@@ -35,7 +47,7 @@ export const SECRET_USE_RULES: PolicyRule[] = [
         const data = get(doc.object, ['data']);
         if (!isRecord(data)) continue;
         for (const [key, value] of Object.entries(data)) {
-          if (SECRET_NAME.test(key) && typeof value === 'string' && value !== '') {
+          if (typeof value === 'string' && looksLikeCredential(key, value)) {
             found.push(violation(doc, ['data', key], `key ${key} looks like a credential in a ConfigMap; put it in Secrets Manager and deliver it with an ExternalSecret`));
           }
         }
