@@ -93,6 +93,9 @@ describe('npm run diff: the rendered change per environment, Application folder 
       { change: 'changed', label: 'Deployment litellm/litellm' },
       { change: 'removed', label: 'Service litellm/litellm' },
     ]);
+    // What changed inside the resource, as field paths.
+    const changed = dev.folders.find((folder) => folder.folder === 'litellm')!.changes.find((change) => change.change === 'changed');
+    expect(changed!.fields).toEqual(['spec.template.spec.containers[0].image']);
     const patch = dev.files.find((file) => file.path === 'dev/litellm/deployment_litellm_litellm.yaml');
     expect(patch).toMatchObject({ status: 'modified', additions: 1, deletions: 1 });
     expect(patch!.patch).toContain('-          image: ghcr.io/berriai/litellm-non_root:main-v1.85.1');
@@ -202,7 +205,7 @@ describe('the pull-request comment (npm run diff -- --markdown)', () => {
     expect(body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(body).toContain('| **dev** (changed) | `litellm` (changed) | 0 | 1 | 0 | 0 |');
     expect(body).toContain('| prod | unchanged | 0 | 0 | 0 | 0 |');
-    expect(body).toContain('- changed `Deployment litellm/litellm` in `litellm/deployment_litellm_litellm.yaml`');
+    expect(body).toContain('- changed `Deployment litellm/litellm` in `litellm/deployment_litellm_litellm.yaml`: `spec.template.spec.containers[0].image`\n');
     expect(body).toMatch(/<details><summary>Full diff of dev: 1 file, \+1 −1<\/summary>[\s\S]*```diff\n--- a\/rendered\/dev\/litellm\/deployment_litellm_litellm.yaml[\s\S]*```\n\n<\/details>/);
   }, 30_000);
 

@@ -24,6 +24,8 @@ export interface ResourceChange {
   contentChanged: boolean;
   /** For renames: share of lines both versions have (0..1). */
   similarity?: number;
+  /** For changed resources: the fields that differ (`spec.replicas`, `metadata.labels.app.kubernetes.io/version`). */
+  fields?: string[];
 }
 
 export type PresenceChange = 'added' | 'removed' | 'changed';
@@ -94,6 +96,33 @@ export function similarity(a: string, b: string): number {
   return (2 * common) / total;
 }
 
+/** Paths of the values that differ between two JSON documents (leaves, in document order). */
+export function changedFields(before: string, after: string): string[] {
+  let a: unknown;
+  let b: unknown;
+  try {
+    a = JSON.parse(before);
+    b = JSON.parse(after);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (JSON.stringify(x) === JSON.stringify(y)) return;
+    if (Array.isArray(x) && Array.isArray(y)) {
+      for (let i = 0; i < Math.max(x.length, y.length); i++) walk(x[i], y[i], join(path, i));
+    } else if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) {
+      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
+      for (const key of keys) walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], join(path, key));
+    } else {
+      out.push(path || '(whole document)');
+    }
+  };
+  walk(a, b, '');
+  return out;
+}
+
 function pairRenames(removed: Located[], added: Located[]): { before: Located; after: Located; similarity: number }[] {
   const candidates: { before: Located; after: Located; similarity: number }[] = [];
   for (const before of removed) {
@@ -131,7 +160,8 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
     if (old.file !== now.file) {
       changes.push({ change: 'moved', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged });
     } else if (contentChanged) {
-      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged });
+      const fields = now.resource.kind === 'File' ? [] : changedFields(old.resource.content, now.resource.content);
+      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged, ...(fields.length > 0 ? { fields } : {}) });
     }
   }
   for (const [key, now] of after) if (!before.has(key)) added.push(now);

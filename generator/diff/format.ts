@@ -67,8 +67,11 @@ function describe(change: ResourceChange, code: (value: string) => string): stri
       return `added ${code(change.label)}${where('in', change.file)}`;
     case 'removed':
       return `removed ${code(change.label)}${where('was in', change.previousFile)}`;
-    case 'changed':
-      return `changed ${code(change.label)}${where('in', change.file)}`;
+    case 'changed': {
+      const fields = change.fields ?? [];
+      const shown = fields.length > 4 ? [...fields.slice(0, 3).map(code), `${fields.length - 3} more`] : fields.map(code);
+      return `changed ${code(change.label)}${where('in', change.file)}${shown.length > 0 ? `: ${shown.join(', ')}` : ''}`;
+    }
     case 'moved': {
       const otherApp = folderOfFile(change.previousFile) !== folderOfFile(change.file) ? ' (another Application: pruned from the old one, created by the new one)' : '';
       return `moved ${code(change.label)} from ${code(change.previousFile!)} to ${code(change.file!)}${otherApp}${edited}`;
