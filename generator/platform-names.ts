@@ -22,6 +22,11 @@ export const NAMESPACES = {
   /** Where the Tailscale operator runs its ingress proxies. */
   tailscale: 'tailscale',
   kubeSystem: 'kube-system',
+  /** Platform add-ons (each rendered by its own Argo CD Application). */
+  argocd: 'argocd',
+  externalSecrets: 'external-secrets',
+  longhorn: 'longhorn-system',
+  certManager: 'cert-manager',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */

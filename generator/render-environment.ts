@@ -2,10 +2,12 @@
  * Renders one environment in memory: one cdk8s App, one Chart per component,
  * every resource serialised to its own deterministic file.
  */
-import { App } from 'cdk8s';
+import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { APPS_FOLDER } from './argocd/bootstrap-manifests.js';
+import { buildArgocdLayer, MissingApplicationError } from './argocd/layer.js';
 import { COMPONENTS } from './components/index.js';
-import { componentChart, renderContext, type ComponentInfo } from './components/component.js';
+import { componentChart, renderContext, type Component, type ComponentInfo } from './components/component.js';
 import type { Environment } from './config/load-environment.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
 import { environmentReadme } from './environment-readme.js';
@@ -40,22 +42,47 @@ export function serializeManifest(manifest: Manifest, source: string): string {
 
 export class RenderError extends Error {}
 
-export function renderEnvironment(environment: Environment): RenderedEnvironment {
-  const { config } = environment;
-  const kubernetes = kubernetesVersionOf(config.k3s.version);
+export interface SynthesizedEnvironment {
+  environment: Environment;
+  app: App;
+  charts: { info: ComponentInfo; chart: Chart }[];
+}
+
+/** Builds the cdk8s App of an environment: one Chart per enabled component. */
+export function synthesizeEnvironment(environment: Environment): SynthesizedEnvironment {
+  const kubernetes = kubernetesVersionOf(environment.config.k3s.version);
   const context = renderContext(environment, kubernetes);
   const app = new App({ outdir: '/nonexistent' });
-  const files = new Map<string, string>();
-  const resources: RenderedEnvironment['resources'] = [];
-  const components: ComponentInfo[] = [];
-  const source = `environments/${config.name}.yaml`;
-
+  const charts: SynthesizedEnvironment['charts'] = [];
+  const synced: { component: Component; info: ComponentInfo }[] = [];
   for (const component of COMPONENTS) {
     if (!component.enabled(context)) continue;
     const info = component.info(context);
     const chart = componentChart(app, info.folder);
     component.build(chart, context);
-    components.push(info);
+    charts.push({ info, chart });
+    synced.push({ component, info });
+  }
+
+  // rendered/<env>/apps: one Argo CD Application per folder built above.
+  const appsChart = componentChart(app, APPS_FOLDER);
+  try {
+    buildArgocdLayer(appsChart, context, synced);
+  } catch (error) {
+    if (error instanceof MissingApplicationError) throw new RenderError(error.message);
+    throw error;
+  }
+  charts.push({ info: { folder: APPS_FOLDER, description: 'Argo CD AppProjects, the root Application and one Application per folder', versions: {} }, chart: appsChart });
+  return { environment, app, charts };
+}
+
+/** Serialises a synthesized environment: one deterministic file per resource, plus its README. */
+export function serializeEnvironment({ environment, charts }: SynthesizedEnvironment): RenderedEnvironment {
+  const { config } = environment;
+  const files = new Map<string, string>();
+  const resources: RenderedEnvironment['resources'] = [];
+  const source = `environments/${config.name}.yaml`;
+  for (const { info, chart } of charts) {
     for (const manifest of chart.toJson() as Manifest[]) {
       const file = `${info.folder}/${manifestFileName(manifest)}`;
       if (files.has(file)) {
@@ -65,6 +92,11 @@ export function renderEnvironment(environment: Environment): RenderedEnvironment
       resources.push({ file, manifest });
     }
   }
+  const components = charts.map(({ info }) => info);
   files.set('README.md', environmentReadme(config, components, resources.length));
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
+}
+
+export function renderEnvironment(environment: Environment): RenderedEnvironment {
+  return serializeEnvironment(synthesizeEnvironment(environment));
 }

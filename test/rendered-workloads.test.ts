@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadRenderedTree, podSpecOf } from './support/rendered-tree.js';
+import { APPS_NAMESPACES } from '../generator/argocd/layer.js';
+import { POLICY_EXCEPTION_PREFIX } from '../generator/policy-exceptions.js';
 
 const tree = loadRenderedTree();
 const workloads = tree.filter(({ manifest }) => podSpecOf(manifest) !== undefined);
@@ -86,13 +88,15 @@ describe('every PersistentVolumeClaim', () => {
 });
 
 describe('namespaces', () => {
-  it('enforce the restricted Pod Security Standard at the cluster version', () => {
+  it('enforce the restricted Pod Security Standard at the cluster version, unless a policy exception says why', () => {
+    const exception = `${POLICY_EXCEPTION_PREFIX}pod-security-restricted`;
     for (const { manifest } of tree.filter(({ manifest }) => manifest.kind === 'Namespace')) {
+      if ((manifest.metadata['annotations'] as Record<string, string> | undefined)?.[exception]) continue;
       expect(manifest.metadata['labels']).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.36' });
     }
   });
-  it('each start from default deny and allow DNS', () => {
-    for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'Namespace')) {
+  it('of the workloads each start from default deny and allow DNS', () => {
+    for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'Namespace' && APPS_NAMESPACES.includes(manifest.metadata.name))) {
       const inNamespace = (name: string) =>
         tree.find((item) => item.env === env && item.manifest.kind === 'NetworkPolicy' && item.manifest.metadata.name === name && item.manifest.metadata.namespace === manifest.metadata.name);
       const deny = inNamespace('default-deny-all');

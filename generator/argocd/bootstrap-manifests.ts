@@ -3,16 +3,27 @@
  * installs Argo CD with the same values its self-managing Application uses,
  * the `platform` AppProject, and the root Application for rendered/<env>/apps.
  * The AWS bootstrap embeds `argocdBootstrapYaml` in the node's user data; the
- * Argo CD layer renders the same objects so Argo CD takes them over.
+ * Argo CD layer renders the same objects (rendered/<env>/apps), so Argo CD
+ * takes them over unchanged.
  */
 import { stringify } from 'yaml';
 import type { EnvConfig } from '../config/schema.js';
+import { NAMESPACES } from '../platform-names.js';
+import { APPLICATION_WAVE, application, appProject, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECTS, SYNC_RETRY, type ArgoManifest } from './application.js';
 
-export const ARGOCD_NAMESPACE = 'argocd';
+export { ARGOCD_NAMESPACE, IN_CLUSTER, SYNC_RETRY };
 export const ROOT_APPLICATION = 'root';
-export const PLATFORM_PROJECT = 'platform';
-export const APPS_PROJECT = 'apps';
-export const IN_CLUSTER = 'https://kubernetes.default.svc';
+/** Folder of rendered/<env>/ the root Application syncs. */
+export const APPS_FOLDER = 'apps';
+export const PLATFORM_PROJECT = PROJECTS.platform;
+export const APPS_PROJECT = PROJECTS.apps;
+/**
+ * Helm release name of Argo CD, the same for the K3s HelmChart and the
+ * self-managing Application so both address the same objects (with the
+ * chart's nameOverride "argocd" the server Service is `argocd-server`).
+ */
+export const ARGOCD_RELEASE = 'argocd';
+export const ARGOCD_SERVER_SERVICE = 'argocd-server';
 
 type Manifest = Record<string, unknown>;
 
@@ -40,6 +51,7 @@ export function argocdHelmValues(config: EnvConfig): Record<string, unknown> {
   return {
     global: { domain: argocdHost(config) },
     configs: {
+      // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
       params: { 'server.insecure': true },
       cm: {
         'application.resourceTrackingMethod': 'annotation',
@@ -49,6 +61,8 @@ export function argocdHelmValues(config: EnvConfig): Record<string, unknown> {
     },
     dex: { enabled: false },
     notifications: { enabled: false },
+    // The UI is published by a Tailscale Ingress rendered in rendered/<env>/argocd.
+    server: { ingress: { enabled: false } },
   };
 }
 
@@ -57,7 +71,7 @@ export function argocdHelmChart(config: EnvConfig): Manifest {
   return {
     apiVersion: 'helm.cattle.io/v1',
     kind: 'HelmChart',
-    metadata: { name: 'argo-cd', namespace: 'kube-system' },
+    metadata: { name: ARGOCD_RELEASE, namespace: NAMESPACES.kubeSystem },
     spec: {
       chart: chart.chart,
       repo: chart.repoURL,
@@ -69,44 +83,35 @@ export function argocdHelmChart(config: EnvConfig): Manifest {
   };
 }
 
-/** Chart repositories the platform project may pull from. */
+/** Chart repositories the platform project may pull from: exactly the pinned add-on charts. */
 export function chartRepositories(config: EnvConfig): string[] {
   return [...new Set(Object.values(config.addons).map((chart) => chart.repoURL))].sort();
 }
 
-export function platformProject(config: EnvConfig): Manifest {
-  return {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'AppProject',
-    metadata: { name: PLATFORM_PROJECT, namespace: ARGOCD_NAMESPACE, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
-    spec: {
-      description: 'Cluster-scoped platform add-ons and the Argo CD layer itself',
-      sourceRepos: [config.git.repoURL, ...chartRepositories(config)],
-      destinations: [{ server: IN_CLUSTER, namespace: '*' }],
-      clusterResourceWhitelist: [{ group: '*', kind: '*' }],
-    },
-  };
+/** Namespaces the platform add-ons are installed into. */
+export function platformNamespaces(config: EnvConfig): string[] {
+  return [
+    ARGOCD_NAMESPACE,
+    NAMESPACES.externalSecrets,
+    NAMESPACES.longhorn,
+    NAMESPACES.tailscale,
+    ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
+  ].sort();
 }
 
-export const SYNC_RETRY = { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } as const;
+export function platformProject(config: EnvConfig): ArgoManifest {
+  return appProject({
+    name: PROJECTS.platform,
+    description: 'Cluster-scoped platform add-ons and the Argo CD layer itself',
+    sourceRepos: [config.git.repoURL, ...chartRepositories(config)],
+    namespaces: platformNamespaces(config),
+    // Add-on charts install CRDs, cluster roles, webhooks, storage and ingress classes.
+    clusterResources: [{ group: '*', kind: '*' }],
+  });
+}
 
-export function rootApplication(config: EnvConfig): Manifest {
-  return {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
-    metadata: {
-      name: ROOT_APPLICATION,
-      namespace: ARGOCD_NAMESPACE,
-      finalizers: ['resources-finalizer.argocd.argoproj.io'],
-      annotations: { 'argocd.argoproj.io/manifest-generate-paths': '.' },
-    },
-    spec: {
-      project: PLATFORM_PROJECT,
-      source: { repoURL: config.git.repoURL, targetRevision: config.git.targetRevision, path: `rendered/${config.name}/apps`, directory: { recurse: false } },
-      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
-      syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY, syncOptions: ['PrunePropagationPolicy=foreground'] },
-    },
-  };
+export function rootApplication(config: EnvConfig): ArgoManifest {
+  return application(config, { name: ROOT_APPLICATION, folder: APPS_FOLDER, project: PROJECTS.platform, wave: APPLICATION_WAVE.projects, namespace: ARGOCD_NAMESPACE });
 }
 
 /** Multi-document YAML the node drops into /var/lib/rancher/k3s/server/manifests/. */

@@ -6,6 +6,10 @@ import { Chart, type App } from 'cdk8s';
 import type { Environment } from '../config/load-environment.js';
 import type { BootstrapOutputs, EnvConfig } from '../config/schema.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
+import type { ApplicationSettings } from '../argocd/application.js';
+import { standardLabels, type Labels } from '../k8s/labels.js';
+import { restrictedNamespace } from '../k8s/namespace.js';
+import { namespaceBaseline } from '../k8s/network-policy.js';
 
 export interface RenderContext {
   config: EnvConfig;
@@ -27,6 +31,11 @@ export interface Component {
   /** Whether the environment runs this component at all. */
   enabled(context: RenderContext): boolean;
   build(chart: Chart, context: RenderContext): void;
+  /**
+   * How the Argo CD Application of this folder syncs it. Workload folders
+   * without it use the table in generator/argocd/layer.ts.
+   */
+  application?(context: RenderContext): ApplicationSettings;
 }
 
 export function renderContext(environment: Environment, kubernetes: KubernetesVersion): RenderContext {
@@ -40,4 +49,19 @@ export function componentChart(app: App, folder: string): Chart {
 /** `repository:tag`, or `repository:tag@digest` once Renovate has pinned the digest. */
 export function imageRef(image: { repository: string; tag: string; digest?: string }): string {
   return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
+}
+
+/**
+ * The namespace a component owns: restricted Pod Security, default-deny
+ * NetworkPolicies plus DNS. Returns the labels the component's objects carry.
+ */
+export function componentNamespace(
+  chart: Chart,
+  context: RenderContext,
+  props: { namespace: string; name: string; component: string; version: string; holdsData: boolean },
+): Labels {
+  const labels = standardLabels(props.name, props.component, props.version);
+  restrictedNamespace(chart, { name: props.namespace, labels: standardLabels(props.name, props.component), kubernetes: context.kubernetes, holdsData: props.holdsData });
+  namespaceBaseline(chart, props.namespace, labels);
+  return labels;
 }

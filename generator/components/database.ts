@@ -6,14 +6,12 @@
  */
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
-import { standardLabels } from '../k8s/labels.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
-import { namespaceBaseline, networkPolicy } from '../k8s/network-policy.js';
+import { networkPolicy } from '../k8s/network-policy.js';
 import { SYNC_WAVE } from '../k8s/sync-waves.js';
 import { job, shortHash } from '../k8s/workload.js';
 import { k8s } from 'cdk8s-plus-28';
 import { DATABASES, NAMESPACES } from '../platform-names.js';
-import { imageRef, type Component, type RenderContext } from './component.js';
+import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials } from './secret-values.js';
 import { toAurora } from './shared-flows.js';
 
@@ -48,11 +46,8 @@ export const database: Component = {
   build(chart: Chart, context: RenderContext) {
     const { config, outputs } = context;
     const version = config.aurora.clientImage.tag;
-    const labels = standardLabels(NAME, COMPONENT, version);
     const pods = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/component': COMPONENT };
-
-    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: false });
-    namespaceBaseline(chart, NAMESPACE, labels);
+    const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: false });
     networkPolicy(chart, { name: NAME, namespace: NAMESPACE, labels, pods, egress: [toAurora(config)] });
 
     new k8s.KubeServiceAccount(chart, 'service-account', { metadata: { name: NAME, namespace: NAMESPACE, labels }, automountServiceAccountToken: false });

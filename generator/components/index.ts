@@ -1,8 +1,10 @@
 /** Every component, in the order their folders are listed. */
+import { ADDONS } from '../addons/index.js';
 import type { Component } from './component.js';
 import { database } from './database.js';
 import { litellm } from './litellm.js';
 import { openWebUI } from './open-webui.js';
 import { redis } from './redis.js';
 
-export const COMPONENTS: readonly Component[] = [database, redis, litellm, openWebUI];
+/** Platform add-ons first, then the workloads. */
+export const COMPONENTS: readonly Component[] = [...ADDONS, database, redis, litellm, openWebUI];

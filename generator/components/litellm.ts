@@ -8,14 +8,13 @@ import type { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
-import { labelValue, standardLabels } from '../k8s/labels.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
-import { namespaceBaseline, networkPolicy, type Flow } from '../k8s/network-policy.js';
+import { labelValue } from '../k8s/labels.js';
+import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { SYNC_WAVE } from '../k8s/sync-waves.js';
 import { checksum, deployment, httpProbe, job, type ContainerProps, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, providerKeyEnvName, secretsManagerName } from '../platform-names.js';
 import { policyException } from '../policy-exceptions.js';
-import { imageRef, type Component, type RenderContext } from './component.js';
+import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, REDIS_HOST, redisPassword } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toRedis } from './shared-flows.js';
 
@@ -108,11 +107,8 @@ export const litellm: Component = {
   build(chart: Chart, context: RenderContext) {
     const { config } = context;
     const version = config.litellm.image.tag;
-    const labels = standardLabels(NAME, COMPONENT, version);
     const image = imageRef(config.litellm.image);
-
-    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: false });
-    namespaceBaseline(chart, NAMESPACE, labels);
+    const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: false });
     const egress: Flow[] = [toAurora(config), toInternetHttps(providerPorts(config))];
     if (config.redis.enabled) egress.push(toRedis());
     networkPolicy(chart, {

@@ -5,13 +5,13 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
+import { publicIngress, tailnetIngress } from '../addons/ingress.js';
+import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
-import { standardLabels } from '../k8s/labels.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
-import { namespaceBaseline, networkPolicy, type Flow } from '../k8s/network-policy.js';
+import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { checksum, deployment, httpProbe, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
-import { imageRef, type Component, type RenderContext } from './component.js';
+import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
 
@@ -117,6 +117,15 @@ export function openWebUISecretEnv({ config, outputs }: RenderContext): { values
   return { values, template };
 }
 
+/** HTTPS on the tailnet (WEBUI_URL), and on the internet where the environment turns the public ingress on. */
+export function openWebUIIngresses(chart: Chart, config: EnvConfig, labels: Record<string, string>): void {
+  const service = { name: NAME, port: 80 };
+  tailnetIngress(chart, { name: `${NAME}-tailnet`, namespace: NAMESPACE, labels, service, machineName: config.hostnames.openWebUI });
+  if (config.publicIngress.enabled && config.publicIngress.host) {
+    publicIngress(chart, { name: `${NAME}-public`, namespace: NAMESPACE, labels, service, host: config.publicIngress.host });
+  }
+}
+
 export const openWebUI: Component = {
   enabled: () => true,
   info: ({ config }) => ({
@@ -128,11 +137,7 @@ export const openWebUI: Component = {
     const { config } = context;
     const webui = config.openWebUI;
     const version = webui.image.tag;
-    const labels = standardLabels(NAME, COMPONENT, version);
-
-    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: true });
-
-    namespaceBaseline(chart, NAMESPACE, labels);
+    const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: true });
     const ingressFrom: Flow = {
       peers: [
         { namespace: NAMESPACES.tailscale },
@@ -163,6 +168,8 @@ export const openWebUI: Component = {
       storageClass: STORAGE_CLASS,
       accessMode: webui.replicas > 1 ? 'ReadWriteMany' : 'ReadWriteOnce',
     });
+
+    openWebUIIngresses(chart, config, labels);
 
     const tmp: WritableDir = { name: 'tmp', mountPath: '/tmp', sizeLimit: '2Gi' };
     const staticDir: WritableDir = { name: 'static', mountPath: STATIC_DIR, sizeLimit: '256Mi' };

@@ -6,12 +6,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
-import { standardLabels } from '../k8s/labels.js';
-import { restrictedNamespace } from '../k8s/namespace.js';
-import { namespaceBaseline, networkPolicy } from '../k8s/network-policy.js';
+import { networkPolicy } from '../k8s/network-policy.js';
 import { deployment, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
 import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
-import { imageRef, type Component, type RenderContext } from './component.js';
+import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { redisPassword } from './secret-values.js';
 import { APP_SELECTORS, PORTS } from './shared-flows.js';
 
@@ -47,11 +45,8 @@ export const redis: Component = {
   build(chart: Chart, context: RenderContext) {
     const { config } = context;
     const version = config.redis.image.tag;
-    const labels = standardLabels(NAME, COMPONENT, version);
     const persistent = config.redis.persistence.enabled;
-
-    restrictedNamespace(chart, { name: NAMESPACE, labels: standardLabels(NAME, COMPONENT), kubernetes: context.kubernetes, holdsData: persistent });
-    namespaceBaseline(chart, NAMESPACE, labels);
+    const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: persistent });
     networkPolicy(chart, {
       name: NAME,
       namespace: NAMESPACE,

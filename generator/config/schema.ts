@@ -156,6 +156,9 @@ export const envConfigSchema = obj(
           pattern: '^refs/(heads|tags)/[A-Za-z0-9._/-]+$',
           default: 'refs/heads/main',
         }),
+        credentialsSecret: optional(
+          secretReference('Only for a private repository: secret (JSON with username and password, e.g. a deploy token) Argo CD reads the repository with.', 'git/repository-credentials'),
+        ),
       },
       { description: 'What Argo CD syncs.', examples: [{ repoURL: 'https://github.com/dubai-hub/platform.git' }] },
     ),
@@ -173,6 +176,13 @@ export const envConfigSchema = obj(
         enabled: bool({ description: 'Expose Open WebUI on the internet over HTTPS (443 only). Off by default: the tailnet is the way in.', default: false }),
         host: optional(str({ description: 'Public DNS name of Open WebUI, required when enabled.', pattern: HOSTNAME_PATTERN, examples: ['chat.dubai-hub.example'] })),
         acmeEmail: optional(str({ description: 'Contact e-mail for ACME certificates, required when enabled.', pattern: '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$', examples: ['platform@dubai-hub.example'] })),
+        route53HostedZoneId: optional(
+          str({
+            description: 'Route 53 hosted zone of the public host, required when enabled: certificates are proven with ACME DNS-01 (port 80 stays closed), using the node instance profile.',
+            pattern: '^Z[A-Z0-9]{1,31}$',
+            examples: ['Z0123456789ABCDEFGHIJ'],
+          }),
+        ),
       },
       { description: 'Optional public HTTPS ingress for Open WebUI.', default: { enabled: false } },
     ),
@@ -273,6 +283,20 @@ export const envConfigSchema = obj(
     longhorn: obj(
       {
         replicaCount: int({ description: 'Longhorn replicas per volume (1 on a single node).', minimum: 1, maximum: 3, default: 1 }),
+        snapshots: obj(
+          {
+            cron: str({ description: 'When Longhorn snapshots every volume (cron, UTC).', pattern: '^\\S+( \\S+){4}$', default: '0 */6 * * *' }),
+            retain: int({ description: 'Snapshots kept per volume.', minimum: 1, maximum: 100, default: 8 }),
+          },
+          { description: 'Recurring local snapshots of every volume.', default: {} },
+        ),
+        backups: obj(
+          {
+            cron: str({ description: 'When Longhorn backs every volume up to the backup bucket (cron, UTC).', pattern: '^\\S+( \\S+){4}$', default: '30 2 * * *' }),
+            retain: int({ description: 'Backups kept per volume in the bucket.', minimum: 1, maximum: 100, default: 14 }),
+          },
+          { description: 'Recurring backups of every volume to s3://<buckets.longhornBackups>.', default: {} },
+        ),
       },
       { description: 'Longhorn block storage.', default: {} },
     ),

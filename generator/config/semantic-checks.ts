@@ -134,9 +134,10 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
   }
 
   if (config.publicIngress.enabled) {
-    for (const field of ['host', 'acmeEmail'] as const) {
+    const needs = { host: 'the public DNS name of Open WebUI', acmeEmail: 'a contact e-mail for ACME', route53HostedZoneId: 'the Route 53 hosted zone of the host (ACME DNS-01)' } as const;
+    for (const field of Object.keys(needs) as (keyof typeof needs)[]) {
       if (!config.publicIngress[field]) {
-        list.add(['publicIngress'], `a public ingress needs publicIngress.${field}`, field === 'host' ? 'the public DNS name of Open WebUI' : 'a contact e-mail for ACME', `add publicIngress.${field}, or set publicIngress.enabled: false`);
+        list.add(['publicIngress'], `a public ingress needs publicIngress.${field}`, needs[field], `add publicIngress.${field}, or set publicIngress.enabled: false`);
       }
     }
   }

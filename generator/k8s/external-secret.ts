@@ -28,6 +28,8 @@ export interface ExternalSecretProps {
    * (`{{ .name }}`). Without a template the Secret holds the values as fetched.
    */
   template?: Record<string, string>;
+  /** Labels of the produced Secret (with a template), e.g. for controllers that find Secrets by label. */
+  secretLabels?: Labels;
   refreshInterval?: string;
 }
 
@@ -56,7 +58,15 @@ export class ExternalSecret extends ApiObject {
           creationPolicy: 'Owner',
           deletionPolicy: 'Retain',
           ...(props.template
-            ? { template: { engineVersion: 'v2', type: 'Opaque', mergePolicy: 'Replace', data: props.template } }
+            ? {
+                template: {
+                  engineVersion: 'v2',
+                  type: 'Opaque',
+                  mergePolicy: 'Replace',
+                  ...(props.secretLabels ? { metadata: { labels: props.secretLabels } } : {}),
+                  data: props.template,
+                },
+              }
             : {}),
         },
         data: props.values.map((value) => ({

@@ -1,0 +1,62 @@
+/**
+ * cert-manager, only where an environment turns on the public ingress: ACME
+ * certificates for Open WebUI's public host, proven with DNS-01 on Route 53
+ * so that port 80 stays closed. It uses the node's instance profile (ambient
+ * credentials of a ClusterIssuer).
+ */
+import { ApiObject, type Chart } from 'cdk8s';
+import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
+import type { RenderContext } from '../components/component.js';
+import { NAMESPACES } from '../platform-names.js';
+import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
+import { ACME_CLUSTER_ISSUER } from './ingress.js';
+
+const NAME = 'cert-manager';
+const ISSUER_FOLDER = 'acme-issuer';
+export const LETS_ENCRYPT_SERVER = 'https://acme-v02.api.letsencrypt.org/directory';
+
+const publicIngressOn = ({ config }: RenderContext) => config.publicIngress.enabled;
+
+export function certManagerValues(_context: RenderContext): Record<string, unknown> {
+  return {
+    crds: { enabled: true, keep: true },
+    // Leader election in its own namespace: the platform project does not deploy into kube-system.
+    global: { leaderElection: { namespace: NAMESPACES.certManager } },
+    prometheus: { enabled: false },
+  };
+}
+
+export const certManager: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.certManager,
+  chart: 'certManager',
+  releaseName: NAME,
+  wave: APPLICATION_WAVE.crdAddOns,
+  enabled: publicIngressOn,
+  providesApiGroups: ['cert-manager.io', 'acme.cert-manager.io'],
+  description: () => 'cert-manager (chart) and its namespace, for the public ingress',
+  values: certManagerValues,
+});
+
+export const acmeIssuer: AddOn = {
+  enabled: publicIngressOn,
+  info: ({ config }) => ({ folder: ISSUER_FOLDER, description: `ClusterIssuer ${ACME_CLUSTER_ISSUER}: Let's Encrypt, DNS-01 on Route 53 zone ${config.publicIngress.route53HostedZoneId}`, versions: {} }),
+  build(chart: Chart, { config }: RenderContext) {
+    const { acmeEmail, route53HostedZoneId } = config.publicIngress;
+    new ApiObject(chart, 'cluster-issuer', {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'ClusterIssuer',
+      metadata: { name: ACME_CLUSTER_ISSUER, labels: addOnLabels(ISSUER_FOLDER) },
+      spec: {
+        acme: {
+          server: LETS_ENCRYPT_SERVER,
+          email: acmeEmail,
+          // cert-manager creates and keeps the ACME account key itself.
+          privateKeySecretRef: { name: `${ACME_CLUSTER_ISSUER}-account-key` },
+          solvers: [{ dns01: { route53: { region: config.aws.region, hostedZoneID: route53HostedZoneId } } }],
+        },
+      },
+    });
+  },
+  application: () => ({ project: PROJECTS.platform, wave: APPLICATION_WAVE.secretStore, namespace: NAMESPACES.certManager }),
+};

@@ -1,0 +1,69 @@
+/**
+ * Longhorn block storage: the chart, its privileged namespace (the one
+ * documented exception to the restricted Pod Security profile), the
+ * `longhorn-retain` StorageClass every PVC uses, and its backup target in the
+ * environment's backup bucket.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import { APPLICATION_WAVE } from '../argocd/application.js';
+import type { RenderContext } from '../components/component.js';
+import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
+import { chartAddOn, type AddOn } from './addon.js';
+
+const NAME = 'longhorn';
+/** Folder of the bucket Longhorn writes backups under. */
+export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+/** `s3://<bucket>@<region>/<prefix>/`; Longhorn requires the trailing slash. */
+export function longhornBackupTarget({ config, outputs }: RenderContext): string {
+  return `s3://${outputs.buckets.longhornBackups}@${config.aws.region}/${LONGHORN_BACKUP_PREFIX}/`;
+}
+
+export function longhornValues(context: RenderContext): Record<string, unknown> {
+  const replicas = context.config.longhorn.replicaCount;
+  return {
+    // The pre-upgrade checker is a Helm hook Job that fails when Argo CD renders the chart.
+    preUpgradeChecker: { jobEnabled: false },
+    // Volumes come only from the StorageClass rendered here (reclaimPolicy Retain); K3s keeps local-path as default.
+    persistence: { defaultClass: false, defaultClassReplicaCount: replicas, reclaimPolicy: 'Retain' },
+    defaultSettings: {
+      // Since Longhorn 1.10 data-engine settings take one value per engine, as a JSON string.
+      defaultReplicaCount: JSON.stringify({ v1: String(replicas), v2: String(replicas) }),
+      // Uninstalling needs an explicit flag: deleting the Application never removes volumes.
+      deletingConfirmationFlag: false,
+    },
+    // No credential secret: Longhorn reaches S3 with the node's instance profile.
+    defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
+    longhornUI: { replicas: 1 },
+    csi: { attacherReplicaCount: replicas, provisionerReplicaCount: replicas, resizerReplicaCount: replicas, snapshotterReplicaCount: replicas },
+  };
+}
+
+export const longhorn: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.longhorn,
+  chart: 'longhorn',
+  releaseName: NAME,
+  wave: APPLICATION_WAVE.crdAddOns,
+  providesApiGroups: ['longhorn.io'],
+  description: ({ config }) =>
+    `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
+  values: longhornValues,
+  holdsData: true,
+  privilegedReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
+  build(chart, context, labels) {
+    new k8s.KubeStorageClass(chart, 'storage-class', {
+      metadata: { name: STORAGE_CLASS, labels },
+      provisioner: 'driver.longhorn.io',
+      reclaimPolicy: 'Retain',
+      allowVolumeExpansion: true,
+      volumeBindingMode: 'Immediate',
+      parameters: {
+        numberOfReplicas: String(context.config.longhorn.replicaCount),
+        staleReplicaTimeout: '30',
+        fsType: 'ext4',
+        dataLocality: 'best-effort',
+      },
+    });
+  },
+});

@@ -1,0 +1,60 @@
+/**
+ * The Tailscale operator: IngressClass `tailscale` and the proxies that
+ * publish Open WebUI and the Argo CD UI on the tailnet over HTTPS. Its OAuth
+ * client comes from Secrets Manager through an ExternalSecret, synced before
+ * the operator's pods in the same Application.
+ */
+import { APPLICATION_WAVE } from '../argocd/application.js';
+import type { RenderContext } from '../components/component.js';
+import { ExternalSecret } from '../k8s/external-secret.js';
+import { restrictedContainerSecurityContext } from '../k8s/security.js';
+import { MANUAL_SECRETS, NAMESPACES, secretsManagerName } from '../platform-names.js';
+import { chartAddOn, type AddOn } from './addon.js';
+
+const NAME = 'tailscale';
+/** The chart mounts this Secret when no OAuth values are given. */
+export const TAILSCALE_OAUTH_SECRET = 'operator-oauth';
+/** ProxyClass applied to every proxy the operator creates (rendered by tailscale-proxies). */
+export const TAILSCALE_PROXY_CLASS = 'hardened';
+/** Runs the operator as a non-root user; it keeps its state in a Kubernetes Secret. */
+const OPERATOR_UID = 65532;
+
+export function tailscaleValues({ config }: RenderContext): Record<string, unknown> {
+  return {
+    installCRDs: true,
+    operatorConfig: {
+      hostname: `tailscale-operator-${config.name}`,
+      defaultTags: ['tag:k8s-operator'],
+      podSecurityContext: { runAsNonRoot: true, runAsUser: OPERATOR_UID, runAsGroup: OPERATOR_UID, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: false },
+      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+    },
+    proxyConfig: { defaultTags: 'tag:k8s', defaultProxyClass: TAILSCALE_PROXY_CLASS },
+    // The Kubernetes API is reached through the node's own tailnet address, not through the operator.
+    apiServerProxyConfig: { mode: 'false' },
+  };
+}
+
+export const tailscale: AddOn = chartAddOn({
+  folder: NAME,
+  namespace: NAMESPACES.tailscale,
+  chart: 'tailscaleOperator',
+  releaseName: 'tailscale-operator',
+  wave: APPLICATION_WAVE.addOnsWithSecrets,
+  providesApiGroups: ['tailscale.com'],
+  description: () => 'Tailscale operator (chart), its namespace and the ExternalSecret of its OAuth client',
+  values: tailscaleValues,
+  build(chart, { config }, labels) {
+    const remoteKey = secretsManagerName(config, MANUAL_SECRETS.tailscaleOAuth);
+    new ExternalSecret(chart, {
+      name: TAILSCALE_OAUTH_SECRET,
+      namespace: NAMESPACES.tailscale,
+      labels,
+      values: [
+        { secretKey: 'client_id', remoteKey, property: 'client_id' },
+        { secretKey: 'client_secret', remoteKey, property: 'client_secret' },
+      ],
+    });
+  },
+  chartSecrets: () => [{ namespace: NAMESPACES.tailscale, name: TAILSCALE_OAUTH_SECRET }],
+});

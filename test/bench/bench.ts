@@ -1,0 +1,89 @@
+/**
+ * npm run bench — where render and validation time goes, and how it grows.
+ *
+ * Renders the real environments, then synthetic sets of 10, 50 and 100
+ * environments made from a template, each in its own process, and prints per
+ * size the time of each phase, resources per second, peak memory and the cost
+ * per environment. Then compares cdk8s's own synth with the project's render.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/temp-repo.js';
+import type { SizeResult } from './measure-size.js';
+import { syntheticRepository } from './synthetic-environments.js';
+
+const SIZES = [10, 50, 100];
+const TEMPLATE = 'staging';
+
+function measure(root: string, compareCdk8s = false): SizeResult {
+  const args = ['--import', 'tsx', join(REPO_ROOT, 'test/bench/measure-size.ts'), '--root', root, ...(compareCdk8s ? ['--compare-cdk8s'] : [])];
+  return JSON.parse(execFileSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as SizeResult;
+}
+
+function wallClock(command: string, args: string[]): number {
+  const started = performance.now();
+  execFileSync(command, args, { cwd: REPO_ROOT, stdio: 'pipe' });
+  return performance.now() - started;
+}
+
+const pad = (value: string | number, width: number) => String(value).padStart(width);
+const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(0));
+
+function row(label: string, result: SizeResult): string {
+  const phaseNames = Object.keys(result.phases);
+  const total = phaseNames.reduce((sum, name) => sum + result.phases[name]!, 0);
+  return [
+    label.padEnd(6),
+    pad(result.environments, 5),
+    pad(result.resources, 9),
+    ...phaseNames.map((name) => pad(ms(result.phases[name]), 9)),
+    pad(ms(total), 9),
+    pad(((result.resources / total) * 1000).toFixed(0), 8),
+    pad(result.peakRssMiB.toFixed(0), 9),
+    pad((total / result.environments).toFixed(1), 8),
+  ].join(' ');
+}
+
+function header(result: SizeResult): string {
+  return [
+    'set'.padEnd(6),
+    pad('envs', 5),
+    pad('resources', 9),
+    ...Object.keys(result.phases).map((name) => pad(`${name} ms`, 9)),
+    pad('total ms', 9),
+    pad('res/s', 8),
+    pad('peak MiB', 9),
+    pad('ms/env', 8),
+  ].join(' ');
+}
+
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+const realCopy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
+cpSync(join(REPO_ROOT, 'environments'), join(realCopy, 'environments'), { recursive: true });
+cpSync(join(REPO_ROOT, 'rendered'), join(realCopy, 'rendered'), { recursive: true });
+const results: [string, SizeResult][] = [['real', measure(realCopy, true)]];
+for (const size of SIZES) {
+  const root = syntheticRepository(REPO_ROOT, TEMPLATE, size);
+  process.stderr.write(`measuring ${size} environments…\n`);
+  results.push([String(size), measure(root)]);
+  rmSync(root, { recursive: true, force: true });
+}
+console.log('');
+console.log(header(results[0]![1]));
+for (const [label, result] of results) console.log(row(label, result));
+
+const real = results[0]![1];
+console.log('');
+console.log('ratios (real environments, warm)');
+console.log(`  cdk8s synth ${ms(real.cdk8sSynthMs)} ms vs project render (synth + serialise + write) ${ms(real.projectRenderWarmMs)} ms: ${(real.cdk8sSynthMs! / real.projectRenderWarmMs!).toFixed(2)}×`);
+const largest = results[results.length - 1]![1];
+const smallest = results[1]![1];
+const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
+console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
+
+const renderCheck = wallClock(process.execPath, ['generator/launch.mjs', 'cli', '--check', '--root', realCopy]);
+console.log('');
+console.log(`wall clock, process start included: npm run render -- --check (3 environments) ${ms(renderCheck)} ms`);
+rmSync(realCopy, { recursive: true, force: true });

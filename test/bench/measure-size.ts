@@ -1,0 +1,63 @@
+/**
+ * One benchmark run in its own process (so peak memory is this run's own):
+ * renders every environment under --root through each phase of the pipeline
+ * and prints the timings as JSON.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { listEnvironments, loadEnvironment, type Environment } from '../../generator/config/load-environment.js';
+import { serializeEnvironment, synthesizeEnvironment, type RenderedEnvironment } from '../../generator/render-environment.js';
+import { writeRendered } from '../../generator/write-rendered.js';
+
+export interface SizeResult {
+  environments: number;
+  resources: number;
+  phases: Record<string, number>;
+  peakRssMiB: number;
+  cdk8sSynthMs?: number;
+  projectRenderWarmMs?: number;
+}
+
+function timed<T>(phases: Record<string, number>, name: string, work: () => T): T {
+  const started = performance.now();
+  const result = work();
+  phases[name] = (phases[name] ?? 0) + performance.now() - started;
+  return result;
+}
+
+const { values } = parseArgs({ options: { root: { type: 'string' }, 'compare-cdk8s': { type: 'boolean', default: false } } });
+const root = values.root!;
+const phases: Record<string, number> = {};
+const names = listEnvironments(join(root, 'environments'));
+const environments: Environment[] = timed(phases, 'load', () => names.map((name) => loadEnvironment(root, name)));
+const rendered: RenderedEnvironment[] = timed(phases, 'synth', () => environments.map((environment) => serializeEnvironment(synthesizeEnvironment(environment))));
+const out = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-out-'));
+timed(phases, 'write', () => writeRendered(join(out, 'rendered'), new Map(rendered.map((env) => [env.name, env.files]))));
+
+const result: SizeResult = {
+  environments: names.length,
+  resources: rendered.reduce((sum, env) => sum + env.resources.length, 0),
+  phases,
+  peakRssMiB: 0,
+};
+
+if (values['compare-cdk8s']) {
+  // Both measured warm, after the run above: cdk8s's own synth of the same
+  // apps (writing its YAML files) against the project's synth + write.
+  let started = performance.now();
+  for (const environment of environments) {
+    const { app } = synthesizeEnvironment(environment);
+    (app as unknown as { outdir: string }).outdir = join(out, 'cdk8s', environment.config.name);
+    app.synth();
+  }
+  result.cdk8sSynthMs = performance.now() - started;
+  started = performance.now();
+  const again = environments.map((environment) => serializeEnvironment(synthesizeEnvironment(environment)));
+  writeRendered(join(out, 'again'), new Map(again.map((env) => [env.name, env.files])));
+  result.projectRenderWarmMs = performance.now() - started;
+}
+rmSync(out, { recursive: true, force: true });
+result.peakRssMiB = process.resourceUsage().maxRSS / 1024;
+process.stdout.write(`${JSON.stringify(result)}\n`);
