@@ -14,7 +14,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function checkout(withGit: boolean): string {
   dir = mkdtempSync(join(tmpdir(), 'dubai-hub-hook-'));
-  for (const path of ['package.json', 'tsconfig.json', '.husky', 'generator', 'environments', 'rendered', 'schemas']) {
+  for (const path of ['package.json', 'tsconfig.json', '.gitignore', '.husky', 'generator', 'environments', 'rendered', 'scripts', 'schemas']) {
     cpSync(join(REPO_ROOT, path), join(dir, path), { recursive: true });
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -54,6 +54,27 @@ describe('the pre-commit hook', () => {
     execFileSync('npx', ['tsx', 'generator/cli.ts'], { cwd: root, env });
     execFileSync('git', ['add', '-A'], { cwd: root });
     const accepted = spawnSync('git', ['commit', '-qm', 'rename a model'], { cwd: root, env, encoding: 'utf8' });
+    expect(accepted.status, accepted.stderr).toBe(0);
+  }, 60_000);
+
+  it('refuses staged files that hold a secret, naming file, line and rule, and accepts the commit once it is gone', () => {
+    const root = checkout(true);
+    expect(spawnSync('node', ['.husky/install.mjs'], { cwd: root, env, encoding: 'utf8' }).status).toBe(0);
+    // Built at run time so that this test file itself holds no secret.
+    const secret = ['wJalrXUt', 'nFEMI/K7', 'MDENG/bP', 'xRfiCYzQ', 'Tr8wPjYb'].join('');
+    writeFileSync(join(root, 'notes.env'), `region=me-central-1\nAWS_SECRET_ACCESS_KEY=${secret}\n`);
+    execFileSync('git', ['add', 'notes.env'], { cwd: root });
+    const refused = spawnSync('git', ['commit', '-qm', 'add notes'], { cwd: root, env, encoding: 'utf8' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('notes.env:2:1: found AWS Secret Access Key');
+    expect(refused.stderr).toContain('[@secretlint/secretlint-rule-aws]');
+    expect(refused.stderr).not.toContain(secret);
+
+    // The staged content is what counts: fixing the working tree alone is not enough.
+    writeFileSync(join(root, 'notes.env'), 'region=me-central-1\nAWS_SECRET_ACCESS_KEY=taken from Secrets Manager\n');
+    expect(spawnSync('git', ['commit', '-qm', 'add notes'], { cwd: root, env, encoding: 'utf8' }).status).not.toBe(0);
+    execFileSync('git', ['add', 'notes.env'], { cwd: root });
+    const accepted = spawnSync('git', ['commit', '-qm', 'add notes'], { cwd: root, env, encoding: 'utf8' });
     expect(accepted.status, accepted.stderr).toBe(0);
   }, 60_000);
 });

@@ -46,8 +46,9 @@ export function componentChart(app: App, folder: string): Chart {
   return new Chart(app, folder, { disableResourceNameHashes: true });
 }
 
-export function imageRef(image: { repository: string; tag: string }): string {
-  return `${image.repository}:${image.tag}`;
+/** `repository:tag`, or `repository:tag@digest` once Renovate has pinned the digest. */
+export function imageRef(image: { repository: string; tag: string; digest?: string }): string {
+  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
 }
 
 /**

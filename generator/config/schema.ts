@@ -28,8 +28,12 @@ export const secretReference = (description: string, example: string) =>
     examples: [example],
   });
 
-const image = (repository: string, tag: string, what: string) =>
-  obj(
+const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
+
+/** `pinned` is `tag` or `tag@sha256:<digest>` (Renovate writes the digest there: see renovate.json). */
+const image = (repository: string, pinned: string, what: string) => {
+  const [tag, digest] = pinned.split('@') as [string, string | undefined];
+  return obj(
     {
       repository: str({ description: `Container image repository of ${what}.`, default: repository, pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$' }),
       tag: str({
@@ -37,9 +41,17 @@ const image = (repository: string, tag: string, what: string) =>
         default: tag,
         pattern: IMAGE_TAG_PATTERN,
       }),
+      digest: optional(
+        str({
+          description: `Optional content digest of ${what}'s tag (Renovate pins it); the image is then pulled as repository:tag@digest.`,
+          pattern: IMAGE_DIGEST_PATTERN,
+          examples: [`sha256:${'0'.repeat(64)}`],
+        }),
+      ),
     },
-    { description: `Container image of ${what}.`, default: { repository, tag } },
+    { description: `Container image of ${what}.`, default: digest ? { repository, tag, digest } : { repository, tag } },
   );
+};
 
 const resources = (what: string, cpu: string, memory: string, memoryLimit: string) =>
   obj(

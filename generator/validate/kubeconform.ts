@@ -12,6 +12,7 @@ import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { kubeconformIgnorePatterns } from './manifests.js';
 
 export const KUBECONFORM_MODULE = 'github.com/yannh/kubeconform/cmd/kubeconform';
+// renovate: datasource=go depName=github.com/yannh/kubeconform
 export const KUBECONFORM_VERSION = 'v0.7.0';
 
 export class ToolMissingError extends Error {}

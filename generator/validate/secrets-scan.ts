@@ -4,12 +4,11 @@
  * and the rule that no Secret with data is ever rendered (secrets come from
  * AWS Secrets Manager through External Secrets, never from git).
  */
-import { lintSource } from '@secretlint/core';
-import { creator as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fieldPath, type Finding } from './findings.js';
 import type { ManifestDoc } from './manifests.js';
+import { scan } from '../../scripts/secrets-staged.js';
 
 export const SCANNED_FOLDERS = ['environments', 'rendered', 'bootstrap'] as const;
 
@@ -29,21 +28,17 @@ function listFiles(root: string, folder: string): string[] {
   return out.sort();
 }
 
-/** Runs secretlint (recommended preset) over one text; secrets in messages are masked. */
+/** Runs secretlint (recommended preset, the same scan as the pre-commit hook's) over one text; secrets in messages are masked. */
 export async function scanText(file: string, content: string): Promise<Finding[]> {
-  const result = await lintSource({
-    source: { filePath: file, content, contentType: 'text' },
-    options: { maskSecrets: true, config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommendedRules }] } },
-  });
-  return result.messages.map((message) => ({
+  return (await scan(file, content)).map((found) => ({
     gate: 'secrets',
     severity: 'error',
     file,
-    line: message.loc.start.line,
+    line: found.line,
     resource: '',
     path: '',
-    message: `${message.message} (remove it from git, rotate it, and deliver it through Secrets Manager)`,
-    rule: message.ruleId,
+    message: `${found.message} (remove it from git, rotate it, and deliver it through Secrets Manager)`,
+    rule: found.rule,
   }));
 }
 

@@ -1,0 +1,254 @@
+/**
+ * `npm run diff`: the summary of how rendered/ differs from a git ref, on real
+ * git repositories built in a temporary folder (a commit, then a working tree
+ * with resources added, changed, removed, moved and renamed).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { compareRendered, type EnvironmentChange, type ResourceChange } from '../generator/diff/compare.js';
+import { COMMENT_MARKER, formatMarkdown } from '../generator/diff/format.js';
+import { GitRefError, readTreeAtCommit, resolveCommit } from '../generator/diff/git-tree.js';
+import { readTree } from '../generator/write-rendered.js';
+import { REPO_ROOT } from './support/temp-repo.js';
+
+let root: string;
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+
+function repository(files: Record<string, string>): void {
+  root = mkdtempSync(join(tmpdir(), 'dubai-hub-diff-'));
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'test@example.com');
+  git('config', 'user.name', 'test');
+  for (const [path, content] of Object.entries(files)) write(path, content);
+  git('add', '-A');
+  git('-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'base');
+}
+
+function write(path: string, content: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content);
+}
+
+function move(from: string, to: string): void {
+  mkdirSync(dirname(join(root, to)), { recursive: true });
+  renameSync(join(root, from), join(root, to));
+}
+
+const manifest = (kind: string, namespace: string, name: string, extra: Record<string, unknown> = {}) =>
+  stringify({ apiVersion: kind === 'Deployment' || kind === 'Job' ? (kind === 'Job' ? 'batch/v1' : 'apps/v1') : 'v1', kind, metadata: { name, namespace }, ...extra });
+
+const deployment = (image: string) =>
+  manifest('Deployment', 'litellm', 'litellm', {
+    spec: { replicas: 1, template: { spec: { containers: [{ name: 'litellm', image, ports: [{ containerPort: 4000 }] }] } } },
+  });
+const job = (name: string, image: string) =>
+  manifest('Job', 'litellm', name, {
+    spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image, command: ['litellm', '--skip_server_startup'] }] } } },
+  });
+
+function diffAgainst(ref: string) {
+  const commit = resolveCommit(root, ref);
+  return compareRendered(readTreeAtCommit(root, commit, 'rendered'), readTree(join(root, 'rendered')));
+}
+
+const env = (diff: ReturnType<typeof diffAgainst>, name: string): EnvironmentChange => {
+  const found = diff.environments.find((entry) => entry.env === name);
+  if (!found) throw new Error(`no change reported for ${name}: ${JSON.stringify(diff)}`);
+  return found;
+};
+const changesOf = (environment: EnvironmentChange, folder: string): Pick<ResourceChange, 'change' | 'label'>[] =>
+  (environment.folders.find((entry) => entry.folder === folder)?.changes ?? []).map(({ change, label }) => ({ change, label }));
+
+const BASE = {
+  'rendered/dev/README.md': '# dev\nlitellm main-v1.85.1\n',
+  'rendered/dev/litellm/deployment_litellm_litellm.yaml': deployment('ghcr.io/berriai/litellm-non_root:main-v1.85.1'),
+  'rendered/dev/litellm/job_litellm_litellm-migrate-main-v1-85-1.yaml': job('litellm-migrate-main-v1-85-1', 'ghcr.io/berriai/litellm-non_root:main-v1.85.1'),
+  'rendered/dev/litellm/service_litellm_litellm.yaml': manifest('Service', 'litellm', 'litellm', { spec: { ports: [{ port: 4000 }] } }),
+  'rendered/dev/redis/configmap_redis_redis.yaml': manifest('ConfigMap', 'redis', 'redis', { data: { 'valkey.conf': 'appendonly no\n' } }),
+  'rendered/dev/redis/service_redis_redis.yaml': manifest('Service', 'redis', 'redis', { spec: { ports: [{ port: 6379 }] } }),
+  'rendered/prod/litellm/deployment_litellm_litellm.yaml': deployment('ghcr.io/berriai/litellm-non_root:main-v1.85.1'),
+};
+
+describe('npm run diff: the rendered change per environment, Application folder and resource', () => {
+  it('reports added, changed and removed resources, parsed from the YAML rather than file names', () => {
+    repository(BASE);
+    write('rendered/dev/litellm/deployment_litellm_litellm.yaml', deployment('ghcr.io/berriai/litellm-non_root:main-v1.86.0'));
+    rmSync(join(root, 'rendered/dev/litellm/service_litellm_litellm.yaml'));
+    // Two resources in one file, with a name that says nothing about them.
+    write('rendered/dev/litellm/extra.yaml', `${manifest('ServiceAccount', 'litellm', 'litellm')}---\n${manifest('Secret', 'litellm', 'litellm-extra')}`);
+
+    const diff = diffAgainst('main');
+    expect(diff.unchanged).toEqual(['prod']);
+    const dev = env(diff, 'dev');
+    expect(dev.status).toBe('changed');
+    expect(changesOf(dev, 'litellm')).toEqual([
+      { change: 'added', label: 'Secret litellm/litellm-extra' },
+      { change: 'added', label: 'ServiceAccount litellm/litellm' },
+      { change: 'changed', label: 'Deployment litellm/litellm' },
+      { change: 'removed', label: 'Service litellm/litellm' },
+    ]);
+    // What changed inside the resource, as field paths.
+    const changed = dev.folders.find((folder) => folder.folder === 'litellm')!.changes.find((change) => change.change === 'changed');
+    expect(changed!.fields).toEqual(['spec.template.spec.containers[0].image']);
+    const patch = dev.files.find((file) => file.path === 'dev/litellm/deployment_litellm_litellm.yaml');
+    expect(patch).toMatchObject({ status: 'modified', additions: 1, deletions: 1 });
+    expect(patch!.patch).toContain('-          image: ghcr.io/berriai/litellm-non_root:main-v1.85.1');
+    expect(patch!.patch).toContain('+          image: ghcr.io/berriai/litellm-non_root:main-v1.86.0');
+  });
+
+  it('detects a resource moved to another Application folder and a file renamed without changes', () => {
+    repository(BASE);
+    move('rendered/dev/redis/configmap_redis_redis.yaml', 'rendered/dev/cache/configmap_redis_redis.yaml');
+    move('rendered/dev/redis/service_redis_redis.yaml', 'rendered/dev/redis/service.yaml');
+
+    const dev = env(diffAgainst('main'), 'dev');
+    expect(dev.folders.map(({ folder, status }) => ({ folder, status }))).toEqual([
+      { folder: 'cache', status: 'added' },
+      { folder: 'redis', status: 'changed' },
+    ]);
+    expect(dev.folders[0]!.changes).toEqual([
+      { change: 'moved', label: 'ConfigMap redis/redis', file: 'cache/configmap_redis_redis.yaml', previousFile: 'redis/configmap_redis_redis.yaml', contentChanged: false },
+    ]);
+    expect(changesOf(dev, 'redis')).toEqual([
+      { change: 'moved', label: 'ConfigMap redis/redis' },
+      { change: 'moved', label: 'Service redis/redis' },
+    ]);
+    expect(dev.files.map(({ status, path, previousPath }) => ({ status, path, previousPath }))).toEqual([
+      { status: 'renamed', path: 'dev/cache/configmap_redis_redis.yaml', previousPath: 'dev/redis/configmap_redis_redis.yaml' },
+      { status: 'renamed', path: 'dev/redis/service.yaml', previousPath: 'dev/redis/service_redis_redis.yaml' },
+    ]);
+    expect(dev.files.every((file) => file.additions === 0 && file.deletions === 0)).toBe(true);
+  });
+
+  it('pairs a removed and an added resource of the same kind and namespace as a rename when most lines match', () => {
+    repository(BASE);
+    rmSync(join(root, 'rendered/dev/litellm/job_litellm_litellm-migrate-main-v1-85-1.yaml'));
+    write('rendered/dev/litellm/job_litellm_litellm-migrate-main-v1-86-0.yaml', job('litellm-migrate-main-v1-86-0', 'ghcr.io/berriai/litellm-non_root:main-v1.86.0'));
+    // A Job in another namespace, or an unrelated one, is not a rename.
+    write('rendered/dev/redis/job_redis_flush.yaml', job('flush', 'docker.io/valkey/valkey:8.1.4-alpine').replace('namespace: litellm', 'namespace: redis'));
+
+    const dev = env(diffAgainst('main'), 'dev');
+    const renamed = dev.folders.find((folder) => folder.folder === 'litellm')!.changes;
+    expect(renamed).toHaveLength(1);
+    expect(renamed[0]).toMatchObject({
+      change: 'renamed',
+      previousLabel: 'Job litellm/litellm-migrate-main-v1-85-1',
+      label: 'Job litellm/litellm-migrate-main-v1-86-0',
+      contentChanged: true,
+    });
+    expect(renamed[0]!.similarity).toBeGreaterThan(0.5);
+    expect(changesOf(dev, 'redis')).toEqual([{ change: 'added', label: 'Job redis/flush' }]);
+    const file = dev.files.find((entry) => entry.status === 'renamed')!;
+    expect(file.patch).toContain('--- a/rendered/dev/litellm/job_litellm_litellm-migrate-main-v1-85-1.yaml');
+    expect(file.patch).toContain('+++ b/rendered/dev/litellm/job_litellm_litellm-migrate-main-v1-86-0.yaml');
+  });
+
+  it('reports environments added and removed, files outside folders, and CloudFormation resources by logical id', () => {
+    repository({
+      ...BASE,
+      'rendered/dev/bootstrap/stack.yaml': stringify({
+        AWSTemplateFormatVersion: '2010-09-09',
+        Resources: { Node: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't3.xlarge' } }, Bucket: { Type: 'AWS::S3::Bucket' } },
+      }),
+    });
+    write(
+      'rendered/dev/bootstrap/stack.yaml',
+      // Short-form tags parse (with a warning) instead of failing the summary.
+      'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Node:\n    Type: AWS::EC2::Instance\n    Properties:\n      InstanceType: m6i.large\n      SubnetId: !Ref Subnet\n  Subnet:\n    Type: AWS::EC2::Subnet\n',
+    );
+    rmSync(join(root, 'rendered/prod'), { recursive: true });
+    write('rendered/staging/litellm/deployment_litellm_litellm.yaml', deployment('ghcr.io/berriai/litellm-non_root:main-v1.85.1'));
+    write('rendered/dev/README.md', '# dev\nlitellm main-v1.86.0\n');
+
+    const diff = diffAgainst('main');
+    expect(diff.environments.map(({ env: name, status }) => ({ name, status }))).toEqual([
+      { name: 'dev', status: 'changed' },
+      { name: 'prod', status: 'removed' },
+      { name: 'staging', status: 'added' },
+    ]);
+    const dev = env(diff, 'dev');
+    expect(changesOf(dev, 'bootstrap')).toEqual([
+      { change: 'added', label: 'AWS::EC2::Subnet Subnet' },
+      { change: 'changed', label: 'AWS::EC2::Instance Node' },
+      { change: 'removed', label: 'AWS::S3::Bucket Bucket' },
+    ]);
+    expect(changesOf(dev, '.')).toEqual([{ change: 'changed', label: 'README.md' }]);
+    expect(changesOf(env(diff, 'prod'), 'litellm')).toEqual([{ change: 'removed', label: 'Deployment litellm/litellm' }]);
+  });
+
+  it('refuses an unknown ref with the command that fixes it', () => {
+    repository(BASE);
+    expect(() => resolveCommit(root, 'origin/main')).toThrow(GitRefError);
+    expect(() => resolveCommit(root, 'origin/main')).toThrow(/no such commit.*git fetch origin main/);
+    const result = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'origin/main'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('diff: --base origin/main: no such commit');
+    const badEnv = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'main', '--env', 'qa'], { encoding: 'utf8' });
+    expect(badEnv.status).toBe(2);
+    expect(badEnv.stderr).toContain('--env qa: no such environment');
+  }, 30_000);
+});
+
+describe('the pull-request comment (npm run diff -- --markdown)', () => {
+  it('summarises per environment, lists resources per Application and collapses the full diff', () => {
+    repository(BASE);
+    write('rendered/dev/litellm/deployment_litellm_litellm.yaml', deployment('ghcr.io/berriai/litellm-non_root:main-v1.86.0'));
+    const result = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'main', '--markdown'], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const body = result.stdout;
+    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(body).toContain('| **dev** (changed) | `litellm` (changed) | 0 | 1 | 0 | 0 |');
+    expect(body).toContain('| prod | unchanged | 0 | 0 | 0 | 0 |');
+    expect(body).toContain('- changed `Deployment litellm/litellm` in `litellm/deployment_litellm_litellm.yaml`: `spec.template.spec.containers[0].image`\n');
+    expect(body).toMatch(/<details><summary>Full diff of dev: 1 file, \+1 −1<\/summary>[\s\S]*```diff\n--- a\/rendered\/dev\/litellm\/deployment_litellm_litellm.yaml[\s\S]*```\n\n<\/details>/);
+  }, 30_000);
+
+  it('says so when nothing changed, and stays under --max-chars by shortening the diffs', () => {
+    repository(BASE);
+    expect(formatMarkdown(diffAgainst('main'), { base: 'main', baseCommit: resolveCommit(root, 'main') })).toContain('No difference in any environment (dev, prod).');
+
+    const big = Array.from({ length: 3000 }, (_, index) => `line-${index}: ${'x'.repeat(40)}`).join('\n');
+    write('rendered/dev/redis/configmap_redis_redis.yaml', manifest('ConfigMap', 'redis', 'redis', { data: { 'valkey.conf': big } }));
+    const diff = diffAgainst('main');
+    const full = formatMarkdown(diff, { base: 'main', baseCommit: resolveCommit(root, 'main') });
+    expect(full.length).toBeGreaterThan(100_000);
+    const short = formatMarkdown(diff, { base: 'main', baseCommit: resolveCommit(root, 'main') }, { maxChars: 20_000 });
+    expect(short.length).toBeLessThanOrEqual(20_000);
+    expect(short).toMatch(/… \d+ more lines not shown: run `npm run diff -- --base [0-9a-f]{12}` for the whole diff/);
+    expect(short).toContain('</details>');
+  });
+});
+
+describe('npm run diff on the real repository', () => {
+  it('shows what bumping the LiteLLM tag in environments/dev.yaml does to the real rendered tree', () => {
+    root = mkdtempSync(join(tmpdir(), 'dubai-hub-diff-real-'));
+    for (const path of ['environments', 'rendered']) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 'test@example.com');
+    git('config', 'user.name', 'test');
+    git('add', '-A');
+    git('-c', 'core.hooksPath=/dev/null', 'commit', '-qm', 'base');
+
+    const config = join(root, 'environments/dev.yaml');
+    const before = readFileSync(config, 'utf8');
+    const tag = /litellm:\n\s+image:\n(?:\s+repository: \S+\n)?\s+tag: (\S+)/.exec(before)![1]!;
+    writeFileSync(config, before.replace(`tag: ${tag}`, 'tag: main-v9.9.9'));
+    execFileSync('npx', ['tsx', join(REPO_ROOT, 'generator/cli.ts'), '--root', root, '--env', 'dev'], { stdio: 'pipe' });
+
+    const diff = diffAgainst('main');
+    expect(diff.unchanged).toEqual(['prod', 'staging']);
+    const litellm = env(diff, 'dev').folders.find((folder) => folder.folder === 'litellm')!;
+    const slug = tag.replace(/\./g, '-');
+    expect(litellm.changes).toContainEqual(expect.objectContaining({ change: 'changed', label: 'Deployment litellm/litellm' }));
+    expect(litellm.changes).toContainEqual(
+      expect.objectContaining({ change: 'renamed', previousLabel: `Job litellm/litellm-migrate-${slug}`, label: 'Job litellm/litellm-migrate-main-v9-9-9' }),
+    );
+    expect(env(diff, 'dev').folders.map((folder) => folder.folder)).not.toContain('open-webui');
+  }, 60_000);
+});
