@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parse, parseAllDocuments, type Document } from 'yaml';
 import { kubernetesVersionOf, type KubernetesVersion } from '../kubernetes-version.js';
+import { loadDocuments } from './fast-yaml.js';
 import { readTree, renderedEnvironments, type Tree } from '../write-rendered.js';
 
 /**
@@ -59,18 +60,29 @@ export function resourceName(object: Manifest): string {
   return object.metadata?.namespace ? `${kind} ${object.metadata.namespace}/${name}` : `${kind} ${name}`;
 }
 
-function lineFinder(document: Document, counter: LineCounter): ManifestDoc['lineOf'] {
-  return (path) => {
-    for (let length = path.length; length >= 0; length -= 1) {
-      const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
-      const start = node?.range?.[0];
-      if (start !== undefined && (length > 0 || isMap(node) || isSeq(node))) {
-        // For a scalar or collection value, the key sits on the same line or the one above.
-        return counter.linePos(start).line;
-      }
+/** Line lookups for the documents of one file; the positioned parse happens on the first lookup only. */
+function lazyPositions(content: string): (index: number, path: readonly (string | number)[]) => number | undefined {
+  let parsed: { documents: Document[]; counter: LineCounter } | undefined;
+  return (index, path) => {
+    if (!parsed) {
+      const counter = new LineCounter();
+      parsed = { documents: parseAllDocuments(content, { lineCounter: counter, version: '1.1' }) as Document[], counter };
     }
-    return undefined;
+    const document = parsed.documents[index];
+    return document ? lineIn(document, parsed.counter, path) : undefined;
   };
+}
+
+function lineIn(document: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
+  for (let length = path.length; length >= 0; length -= 1) {
+    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    const start = node?.range?.[0];
+    if (start !== undefined && (length > 0 || isMap(node) || isSeq(node))) {
+      // For a scalar or collection value, the key sits on the same line or the one above.
+      return counter.linePos(start).line;
+    }
+  }
+  return undefined;
 }
 
 export class ManifestParseError extends Error {}
@@ -93,24 +105,27 @@ export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; prob
       problems.push({ file, message: 'not a YAML manifest: every file under rendered/<env>/ must be a Kubernetes manifest, or be excluded in NON_MANIFEST_PATTERNS (generator/validate/manifests.ts)' });
       continue;
     }
-    const counter = new LineCounter();
-    // Kubernetes tools (kubectl, Argo CD, kubeconform) read YAML 1.1, where an unquoted yes/no/on/off is a boolean.
-    const documents = parseAllDocuments(content, { lineCounter: counter, version: '1.1' });
-    if (!Array.isArray(documents)) continue;
-    documents.forEach((document, index) => {
-      if (document.errors.length > 0) {
-        const error = document.errors[0]!;
-        problems.push({ file, line: counter.linePos(error.pos[0]).line, message: `invalid YAML: ${error.message.split('\n')[0]}` });
-        return;
-      }
-      const object = document.toJS() as unknown;
+    let documents: unknown[];
+    try {
+      documents = loadDocuments(content);
+    } catch {
+      // Only invalid YAML pays for the positioned parse, which says where and why.
+      const counter = new LineCounter();
+      const error = parseAllDocuments(content, { lineCounter: counter, version: '1.1' })
+        .flatMap((document) => (Array.isArray(document) ? [] : document.errors))
+        .find(Boolean);
+      problems.push({ file, line: error ? counter.linePos(error.pos[0]).line : undefined, message: `invalid YAML: ${error?.message.split('\n')[0] ?? 'unreadable'}` });
+      continue;
+    }
+    const positions = lazyPositions(content);
+    documents.forEach((object, index) => {
       if (object === null || object === undefined) return;
       if (typeof object !== 'object' || Array.isArray(object)) {
         problems.push({ file, message: 'document is not a YAML mapping (a Kubernetes object)' });
         return;
       }
       const manifest = object as Manifest;
-      docs.push({ env: input.env, file, index, object: manifest, resource: resourceName(manifest), lineOf: lineFinder(document, counter) });
+      docs.push({ env: input.env, file, index, object: manifest, resource: resourceName(manifest), lineOf: (path) => positions(index, path) });
     });
   }
   return { docs, problems };

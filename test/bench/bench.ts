@@ -76,14 +76,30 @@ for (const [label, result] of results) console.log(row(label, result));
 
 const real = results[0]![1];
 console.log('');
-console.log('ratios (real environments, warm)');
+console.log('ratios');
 console.log(`  cdk8s synth ${ms(real.cdk8sSynthMs)} ms vs project render (synth + serialise + write) ${ms(real.projectRenderWarmMs)} ms: ${(real.cdk8sSynthMs! / real.projectRenderWarmMs!).toFixed(2)}×`);
+for (const [label, result] of results) {
+  console.log(
+    `  ${label.padEnd(4)} kubeconform ${ms(result.kubeconformMs)} ms vs in-process schema validation ${ms(result.inProcessSchemaMs)} ms: kubeconform takes ${(result.kubeconformMs / result.inProcessSchemaMs).toFixed(2)}× as long`,
+  );
+  if (result.findings !== 0) throw new Error(`${label}: the gates found ${result.findings} problems in generated output`);
+}
 const largest = results[results.length - 1]![1];
 const smallest = results[1]![1];
 const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
 console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
 
-const renderCheck = wallClock(process.execPath, ['generator/launch.mjs', 'cli', '--check', '--root', realCopy]);
+// Whole commands as people run them, process start included (cached bundles warm, as after the first run).
+const launch = (...args: string[]) => wallClock(process.execPath, ['generator/launch.mjs', ...args, '--root', realCopy]);
+launch('cli', '--check');
+launch('validate/cli', '--gate', 'schema');
+const startup = launch('cli', '--help');
+const renderCheck = launch('cli', '--check');
+const validateAll = launch('validate/cli');
 console.log('');
-console.log(`wall clock, process start included: npm run render -- --check (3 environments) ${ms(renderCheck)} ms`);
+console.log('wall clock, process start included (3 real environments)');
+console.log(`  start-up alone (render --help)                         ${pad(ms(startup), 6)} ms`);
+console.log(`  render --check (load, synth, in-memory schema check)   ${pad(ms(renderCheck), 6)} ms`);
+console.log(`  validate (kubeconform, ajv, policy, secrets, upgrade)  ${pad(ms(validateAll), 6)} ms`);
+console.log(`  render + validate                                      ${pad(ms(renderCheck + validateAll), 6)} ms`);
 rmSync(realCopy, { recursive: true, force: true });

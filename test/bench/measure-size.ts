@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listEnvironments, loadEnvironment, type Environment } from '../../generator/config/load-environment.js';
 import { serializeEnvironment, synthesizeEnvironment, type RenderedEnvironment } from '../../generator/render-environment.js';
+import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
+import { ensureKubeconform, runKubeconform } from '../../generator/validate/kubeconform.js';
+import { parseRendered, type ManifestDoc } from '../../generator/validate/manifests.js';
+import { checkPolicy } from '../../generator/validate/policy/index.js';
+import { schemaFindingsOf } from '../../generator/validate/schema-validator.js';
 import { writeRendered } from '../../generator/write-rendered.js';
 
 export interface SizeResult {
@@ -16,6 +21,11 @@ export interface SizeResult {
   resources: number;
   phases: Record<string, number>;
   peakRssMiB: number;
+  /** Findings of the in-process gates (must be 0: the tree is the real generator's). */
+  findings: number;
+  /** kubeconform binary over the same written tree, and the in-process schema validation of it. */
+  kubeconformMs: number;
+  inProcessSchemaMs: number;
   cdk8sSynthMs?: number;
   projectRenderWarmMs?: number;
 }
@@ -36,17 +46,47 @@ const rendered: RenderedEnvironment[] = timed(phases, 'synth', () => environment
 const out = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-out-'));
 timed(phases, 'write', () => writeRendered(join(out, 'rendered'), new Map(rendered.map((env) => [env.name, env.files]))));
 
+const kubernetesOf = (env: RenderedEnvironment) => kubernetesVersionOf(environments.find((item) => item.config.name === env.name)!.config.k3s.version);
+let findings = 0;
+const parsed: { env: string; docs: ManifestDoc[] }[] = [];
+timed(phases, 'schema', () => {
+  for (const env of rendered) {
+    const kubernetes = kubernetesOf(env);
+    const { docs, problems } = parseRendered({ env: env.name, kubernetes, files: env.files });
+    findings += schemaFindingsOf(docs, problems, kubernetes).length;
+    parsed.push({ env: env.name, docs });
+  }
+});
+timed(phases, 'policy', () => {
+  for (const { env, docs } of parsed) findings += checkPolicy(env, docs).findings.length;
+});
+
+// The same written tree through kubeconform (one run per Kubernetes version, as `npm run validate` does).
+const binary = ensureKubeconform();
+const byVersion = new Map<string, string[]>();
+for (const env of rendered) {
+  const version = kubernetesOf(env).schemaVersion.slice(1);
+  byVersion.set(version, [...(byVersion.get(version) ?? []), join(out, 'rendered', env.name)]);
+}
+let started = performance.now();
+const kubeconformResults = await Promise.all([...byVersion].map(([version, targets]) => runKubeconform(out, targets, version, binary)));
+const kubeconformMs = performance.now() - started;
+if (kubeconformResults.some((item) => item.issues.length > 0)) throw new Error('kubeconform found problems in the benchmark tree');
+
 const result: SizeResult = {
   environments: names.length,
   resources: rendered.reduce((sum, env) => sum + env.resources.length, 0),
   phases,
   peakRssMiB: 0,
+  findings,
+  kubeconformMs,
+  inProcessSchemaMs: phases['schema']!,
 };
 
 if (values['compare-cdk8s']) {
   // Both measured warm, after the run above: cdk8s's own synth of the same
   // apps (writing its YAML files) against the project's synth + write.
-  let started = performance.now();
+  started = performance.now();
   for (const environment of environments) {
     const { app } = synthesizeEnvironment(environment);
     (app as unknown as { outdir: string }).outdir = join(out, 'cdk8s', environment.config.name);
