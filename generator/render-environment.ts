@@ -9,6 +9,7 @@ import { componentChart, renderContext, type ComponentInfo } from './components/
 import type { Environment } from './config/load-environment.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
 import { environmentReadme } from './environment-readme.js';
+import { renderBootstrap } from '../bootstrap/render.js';
 
 export interface Manifest {
   apiVersion: string;
@@ -66,5 +67,7 @@ export function renderEnvironment(environment: Environment): RenderedEnvironment
     }
   }
   files.set('README.md', environmentReadme(config, components, resources.length));
+  // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
+  for (const [file, content] of renderBootstrap(config)) files.set(file, content);
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
 }
