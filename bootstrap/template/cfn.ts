@@ -73,6 +73,10 @@ export function allow(sid: string, actions: string[], resources: CfnValue[], con
   return { Sid: sid, Effect: 'Allow', Action: actions, Resource: resources, ...(condition ? { Condition: condition } : {}) };
 }
 
-/** Resource types whose data must survive a stack deletion or a replacement. */
-export const RETAIN = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
+/**
+ * Kept when the stack is deleted or the resource replaced; removed only when the
+ * stack's very first creation rolls back (so a failed first try leaves no
+ * named buckets or secrets behind that would block the next one).
+ */
+export const RETAIN = { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' } as const;
 export const SNAPSHOT = { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' } as const;
