@@ -18,7 +18,7 @@ import { bucketName } from '../bootstrap/names.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
-import { REPO_ROOT } from './support/python-tools.js';
+import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
 
 const ENV = 'dev';
 const config = loadConfig(REPO_ROOT, ENV);

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { findTool } from './python-tools.js';
+import { findTool } from '../../bootstrap/tools/python-tools.js';
 
 export interface MotoServer {
   endpoint: string;
