@@ -4,8 +4,7 @@
  * template. What moto cannot do is bridged on the test's client only; see
  * test/support/moto-gaps.ts for each gap and how it is handled.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
@@ -19,6 +18,7 @@ import { loadConfig } from '../bootstrap/lib/environment.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
 import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
+import { outputsFileExists, scratchRepository } from './support/scratch-repo.js';
 
 const ENV = 'dev';
 const config = loadConfig(REPO_ROOT, ENV);
@@ -27,15 +27,7 @@ const REGION = config.aws.region;
 
 let moto: MotoServer;
 let root: string;
-
-/** A scratch copy of the repository inputs, so the outputs file is written there and not in the checkout. */
-function scratchRepository(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-e2e-'));
-  cpSync(join(REPO_ROOT, 'environments'), join(dir, 'environments'), { recursive: true });
-  rmSync(join(dir, 'environments', `${ENV}.outputs.yaml`));
-  cpSync(join(REPO_ROOT, 'rendered', ENV, 'bootstrap'), join(dir, 'rendered', ENV, 'bootstrap'), { recursive: true });
-  return dir;
-}
+let removeScratch: () => void;
 
 function deps(account: string, lines: string[]): BootstrapDeps {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
@@ -48,12 +40,12 @@ const options = () => ({ root, env: ENV, yes: true, allowReplace: [], intervalMs
 
 beforeAll(async () => {
   moto = await startMoto();
-  root = scratchRepository();
+  ({ root, remove: removeScratch } = scratchRepository(ENV));
 }, 30_000);
 
 afterAll(async () => {
   await moto?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
+  removeScratch?.();
 });
 
 describe('npm run bootstrap against moto_server', () => {
@@ -64,7 +56,7 @@ describe('npm run bootstrap against moto_server', () => {
     await expect(attempt).rejects.toBeInstanceOf(BootstrapError);
     await expect(attempt).rejects.toThrow(/account 111122223333 .* but environments\/dev\.yaml sets aws\.accountId 210987654321; nothing was changed/);
     await expect(wrong.clients.cfn.send(new ListStackResourcesCommand({ StackName: 'dubai-dev' }))).rejects.toThrow(/does not exist/);
-    expect(existsSync(join(root, 'environments', `${ENV}.outputs.yaml`))).toBe(false);
+    expect(outputsFileExists(root, ENV)).toBe(false);
   });
 
   it('creates the stack on the first run and writes an outputs file the generator loads', async () => {
