@@ -8,7 +8,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListSecretVersionIdsCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { MANUAL_SECRETS } from '../../generator/platform-names.js';
@@ -78,8 +78,8 @@ export async function listSecrets(config: EnvConfig, deps: SecretsDeps): Promise
   for (const secret of settableSecrets(config)) {
     let set: boolean | undefined;
     try {
-      const versions = await deps.secrets.send(new ListSecretVersionIdsCommand({ SecretId: secret.name }));
-      set = (versions.Versions ?? []).some((version) => (version.VersionStages ?? []).includes('AWSCURRENT'));
+      const described = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secret.name }));
+      set = Object.values(described.VersionIdsToStages ?? {}).some((stages) => stages.includes('AWSCURRENT'));
     } catch (error) {
       if (errorName(error) !== 'ResourceNotFoundException') throw error;
     }
