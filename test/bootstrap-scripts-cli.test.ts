@@ -45,8 +45,8 @@ describe('script command lines', () => {
   }, 60_000);
 });
 
-function fakeTerminal(): { input: SecretInput; rawModes: boolean[] } {
-  const input = new PassThrough() as unknown as SecretInput;
+function fakeTerminal(): { input: PassThrough & SecretInput; rawModes: boolean[] } {
+  const input = new PassThrough() as PassThrough & SecretInput;
   const rawModes: boolean[] = [];
   input.isTTY = true;
   input.setRawMode = (mode: boolean) => rawModes.push(mode);
