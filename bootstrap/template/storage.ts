@@ -27,6 +27,18 @@ function tlsOnlyStatements(bucket: string): CfnObject[] {
   ];
 }
 
+/** Lets an AWS log-delivery service of this account write into the access-log bucket. */
+function logDelivery(sid: string, service: string, action: string, resource: CfnValue, extraConditions: CfnObject = {}): CfnObject {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: action,
+    Resource: resource,
+    Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId'), ...extraConditions } },
+  };
+}
+
 function bucketPolicy(bucket: string, extra: CfnObject[] = []): CfnResource {
   return {
     Type: 'AWS::S3::BucketPolicy',
@@ -92,30 +104,9 @@ export function storageResources(config: EnvConfig, stack: string): Resources {
       ]),
     },
     AccessLogsBucketPolicy: bucketPolicy('AccessLogsBucket', [
-      {
-        Sid: 'S3ServerAccessLogs',
-        Effect: 'Allow',
-        Principal: { Service: 'logging.s3.amazonaws.com' },
-        Action: 's3:PutObject',
-        Resource: bucketArn('AccessLogsBucket', '/s3-access/*'),
-        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
-      },
-      {
-        Sid: 'VpcFlowLogsWrite',
-        Effect: 'Allow',
-        Principal: { Service: 'delivery.logs.amazonaws.com' },
-        Action: 's3:PutObject',
-        Resource: bucketArn('AccessLogsBucket', '/vpc-flow-logs/*'),
-        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId'), 's3:x-amz-acl': 'bucket-owner-full-control' } },
-      },
-      {
-        Sid: 'VpcFlowLogsAclCheck',
-        Effect: 'Allow',
-        Principal: { Service: 'delivery.logs.amazonaws.com' },
-        Action: 's3:GetBucketAcl',
-        Resource: getAtt('AccessLogsBucket', 'Arn'),
-        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
-      },
+      logDelivery('S3ServerAccessLogs', 'logging.s3.amazonaws.com', 's3:PutObject', bucketArn('AccessLogsBucket', '/s3-access/*')),
+      logDelivery('VpcFlowLogsWrite', 'delivery.logs.amazonaws.com', 's3:PutObject', bucketArn('AccessLogsBucket', '/vpc-flow-logs/*'), { 's3:x-amz-acl': 'bucket-owner-full-control' }),
+      logDelivery('VpcFlowLogsAclCheck', 'delivery.logs.amazonaws.com', 's3:GetBucketAcl', getAtt('AccessLogsBucket', 'Arn')),
     ]),
   };
   for (const [key, logicalId] of Object.entries(DATA_BUCKETS) as [BucketKey, string][]) {
