@@ -80,15 +80,19 @@ afterEach(() => scratch.remove());
 describe('a deployment that rolls back', () => {
   it('names the resource that failed first and why, and writes no outputs file', async () => {
     existingStackWith([change('NodeInstance', 'AWS::EC2::Instance', 'Modify', 'False', 'InstanceType')]);
+    // Events of an earlier operation (one of them a failure) are there before the execution and must not be blamed.
+    const earlier = [event('e0b', STACK, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE'), event('e0a', 'KmsKey', 'AWS::KMS::Key', 'UPDATE_FAILED', 'an old failure')];
     let polls = 0;
     cfn.on(DescribeStackEventsCommand).callsFake(() => {
       polls += 1;
+      if (polls === 1) return { StackEvents: earlier };
       return {
         StackEvents: [
           event('e4', STACK, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_COMPLETE'),
           event('e3', 'NodeRole', 'AWS::IAM::Role', 'UPDATE_FAILED', 'Resource update cancelled'),
           event('e2', 'NodeInstance', 'AWS::EC2::Instance', 'UPDATE_FAILED', 'The requested instance type t3.tiny is not supported'),
           event('e1', STACK, 'AWS::CloudFormation::Stack', 'UPDATE_IN_PROGRESS', 'User Initiated'),
+          ...earlier,
         ],
       };
     });
@@ -97,7 +101,8 @@ describe('a deployment that rolls back', () => {
     const attempt = runBootstrap(options(), deps());
     await expect(attempt).rejects.toBeInstanceOf(BootstrapError);
     await expect(attempt).rejects.toThrow(/ended in UPDATE_ROLLBACK_COMPLETE: NodeInstance \(AWS::EC2::Instance\) failed first: The requested instance type t3.tiny is not supported/);
-    expect(polls).toBeGreaterThan(0);
+    expect(polls).toBeGreaterThan(1);
+    expect(lines.join('\n')).not.toContain('an old failure');
     expect(lines.some((line) => /UPDATE_FAILED +NodeInstance \(AWS::EC2::Instance\) +The requested instance type/.test(line))).toBe(true);
     expect(outputsFileExists(scratch.root, ENV)).toBe(false);
   });

@@ -45,17 +45,19 @@ export function failedResources(events: StackEvent[], stackName: string): Failed
 
 export async function executeAndWait(cfn: CloudFormationClient, stackName: string, changeSetName: string, options: WaitOptions): Promise<string> {
   const clock = options.clock ?? realClock;
-  const started = clock.now();
+  // Events that exist before the execution belong to earlier operations: remember them
+  // by id rather than by time, so a skewed local clock cannot hide a failure.
+  const seen = new Set<string>();
+  const before = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }));
+  for (const event of before.StackEvents ?? []) if (event.EventId) seen.add(event.EventId);
+
   await cfn.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
   options.reporter.info(`Executing ${changeSetName} on ${stackName}; following the stack events:`);
 
-  const seen = new Set<string>();
   const operationEvents: StackEvent[] = [];
   const collectEvents = async () => {
     const page = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }));
-    const fresh = (page.StackEvents ?? [])
-      .filter((event) => event.EventId && !seen.has(event.EventId))
-      .filter((event) => !event.Timestamp || event.Timestamp.getTime() >= started - 1_000);
+    const fresh = (page.StackEvents ?? []).filter((event) => event.EventId && !seen.has(event.EventId));
     for (const event of [...fresh].reverse()) {
       seen.add(event.EventId!);
       operationEvents.unshift(event);
