@@ -10,10 +10,23 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { cfnLint, checkov, renderedTemplates, shellcheck, userDataOf } from '../bootstrap/tools/lint-templates.js';
+import { loadConfig } from '../bootstrap/lib/environment.js';
+import { renderTemplateYaml } from '../bootstrap/render.js';
+import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
 
 const templates = renderedTemplates();
 const scratch = mkdtempSync(join(tmpdir(), 'bootstrap-lint-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** No environment enables a public ingress yet: lint that variant of dev too. */
+function publicIngressVariant(): string {
+  const config = loadConfig(REPO_ROOT, 'dev');
+  config.publicIngress = { enabled: true, host: 'chat.dubai-hub.example', acmeEmail: 'platform@dubai-hub.example' };
+  const file = join(scratch, 'dev-public-ingress.yaml');
+  writeFileSync(file, renderTemplateYaml(config));
+  return file;
+}
+const linted = () => [...templates, publicIngressVariant()];
 
 /** The dev template with one resource changed, written to a scratch file. */
 function brokenTemplate(name: string, change: (resources: Record<string, { Type: string; Properties: Record<string, unknown> }>) => void): string {
@@ -29,14 +42,14 @@ describe('rendered bootstrap templates', () => {
     expect(templates.map((file) => file.split('/').slice(-3).join('/'))).toEqual(['dev/bootstrap/template.yaml', 'prod/bootstrap/template.yaml', 'staging/bootstrap/template.yaml']);
   });
 
-  it('are clean for cfn-lint', () => {
-    const result = cfnLint(templates);
+  it('are clean for cfn-lint (with and without a public ingress)', () => {
+    const result = cfnLint(linted());
     expect(result.report).toBe('');
     expect(result.ok).toBe(true);
   }, 60_000);
 
-  it('pass checkov, every skipped check with its reason', () => {
-    const result = checkov(templates);
+  it('pass checkov, every skipped check with its reason (with and without a public ingress)', () => {
+    const result = checkov(linted());
     expect(result.failed).toEqual([]);
     expect(result.passed).toBeGreaterThan(200);
     expect(result.skipped.length).toBeGreaterThan(0);
