@@ -23,7 +23,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
 import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
-import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
+import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
 import { outputsFileExists, scratchRepository } from './support/scratch-repo.js';
 
 const ENV = 'dev';
@@ -45,9 +45,10 @@ function deps(account: string, lines: string[]): BootstrapDeps {
 const options = () => ({ root, env: ENV, yes: true, allowReplace: [], intervalMs: 100, timeoutMs: 60_000 });
 
 beforeAll(async () => {
+  ensurePythonTools(); // moto_server comes from .tools/venv, installed on first use
   moto = await startMoto();
   ({ root, remove: removeScratch } = scratchRepository(ENV));
-}, 30_000);
+}, TOOL_INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {
   await moto?.stop();

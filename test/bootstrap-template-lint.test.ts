@@ -7,16 +7,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { cfnLint, checkov, renderedTemplates, shellcheck, userDataOf } from '../bootstrap/tools/lint-templates.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { renderTemplateYaml } from '../bootstrap/render.js';
-import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
+import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
 
 const templates = renderedTemplates();
 const scratch = mkdtempSync(join(tmpdir(), 'bootstrap-lint-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+// Installs the pinned tools into .tools/venv on first use (a no-op once they match requirements.txt).
+beforeAll(() => ensurePythonTools(), TOOL_INSTALL_TIMEOUT_MS);
 
 /** No environment enables a public ingress yet: lint that variant of dev too. */
 function publicIngressVariant(): string {
@@ -90,4 +93,12 @@ describe('the linters catch what they are run for', () => {
     expect(result.ok).toBe(false);
     expect(result.report).toMatch(/SC2086/);
   }, 60_000);
+});
+
+describe('the tool installer', () => {
+  it('says what to install on a machine without Python', () => {
+    const result = spawnSync('bash', [join(REPO_ROOT, 'bootstrap', 'tools', 'install.sh')], { encoding: 'utf8', env: { ...process.env, PYTHON: '/nonexistent/python3' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/\/nonexistent\/python3 not found\. Install Python 3\.9 or later with venv \(Debian: apt-get install python3 python3-venv\)/);
+  });
 });

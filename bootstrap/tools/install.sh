@@ -16,6 +16,11 @@ if ! command -v "$python" >/dev/null 2>&1; then
   exit 1
 fi
 
+# Tests may ask for the tools from several workers at once: one installs, the others wait.
+mkdir -p "$root/.tools"
+exec 9>"$root/.tools/venv.lock"
+flock 9
+
 want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
   echo "tools:install: .tools/venv is up to date"
