@@ -15,7 +15,7 @@ import { loadConfig } from '../bootstrap/lib/environment.js';
 import { environmentSecrets } from '../bootstrap/names.js';
 import { renderBootstrap } from '../bootstrap/render.js';
 import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
-import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError } from '../bootstrap/template/user-data.js';
+import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError, userDataSourcePath } from '../bootstrap/template/user-data.js';
 import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
 import { hardeningViolations, type ParsedTemplate } from './support/stack-hardening.js';
 
@@ -154,6 +154,11 @@ describe('user data limits', () => {
     const huge = `#!/bin/bash\n# @@ENVIRONMENT@@\n# @@ARGOCD_MANIFESTS@@\n${'#'.repeat(USER_DATA_LIMIT_BYTES)}\n`;
     expect(() => renderUserData(dev, huge)).toThrow(UserDataError);
     expect(() => renderUserData(dev, huge)).toThrow(/over EC2's limit of 16384; move work from bootstrap\/node\/user-data.sh into Argo CD/);
+  });
+
+  it('finds its shell source from a bundle elsewhere in the checkout, and says so when there is none', () => {
+    expect(userDataSourcePath(join(REPO_ROOT, '.tools', 'cache', 'cli.mjs'))).toBe(join(REPO_ROOT, 'bootstrap', 'node', 'user-data.sh'));
+    expect(() => userDataSourcePath('/nonexistent/cache/cli.mjs')).toThrow(/cannot find bootstrap\/node\/user-data.sh in any folder above \/nonexistent\/cache\/cli.mjs/);
   });
 
   it('refuses a source without its placeholders', () => {

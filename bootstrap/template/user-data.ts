@@ -3,13 +3,28 @@
  * values and the Argo CD bootstrap manifests filled in. EC2 takes at most
  * 16 KB of user data; rendering fails above that.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { argocdBootstrapYaml } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
 import { bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
 
-export const USER_DATA_SOURCE = new URL('../node/user-data.sh', import.meta.url);
+const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
+
+/**
+ * bootstrap/node/user-data.sh, found from this module upwards: the generator
+ * may run from a bundle elsewhere in the checkout (e.g. a build cache), where
+ * a path relative to this file would not exist.
+ */
+export function userDataSourcePath(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, SOURCE_PATH);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new UserDataError(`cannot find ${SOURCE_PATH} in any folder above ${from}`);
+  }
+}
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 const ENVIRONMENT_MARKER = '# @@ENVIRONMENT@@';
 const MANIFESTS_MARKER = '# @@ARGOCD_MANIFESTS@@';
@@ -39,7 +54,7 @@ export function userDataVariables(config: EnvConfig): Record<string, string> {
 
 export class UserDataError extends Error {}
 
-export function renderUserData(config: EnvConfig, source = readFileSync(USER_DATA_SOURCE, 'utf8')): string {
+export function renderUserData(config: EnvConfig, source = readFileSync(userDataSourcePath(), 'utf8')): string {
   if (!source.includes(ENVIRONMENT_MARKER) || !source.includes(MANIFESTS_MARKER)) {
     throw new UserDataError(`bootstrap/node/user-data.sh must contain the lines "${ENVIRONMENT_MARKER}" and "${MANIFESTS_MARKER}"`);
   }
