@@ -177,7 +177,7 @@ export const envConfigSchema = obj(
         maxCapacity: num({ description: 'Aurora Serverless v2 maximum capacity (ACU).', minimum: 1, maximum: 256, multipleOf: 0.5, default: 4 }),
         backupRetentionDays: int({ description: 'Days automated backups are kept (at least 7 in production).', minimum: 1, maximum: 35, default: 7 }),
         deletionProtection: bool({ description: 'Protect the cluster from deletion (always on in production).', default: true }),
-        engineVersion: str({ description: 'Pinned Aurora PostgreSQL engine version (major.minor); its major selects the parameter group family.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
+        engineVersion: str({ description: 'Aurora PostgreSQL engine version (major.minor), upgraded on purpose in a reviewed change (a major upgrade changes the parameter group family and needs a plan), not by a bot.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
         clientImage: image('docker.io/library/postgres', '17.6-alpine', 'the PostgreSQL client of the database set-up Job'),
       },
       { description: 'The Aurora Serverless v2 PostgreSQL cluster.', default: {} },
