@@ -1,6 +1,6 @@
 // Runs a generator entry point (a TypeScript module exporting `main(argv)`)
 // from an esbuild bundle cached in .tools/cache/. The bundle is rebuilt only
-// when a file under generator/ or the lock file is newer than it, so a render
+// when a file under generator/ or bootstrap/, or the lock file, is newer than it, so a render
 // starts in one Node process without compiling TypeScript on every run.
 //
 //   node generator/launch.mjs <entry> [args...]     e.g. entry "cli" → generator/cli.ts
@@ -34,7 +34,8 @@ function mtime(path) {
   }
 }
 
-const inputs = Math.max(newest(join(root, 'generator')), mtime(join(root, 'package-lock.json')));
+// The generator also bundles the CloudFormation sources under bootstrap/.
+const inputs = Math.max(newest(join(root, 'generator')), newest(join(root, 'bootstrap')), mtime(join(root, 'package-lock.json')));
 if (mtime(bundle) < inputs) {
   const { build } = await import('esbuild');
   mkdirSync(dirname(bundle), { recursive: true });

@@ -11,6 +11,7 @@ import { componentChart, renderContext, type Component, type ComponentInfo } fro
 import type { Environment } from './config/load-environment.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
 import { environmentReadme } from './environment-readme.js';
+import { renderBootstrap } from '../bootstrap/render.js';
 
 export interface Manifest {
   apiVersion: string;
@@ -95,6 +96,8 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
   }
   const components = charts.map(({ info }) => info);
   files.set('README.md', environmentReadme(config, components, resources.length));
+  // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
+  for (const [file, content] of renderBootstrap(config)) files.set(file, content);
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
 }
 

@@ -1,0 +1,38 @@
+/**
+ * The AWS SDK v3 clients the scripts use, built for the environment's region.
+ * Credentials come from the default chain (profile, SSO, environment). An
+ * endpoint override exists for tests against a local emulator only.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+
+export interface AwsClients {
+  cfn: CloudFormationClient;
+  sts: STSClient;
+  s3: S3Client;
+  secrets: SecretsManagerClient;
+}
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ClientOptions {
+  region: string;
+  endpoint?: string;
+  credentials?: StaticCredentials;
+}
+
+export function awsClients({ region, endpoint, credentials }: ClientOptions): AwsClients {
+  const common = { region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
+  return {
+    cfn: new CloudFormationClient(common),
+    sts: new STSClient(common),
+    s3: new S3Client({ ...common, ...(endpoint ? { forcePathStyle: true } : {}) }),
+    secrets: new SecretsManagerClient(common),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Change sets: create one for the rendered template, wait until it is ready,
+ * describe it for people, and find the changes that would replace or delete
+ * data (Aurora, buckets, secrets, the KMS key, the data volume).
+ */
+import {
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  type CloudFormationClient,
+  type Parameter,
+  type Tag,
+} from '@aws-sdk/client-cloudformation';
+import { BootstrapError, errorName } from './errors.js';
+import { pollUntil, realClock, type Clock } from './polling.js';
+
+export interface PlannedChange {
+  logicalId: string;
+  type: string;
+  action: string;
+  /** True, False or Conditional for a Modify; undefined otherwise. */
+  replacement?: string;
+  /** Properties (or other parts) the change touches. */
+  details: string[];
+}
+
+export type ChangeSetPlan =
+  | { kind: 'no-changes'; changeSetType: 'CREATE' | 'UPDATE' }
+  | { kind: 'changes'; changeSetName: string; changeSetType: 'CREATE' | 'UPDATE'; changes: PlannedChange[] };
+
+/** Resource types that hold data nobody can regenerate. */
+export const PROTECTED_TYPES: Record<string, string> = {
+  'AWS::RDS::DBCluster': 'the Aurora cluster',
+  'AWS::S3::Bucket': 'an S3 bucket',
+  'AWS::SecretsManager::Secret': 'a Secrets Manager secret',
+  'AWS::KMS::Key': 'the KMS key that encrypts everything',
+  'AWS::EC2::Volume': 'the Longhorn data volume',
+};
+
+export interface StackState {
+  exists: boolean;
+  status?: string;
+}
+
+export async function stackState(cfn: CloudFormationClient, stackName: string): Promise<StackState> {
+  try {
+    const result = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = result.Stacks?.[0];
+    return stack ? { exists: true, status: stack.StackStatus } : { exists: false };
+  } catch (error) {
+    if (errorName(error) === 'ValidationError' && /does not exist/.test((error as Error).message)) return { exists: false };
+    throw error;
+  }
+}
+
+const NO_CHANGES = /didn't contain changes|No updates are to be performed/i;
+
+export interface ChangeSetInput {
+  stackName: string;
+  templateBody: string;
+  parameters: Parameter[];
+  tags: Tag[];
+  clock?: Clock;
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+export async function createChangeSet(cfn: CloudFormationClient, input: ChangeSetInput): Promise<ChangeSetPlan> {
+  const clock = input.clock ?? realClock;
+  const state = await stackState(cfn, input.stackName);
+  if (state.status === 'ROLLBACK_COMPLETE' || state.status === 'ROLLBACK_FAILED' || state.status === 'DELETE_FAILED') {
+    throw new BootstrapError(
+      `stack ${input.stackName} is in ${state.status}: its first creation failed and it cannot be updated`,
+      `read why in the CloudFormation events, delete the stack (aws cloudformation delete-stack --stack-name ${input.stackName}), then run bootstrap again`,
+    );
+  }
+  if (state.status?.endsWith('_IN_PROGRESS') && state.status !== 'REVIEW_IN_PROGRESS') {
+    throw new BootstrapError(`stack ${input.stackName} is busy (${state.status})`, 'wait until the running operation ends, then run bootstrap again');
+  }
+  const changeSetType = state.exists && state.status !== 'REVIEW_IN_PROGRESS' ? 'UPDATE' : 'CREATE';
+  const changeSetName = `bootstrap-${clock.now()}`;
+  await cfn.send(
+    new CreateChangeSetCommand({
+      StackName: input.stackName,
+      ChangeSetName: changeSetName,
+      ChangeSetType: changeSetType,
+      TemplateBody: input.templateBody,
+      Parameters: input.parameters,
+      Tags: input.tags,
+      Capabilities: ['CAPABILITY_IAM'],
+      Description: 'npm run bootstrap',
+    }),
+  );
+
+  const ready = await pollUntil(
+    `change set ${changeSetName}`,
+    async () => {
+      const described = await cfn.send(new DescribeChangeSetCommand({ StackName: input.stackName, ChangeSetName: changeSetName }));
+      const status = described.Status ?? 'UNKNOWN';
+      if (status === 'CREATE_COMPLETE') return { done: { failed: false, reason: '' }, state: status };
+      if (status === 'FAILED') return { done: { failed: true, reason: described.StatusReason ?? '' }, state: status };
+      return { done: undefined, state: status };
+    },
+    { timeoutMs: input.timeoutMs ?? 5 * 60_000, intervalMs: input.intervalMs ?? 3_000, clock },
+  );
+  if (ready.failed) {
+    await cfn.send(new DeleteChangeSetCommand({ StackName: input.stackName, ChangeSetName: changeSetName }));
+    if (NO_CHANGES.test(ready.reason)) return { kind: 'no-changes', changeSetType };
+    throw new BootstrapError(`CloudFormation could not plan the change: ${ready.reason}`, 'correct the template source under bootstrap/template/ or the environment file, re-render, and run bootstrap again');
+  }
+  return { kind: 'changes', changeSetName, changeSetType, changes: await listChanges(cfn, input.stackName, changeSetName) };
+}
+
+async function listChanges(cfn: CloudFormationClient, stackName: string, changeSetName: string): Promise<PlannedChange[]> {
+  const changes: PlannedChange[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName, NextToken: nextToken }));
+    for (const change of page.Changes ?? []) {
+      const resource = change.ResourceChange;
+      if (!resource) continue;
+      const details = (resource.Details ?? [])
+        .map((detail) => detail.Target?.Name ?? detail.Target?.Attribute ?? '')
+        .filter((name) => name !== '');
+      changes.push({
+        logicalId: resource.LogicalResourceId ?? '?',
+        type: resource.ResourceType ?? '?',
+        action: resource.Action ?? '?',
+        replacement: resource.Action === 'Modify' ? resource.Replacement : undefined,
+        details: [...new Set(details)].sort(),
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return changes.sort((a, b) => (a.logicalId < b.logicalId ? -1 : a.logicalId > b.logicalId ? 1 : 0));
+}
+
+export async function discardChangeSet(cfn: CloudFormationClient, stackName: string, changeSetName: string): Promise<void> {
+  await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
+}
+
+/** Changes that would delete or replace a resource holding data. */
+export function destructiveChanges(changes: PlannedChange[]): PlannedChange[] {
+  return changes.filter(
+    (change) => PROTECTED_TYPES[change.type] !== undefined && (change.action === 'Remove' || (change.action === 'Modify' && change.replacement !== 'False')),
+  );
+}
+
+const SYMBOL: Record<string, string> = { Add: '+', Modify: '~', Remove: '-', Import: '>', Dynamic: '?' };
+
+/** One line per change, aligned, with replacement and the touched properties. */
+export function formatChanges(changes: PlannedChange[]): string[] {
+  if (changes.length === 0) return ['  (no resource changes)'];
+  const idWidth = Math.max(...changes.map((change) => change.logicalId.length));
+  const typeWidth = Math.max(...changes.map((change) => change.type.length));
+  return changes.map((change) => {
+    const notes: string[] = [];
+    if (change.replacement === 'True') notes.push('REPLACES the resource');
+    else if (change.replacement === 'Conditional') notes.push('may REPLACE the resource');
+    if (change.details.length > 0) notes.push(change.details.join(', '));
+    const symbol = SYMBOL[change.action] ?? '?';
+    return `  ${symbol} ${change.action.padEnd(6)} ${change.logicalId.padEnd(idWidth)}  ${change.type.padEnd(typeWidth)}${notes.length > 0 ? `  (${notes.join('; ')})` : ''}`.trimEnd();
+  });
+}
+
+export function summarizeChanges(changes: PlannedChange[]): string {
+  const count = (action: string) => changes.filter((change) => change.action === action).length;
+  return `${count('Add')} to add, ${count('Modify')} to modify (${changes.filter((change) => change.replacement === 'True' || change.replacement === 'Conditional').length} replacing), ${count('Remove')} to remove`;
+}

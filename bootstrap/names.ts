@@ -1,0 +1,107 @@
+/**
+ * Names the bootstrap stack, the node's user data and the scripts share:
+ * the stack, its buckets, the kubeconfig object, the stack outputs and the
+ * rendered file names. Bucket names are derived from the config, so they are
+ * known before the stack exists and stay the same on every render.
+ */
+import type { EnvConfig } from '../generator/config/schema.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../generator/platform-names.js';
+import { secretReferences } from '../generator/config/semantic-checks.js';
+
+export const BOOTSTRAP_FOLDER = 'bootstrap';
+export const TEMPLATE_FILE = 'template.yaml';
+export const PARAMETERS_FILE = 'parameters.json';
+
+/** Object the node uploads its kubeconfig to, in the kubeconfig bucket. */
+export const KUBECONFIG_KEY = 'k3s/k3s.yaml';
+/** Where in the etcd bucket K3s writes its snapshots. */
+export const ETCD_SNAPSHOT_FOLDER = 'etcd';
+/** Longhorn and Open WebUI objects live under these prefixes of their buckets. */
+export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+export function stackName(config: EnvConfig): string {
+  return `dubai-${config.name}`;
+}
+
+export const BUCKET_PURPOSES = {
+  attachments: 'attachments',
+  longhornBackups: 'longhorn-backups',
+  etcdSnapshots: 'etcd-snapshots',
+  kubeconfig: 'kubeconfig',
+  accessLogs: 'access-logs',
+} as const;
+export type BucketKey = keyof typeof BUCKET_PURPOSES;
+
+/** dubai-dev-attachments-210987654321: unique per account, at most 63 characters. */
+export function bucketName(config: EnvConfig, bucket: BucketKey): string {
+  return `${stackName(config)}-${BUCKET_PURPOSES[bucket]}-${config.aws.accountId}`;
+}
+
+/** Stack outputs the scripts read (no secret values, only names, endpoints and ARNs). */
+export const OUTPUTS = {
+  auroraEndpoint: 'AuroraEndpoint',
+  auroraPort: 'AuroraPort',
+  auroraMasterUserSecretArn: 'AuroraMasterUserSecretArn',
+  attachmentsBucket: 'AttachmentsBucket',
+  longhornBackupsBucket: 'LonghornBackupsBucket',
+  etcdSnapshotsBucket: 'EtcdSnapshotsBucket',
+  kubeconfigBucket: 'KubeconfigBucket',
+  nodeInstanceId: 'NodeInstanceId',
+  secretsPrefix: 'SecretsPrefix',
+  kmsKeyArn: 'KmsKeyArn',
+} as const;
+
+export type SecretKind = 'generated' | 'manual' | 'provider' | 'access-key';
+
+export interface EnvironmentSecret {
+  /** Name relative to secretsManager.prefix. */
+  reference: string;
+  /** Full Secrets Manager name. */
+  name: string;
+  kind: SecretKind;
+  description: string;
+}
+
+const GENERATED_DESCRIPTIONS: Record<keyof typeof GENERATED_SECRETS, string> = {
+  openWebUISecretKey: 'Open WebUI WEBUI_SECRET_KEY (generated)',
+  litellmMasterKey: 'LiteLLM master key without its sk- prefix (generated)',
+  litellmSaltKey: 'LiteLLM salt key; must never change once set (generated)',
+  redisPassword: 'Valkey password (generated)',
+  k3sToken: 'K3s server token; a restore on a new node needs it (generated)',
+  openWebUIS3Credentials: 'JSON {accessKeyId, secretAccessKey} of the IAM user limited to the attachments bucket',
+};
+
+const MANUAL_DESCRIPTIONS: Record<keyof typeof MANUAL_SECRETS, string> = {
+  tailscaleOAuth: 'Tailscale operator OAuth client, JSON {client_id, client_secret}; set with npm run secrets',
+  tailscaleAuthKey: 'Tailscale auth key the node joins the tailnet with; set with npm run secrets',
+};
+
+/** Every Secrets Manager secret of the environment, sorted by name. */
+export function environmentSecrets(config: EnvConfig): EnvironmentSecret[] {
+  const secrets = new Map<string, EnvironmentSecret>();
+  const add = (reference: string, kind: SecretKind, description: string) => {
+    if (!secrets.has(reference)) secrets.set(reference, { reference, name: secretsManagerName(config, reference), kind, description });
+  };
+  for (const [key, reference] of Object.entries(GENERATED_SECRETS) as [keyof typeof GENERATED_SECRETS, string][]) {
+    add(reference, key === 'openWebUIS3Credentials' ? 'access-key' : 'generated', GENERATED_DESCRIPTIONS[key]);
+  }
+  for (const [key, reference] of Object.entries(MANUAL_SECRETS) as [keyof typeof MANUAL_SECRETS, string][]) {
+    add(reference, 'manual', MANUAL_DESCRIPTIONS[key]);
+  }
+  for (const { name } of secretReferences(config)) add(name, 'provider', 'Provider or SSO credential; set with npm run secrets');
+  return [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Secrets a person sets by hand with `npm run secrets -- set`. */
+export function settableSecrets(config: EnvConfig): EnvironmentSecret[] {
+  return environmentSecrets(config).filter((secret) => secret.kind === 'manual' || secret.kind === 'provider');
+}
+
+/** CloudFormation logical id of a secret: providers/openai → SecretProvidersOpenai. */
+export function secretLogicalId(reference: string): string {
+  return `Secret${reference
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1).toLowerCase())
+    .join('')}`;
+}

@@ -1,0 +1,253 @@
+#!/bin/bash
+# K3s node bootstrap, run once by cloud-init as EC2 user data.
+# Rendered by `npm run render` from bootstrap/node/user-data.sh; do not edit the rendered copy.
+# Idempotent: every step checks before it acts, so it can be run again over SSM:
+#   sudo bash /var/lib/cloud/instance/user-data.txt
+# Log: /var/log/dubai-bootstrap.log
+set -euo pipefail
+umask 077
+
+LOG_FILE=/var/log/dubai-bootstrap.log
+touch "$LOG_FILE"
+chmod 0600 "$LOG_FILE"
+exec > >(tee -a "$LOG_FILE") 2>&1
+
+# @@ENVIRONMENT@@
+
+K3S_CONFIG_DIR=/etc/rancher/k3s
+K3S_SERVER_DIR=/var/lib/rancher/k3s/server
+LONGHORN_DIR=/var/lib/longhorn
+
+log() { printf '%s [dubai-bootstrap] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+# retry ATTEMPTS COMMAND...: runs COMMAND until it succeeds, with a growing pause.
+retry() {
+  local attempts=$1 n=1
+  shift
+  until "$@"; do
+    if ((n >= attempts)); then
+      log "giving up after $n attempts: $*"
+      return 1
+    fi
+    sleep $((n * 5))
+    n=$((n + 1))
+  done
+}
+
+install_packages() {
+  log "installing open-iscsi, NFS client and cryptsetup for Longhorn"
+  if command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    retry 5 apt-get update -q
+    retry 5 apt-get install -y -q open-iscsi nfs-common cryptsetup jq curl
+    if ! command -v aws >/dev/null 2>&1; then retry 3 snap install aws-cli --classic; fi
+  elif command -v dnf >/dev/null 2>&1; then
+    retry 5 dnf install -y -q iscsi-initiator-utils nfs-utils cryptsetup jq awscli-2
+  else
+    log "neither apt-get nor dnf found: use an Ubuntu or Amazon Linux AMI"
+    return 1
+  fi
+  printf '%s\n' iscsi_tcp dm_crypt >/etc/modules-load.d/longhorn.conf
+  modprobe iscsi_tcp
+  modprobe dm_crypt
+  systemctl enable --now iscsid
+}
+
+kernel_settings() {
+  # Required by protect-kernel-defaults (CIS): the kubelet refuses to change them itself.
+  cat >/etc/sysctl.d/90-kubelet-cis.conf <<'SYSCTL'
+vm.panic_on_oom=0
+vm.overcommit_memory=1
+kernel.panic=10
+kernel.panic_on_oops=1
+SYSCTL
+  sysctl -q -p /etc/sysctl.d/90-kubelet-cis.conf
+}
+
+# The data volume is the EBS disk (serial vol...) that does not hold the root filesystem.
+find_data_disk() {
+  local root_disk
+  root_disk="/dev/$(lsblk -no PKNAME "$(findmnt -no SOURCE /)" | head -n1)"
+  lsblk -dnpo NAME,SERIAL | awk -v root="$root_disk" '$1 != root && $2 ~ /^vol/ { print $1; exit }'
+}
+
+mount_data_volume() {
+  local disk="" uuid
+  if mountpoint -q "$LONGHORN_DIR"; then
+    log "$LONGHORN_DIR already mounted"
+    return 0
+  fi
+  for _ in $(seq 1 60); do
+    disk="$(find_data_disk)"
+    [[ -n $disk ]] && break
+    log "waiting for the data volume to be attached"
+    sleep 10
+  done
+  if [[ -z $disk ]]; then
+    log "no data volume attached after 10 minutes"
+    return 1
+  fi
+  if ! blkid "$disk" >/dev/null 2>&1; then
+    log "formatting $disk (new volume)"
+    mkfs.ext4 -q -L longhorn "$disk"
+  fi
+  uuid="$(blkid -s UUID -o value "$disk")"
+  mkdir -p "$LONGHORN_DIR"
+  grep -q "UUID=$uuid" /etc/fstab || printf 'UUID=%s %s ext4 defaults,nofail 0 2\n' "$uuid" "$LONGHORN_DIR" >>/etc/fstab
+  mount "$LONGHORN_DIR"
+  log "mounted $disk on $LONGHORN_DIR"
+}
+
+# secret_value NAME: the current value of a Secrets Manager secret (through the instance role, IMDSv2).
+secret_value() {
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" --query SecretString --output text
+}
+
+write_k3s_config() {
+  log "writing the K3s configuration"
+  mkdir -p "$K3S_CONFIG_DIR" "$K3S_SERVER_DIR/manifests" "$K3S_SERVER_DIR/logs"
+  if [[ ! -s $K3S_CONFIG_DIR/token ]]; then
+    retry 10 secret_value "$K3S_TOKEN_SECRET" >"$K3S_CONFIG_DIR/token.new"
+    mv "$K3S_CONFIG_DIR/token.new" "$K3S_CONFIG_DIR/token"
+  fi
+  chmod 0600 "$K3S_CONFIG_DIR/token"
+
+  cat >"$K3S_SERVER_DIR/psa.yaml" <<'PSA'
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: PodSecurity
+    configuration:
+      apiVersion: pod-security.admission.config.k8s.io/v1
+      kind: PodSecurityConfiguration
+      defaults:
+        enforce: baseline
+        enforce-version: latest
+        audit: restricted
+        audit-version: latest
+        warn: restricted
+        warn-version: latest
+      exemptions:
+        usernames: []
+        runtimeClasses: []
+        namespaces: [kube-system]
+PSA
+  cat >"$K3S_SERVER_DIR/audit.yaml" <<'AUDIT'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+AUDIT
+
+  local disable=""
+  if [[ $DISABLE_TRAEFIK == true ]]; then disable=$'disable:\n  - traefik'; fi
+  cat >"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
+node-name: ${NODE_NAME}
+token-file: ${K3S_CONFIG_DIR}/token
+write-kubeconfig-mode: "0600"
+cluster-init: true
+tls-san:
+  - ${NODE_FQDN}
+  - ${NODE_NAME}
+secrets-encryption: true
+protect-kernel-defaults: true
+${disable}
+etcd-snapshot-schedule-cron: "0 */6 * * *"
+etcd-snapshot-retention: 28
+etcd-s3: true
+etcd-s3-region: ${AWS_REGION}
+etcd-s3-endpoint: s3.${AWS_REGION}.amazonaws.com
+etcd-s3-bucket: ${ETCD_BUCKET}
+etcd-s3-folder: ${ETCD_FOLDER}
+kube-apiserver-arg:
+  - admission-control-config-file=${K3S_SERVER_DIR}/psa.yaml
+  - audit-policy-file=${K3S_SERVER_DIR}/audit.yaml
+  - audit-log-path=${K3S_SERVER_DIR}/logs/audit.log
+  - audit-log-maxage=30
+  - audit-log-maxbackup=10
+  - audit-log-maxsize=100
+  - enable-admission-plugins=NodeRestriction
+kube-controller-manager-arg:
+  - terminated-pod-gc-threshold=10
+kubelet-arg:
+  - streaming-connection-idle-timeout=5m
+  - make-iptables-util-chains=true
+CONFIG
+  chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
+}
+
+write_argocd_bootstrap() {
+  log "dropping the Argo CD HelmChart and root Application into the auto-deploy folder"
+  cat >"$K3S_SERVER_DIR/manifests/dubai-argocd-bootstrap.yaml" <<'ARGOCD_MANIFESTS'
+# @@ARGOCD_MANIFESTS@@
+ARGOCD_MANIFESTS
+}
+
+install_k3s() {
+  if command -v k3s >/dev/null 2>&1 && k3s --version | grep -qF "$K3S_VERSION" && systemctl is-active --quiet k3s; then
+    log "K3s $K3S_VERSION already running"
+    return 0
+  fi
+  log "installing K3s $K3S_VERSION"
+  local installer
+  installer="$(mktemp)"
+  # The install script of the pinned release, not whatever is newest.
+  retry 5 curl -sfL -o "$installer" "https://raw.githubusercontent.com/k3s-io/k3s/${K3S_VERSION/+/%2B}/install.sh"
+  INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC=server sh "$installer"
+  rm -f "$installer"
+}
+
+wait_for_k3s() {
+  log "waiting for the Kubernetes API"
+  retry 30 k3s kubectl get --raw /readyz >/dev/null
+}
+
+upload_kubeconfig() {
+  log "uploading the kubeconfig to s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
+  retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" "$K3S_CONFIG_DIR/k3s.yaml" "s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
+}
+
+join_tailnet() {
+  if ! command -v tailscale >/dev/null 2>&1; then
+    log "installing Tailscale"
+    retry 5 sh -c 'curl -fsSL https://tailscale.com/install.sh | sh'
+  fi
+  systemctl enable --now tailscaled
+  if tailscale status --json 2>/dev/null | jq -e '.BackendState == "Running"' >/dev/null; then
+    log "already on the tailnet"
+    return 0
+  fi
+  # The auth key is set by hand after the stack exists (npm run secrets -- set): wait up to an hour.
+  local key_file="/run/tailscale-auth-key" key=""
+  for _ in $(seq 1 120); do
+    key="$(secret_value "$TAILSCALE_AUTH_KEY_SECRET" 2>/dev/null || true)"
+    [[ -n $key && $key != None ]] && break
+    log "waiting for $TAILSCALE_AUTH_KEY_SECRET (npm run secrets -- set --env $ENV_NAME ...)"
+    sleep 30
+  done
+  if [[ -z $key || $key == None ]]; then
+    log "no Tailscale auth key after an hour; set it, then run this script again"
+    return 1
+  fi
+  printf '%s' "$key" >"$key_file"
+  tailscale up --auth-key="file:$key_file" --hostname="$NODE_NAME"
+  rm -f "$key_file"
+  log "joined the tailnet as $NODE_FQDN"
+}
+
+main() {
+  log "bootstrapping $NODE_NAME ($ENV_NAME)"
+  install_packages
+  kernel_settings
+  mount_data_volume
+  write_k3s_config
+  write_argocd_bootstrap
+  install_k3s
+  wait_for_k3s
+  upload_kubeconfig
+  join_tailnet
+  log "done: Argo CD takes over from rendered/$ENV_NAME/apps"
+}
+
+main "$@"

@@ -1,0 +1,86 @@
+/**
+ * The bootstrap stack of one environment, assembled from its parts. The
+ * scalar settings the environment file chooses (AMI, sizes, capacities) are
+ * stack parameters written to parameters.json; everything structural
+ * (production protections, the public 443 rule, the list of provider-key
+ * secrets, the user data) is rendered into the template itself.
+ */
+import type { EnvConfig } from '../../generator/config/schema.js';
+import { environmentSecrets, OUTPUTS, secretLogicalId, stackName } from '../names.js';
+import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
+import { databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
+import { networkResources } from './network.js';
+import { nodeResources } from './node.js';
+import { secretResources } from './secrets.js';
+import { DATA_BUCKETS, storageResources } from './storage.js';
+
+export interface StackParameter extends CfnParameter {
+  value: (config: EnvConfig) => string;
+}
+
+export const PARAMETERS: Record<string, StackParameter> = {
+  NodeAmiId: { Type: 'AWS::EC2::Image::Id', Description: 'Pinned AMI of the K3s node (node.amiId).', value: (c) => c.node.amiId },
+  NodeInstanceType: { Type: 'String', Description: 'Instance type of the K3s node (node.instanceType).', AllowedPattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', value: (c) => c.node.instanceType },
+  NodeRootVolumeGiB: { Type: 'Number', Description: 'Root volume size (node.rootVolumeGiB).', MinValue: 30, MaxValue: 1000, value: (c) => String(c.node.rootVolumeGiB) },
+  NodeDataVolumeGiB: { Type: 'Number', Description: 'Longhorn data volume size (node.dataVolumeGiB).', MinValue: 20, MaxValue: 16000, value: (c) => String(c.node.dataVolumeGiB) },
+  AuroraMinCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 minimum ACUs (aurora.minCapacity).', MinValue: 0, MaxValue: 256, value: (c) => String(c.aurora.minCapacity) },
+  AuroraMaxCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 maximum ACUs (aurora.maxCapacity).', MinValue: 1, MaxValue: 256, value: (c) => String(c.aurora.maxCapacity) },
+  AuroraBackupRetentionDays: {
+    Type: 'Number',
+    Description: 'Days Aurora keeps automated backups (aurora.backupRetentionDays).',
+    MinValue: 1,
+    MaxValue: 35,
+    value: (c) => String(c.aurora.backupRetentionDays),
+  },
+};
+
+function parameters(config: EnvConfig): Record<string, CfnParameter> {
+  return Object.fromEntries(
+    Object.entries(PARAMETERS).map(([name, { value: _value, ...parameter }]) => {
+      // Production never keeps backups for less than a week, even if the file asks.
+      if (name === 'AuroraBackupRetentionDays' && isProduction(config)) return [name, { ...parameter, MinValue: PRODUCTION_MIN_BACKUP_DAYS }];
+      return [name, parameter];
+    }),
+  );
+}
+
+/** The values of the stack parameters, in the form `aws cloudformation --parameters file://` and the SDK take. */
+export function parameterValues(config: EnvConfig): { ParameterKey: string; ParameterValue: string }[] {
+  return Object.entries(PARAMETERS).map(([ParameterKey, parameter]) => ({ ParameterKey, ParameterValue: parameter.value(config) }));
+}
+
+function outputs(config: EnvConfig): Record<string, CfnOutput> {
+  const result: Record<string, CfnOutput> = {
+    [OUTPUTS.auroraEndpoint]: { Description: 'Writer endpoint of the Aurora cluster', Value: getAtt('AuroraCluster', 'Endpoint.Address') },
+    [OUTPUTS.auroraPort]: { Description: 'PostgreSQL port', Value: getAtt('AuroraCluster', 'Endpoint.Port') },
+    [OUTPUTS.auroraMasterUserSecretArn]: { Description: 'ARN of the RDS-managed master user secret (the value stays in Secrets Manager)', Value: getAtt('AuroraCluster', 'MasterUserSecret.SecretArn') },
+    [OUTPUTS.attachmentsBucket]: { Description: 'Bucket of Open WebUI attachments', Value: ref(DATA_BUCKETS.attachments) },
+    [OUTPUTS.longhornBackupsBucket]: { Description: 'Bucket of Longhorn backups', Value: ref(DATA_BUCKETS.longhornBackups) },
+    [OUTPUTS.etcdSnapshotsBucket]: { Description: 'Bucket of K3s etcd snapshots', Value: ref(DATA_BUCKETS.etcdSnapshots) },
+    [OUTPUTS.kubeconfigBucket]: { Description: 'Bucket holding the kubeconfig the node uploads', Value: ref(DATA_BUCKETS.kubeconfig) },
+    [OUTPUTS.nodeInstanceId]: { Description: 'EC2 instance of the K3s node (for SSM sessions)', Value: ref('NodeInstance') },
+    [OUTPUTS.secretsPrefix]: { Description: 'Prefix of every Secrets Manager name of the environment', Value: config.secretsManager.prefix },
+    [OUTPUTS.kmsKeyArn]: { Description: 'KMS key encrypting volumes, Aurora, buckets and secrets', Value: getAtt('KmsKey', 'Arn') },
+  };
+  for (const secret of environmentSecrets(config)) {
+    result[`${secretLogicalId(secret.reference)}Arn`] = { Description: `ARN of ${secret.name}`, Value: ref(secretLogicalId(secret.reference)) };
+  }
+  return result;
+}
+
+export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
+  const stack = stackName(config);
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `DubAI AI Orchestration Hub, environment ${config.name} (${config.tier}): VPC, K3s node, Aurora Serverless v2, S3, Secrets Manager. Rendered from environments/${config.name}.yaml; deploy with npm run bootstrap -- --env ${config.name}.`,
+    Parameters: parameters(config),
+    Resources: {
+      ...networkResources(config, stack),
+      ...storageResources(config, stack),
+      ...secretResources(config, stack),
+      ...databaseResources(config, stack),
+      ...nodeResources(config, stack),
+    },
+    Outputs: outputs(config),
+  };
+}

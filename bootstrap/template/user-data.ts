@@ -1,0 +1,73 @@
+/**
+ * The node's user data: bootstrap/node/user-data.sh with the environment's
+ * values and the Argo CD bootstrap manifests filled in. EC2 takes at most
+ * 16 KB of user data; rendering fails above that.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { argocdBootstrapYaml } from '../../generator/argocd/bootstrap-manifests.js';
+import type { EnvConfig } from '../../generator/config/schema.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
+import { bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
+
+const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
+
+/**
+ * bootstrap/node/user-data.sh, found from this module upwards: the generator
+ * may run from a bundle elsewhere in the checkout (e.g. a build cache), where
+ * a path relative to this file would not exist.
+ */
+export function userDataSourcePath(from = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, SOURCE_PATH);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new UserDataError(`cannot find ${SOURCE_PATH} in any folder above ${from}`);
+  }
+}
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+const ENVIRONMENT_MARKER = '# @@ENVIRONMENT@@';
+const MANIFESTS_MARKER = '# @@ARGOCD_MANIFESTS@@';
+
+/** A shell word that stays literal: 'value' with embedded quotes escaped. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function userDataVariables(config: EnvConfig): Record<string, string> {
+  return {
+    ENV_NAME: config.name,
+    AWS_REGION: config.aws.region,
+    K3S_VERSION: config.k3s.version,
+    NODE_NAME: config.hostnames.node,
+    NODE_FQDN: `${config.hostnames.node}.${config.hostnames.tailnetDomain}`,
+    K3S_TOKEN_SECRET: secretsManagerName(config, GENERATED_SECRETS.k3sToken),
+    TAILSCALE_AUTH_KEY_SECRET: secretsManagerName(config, MANUAL_SECRETS.tailscaleAuthKey),
+    ETCD_BUCKET: bucketName(config, 'etcdSnapshots'),
+    ETCD_FOLDER: ETCD_SNAPSHOT_FOLDER,
+    KUBECONFIG_BUCKET: bucketName(config, 'kubeconfig'),
+    KUBECONFIG_KEY,
+    // Traefik is only needed to serve a public ingress; the tailnet ingress is the Tailscale operator's.
+    DISABLE_TRAEFIK: config.publicIngress.enabled ? 'false' : 'true',
+  };
+}
+
+export class UserDataError extends Error {}
+
+export function renderUserData(config: EnvConfig, source = readFileSync(userDataSourcePath(), 'utf8')): string {
+  if (!source.includes(ENVIRONMENT_MARKER) || !source.includes(MANIFESTS_MARKER)) {
+    throw new UserDataError(`bootstrap/node/user-data.sh must contain the lines "${ENVIRONMENT_MARKER}" and "${MANIFESTS_MARKER}"`);
+  }
+  const variables = Object.entries(userDataVariables(config))
+    .map(([name, value]) => `readonly ${name}=${shellQuote(value)}`)
+    .join('\n');
+  const manifests = argocdBootstrapYaml(config).trimEnd();
+  const script = source.replace(ENVIRONMENT_MARKER, () => variables).replace(MANIFESTS_MARKER, () => manifests);
+  const size = Buffer.byteLength(script, 'utf8');
+  if (size > USER_DATA_LIMIT_BYTES) {
+    throw new UserDataError(
+      `${config.name}: the node's user data is ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}; move work from bootstrap/node/user-data.sh into Argo CD`,
+    );
+  }
+  return script;
+}

@@ -1,0 +1,176 @@
+/**
+ * How the end-to-end test bridges what moto's CloudFormation cannot do. The
+ * production template and the bootstrap code stay exactly as they are; only
+ * requests and responses on the test's CloudFormation client are adapted:
+ *
+ * 1. moto has no CloudFormation support for AWS::RDS::DBCluster,
+ *    AWS::RDS::DBClusterParameterGroup, AWS::SecretsManager::Secret,
+ *    AWS::S3::BucketPolicy and AWS::EC2::SecurityGroupEgress. The template
+ *    sent to moto leaves them out (and the Aurora writer instance, which
+ *    cannot exist without its cluster); a Ref or GetAtt to one of them becomes
+ *    a placeholder string such as `moto-gap:SecretK3sToken`, and DependsOn
+ *    entries naming them are dropped.
+ * 2. moto resolves Fn::GetAtt only to resources it has already created and
+ *    creates them in template order, so the resources are sent in dependency
+ *    order (real CloudFormation orders them itself).
+ * 3. moto does not fill stack outputs after ExecuteChangeSet. DescribeStacks
+ *    answers get the outputs the real stack would have: bucket names and the
+ *    instance id from moto's own stack resources (ListStackResources), and for
+ *    the Aurora cluster (which moto could not create) a clearly fake endpoint
+ *    and secret ARN of the environment's region and account.
+ * 4. moto mangles YAML short-form functions: the bootstrap code already sends
+ *    JSON, so nothing is needed here.
+ * 5. moto's KMS key from CloudFormation fails on tags in CloudFormation's
+ *    Key/Value form (it expects TagKey/TagValue): the key is sent untagged.
+ *    moto's flow log takes the whole S3 destination ARN as a bucket name, so a
+ *    destination with a folder (bucket/vpc-flow-logs/) is sent without it.
+ * 6. moto_server answers every caller as account 123456789012 unless a
+ *    request names another in the header x-moto-account-id: `actAsAccount`
+ *    adds it, so the account guard sees the account the test chose.
+ */
+import {
+  ListStackResourcesCommand,
+  type CloudFormationClient,
+  type Output,
+} from '@aws-sdk/client-cloudformation';
+import { OUTPUTS } from '../../bootstrap/names.js';
+
+export const MOTO_UNSUPPORTED_TYPES = [
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBClusterParameterGroup',
+  'AWS::SecretsManager::Secret',
+  'AWS::S3::BucketPolicy',
+  'AWS::EC2::SecurityGroupEgress',
+];
+/** Properties moto's CloudFormation handler of a type cannot read, and how they are sent instead. */
+const MOTO_PROPERTY_GAPS: Record<string, (properties: Record<string, Json>) => void> = {
+  'AWS::KMS::Key': (properties) => delete properties['Tags'],
+  'AWS::EC2::FlowLog': (properties) => {
+    const sub = (properties['LogDestination'] as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'];
+    const bucket = sub ? /^\$\{([A-Za-z0-9]+)\.Arn\}/.exec(sub)?.[1] : undefined;
+    if (bucket) properties['LogDestination'] = { 'Fn::GetAtt': [bucket, 'Arn'] };
+  },
+};
+/** Resources that cannot exist without a left-out one. */
+const NEEDS_LEFT_OUT = ['AWS::RDS::DBInstance'];
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Json;
+  DependsOn?: string | string[];
+  [key: string]: Json;
+}
+
+function references(value: Json, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((item) => references(item, found));
+  else if (value && typeof value === 'object') {
+    const object = value as Record<string, Json>;
+    if (typeof object['Ref'] === 'string') found.add(object['Ref']);
+    const getAtt = object['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') found.add(getAtt[0]);
+    const subText = object['Fn::Sub'];
+    if (typeof subText === 'string') for (const match of subText.matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z.]+)?\}/g)) found.add(match[1]!);
+    Object.values(object).forEach((item) => references(item, found));
+  }
+  return found;
+}
+
+function replaceReferences(value: Json, leftOut: Set<string>): Json {
+  if (Array.isArray(value)) return value.map((item) => replaceReferences(item, leftOut));
+  if (!value || typeof value !== 'object') return value;
+  const object = value as Record<string, Json>;
+  if (typeof object['Ref'] === 'string' && leftOut.has(object['Ref'])) return `moto-gap:${object['Ref']}`;
+  const getAtt = object['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && leftOut.has(getAtt[0] as string)) return `moto-gap:${getAtt[0] as string}`;
+  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, replaceReferences(item, leftOut)]));
+}
+
+export function motoTemplate(templateBody: string): string {
+  const template = JSON.parse(templateBody) as { Resources: Record<string, Resource>; Outputs?: unknown };
+  const leftOut = new Set(Object.entries(template.Resources).filter(([, r]) => MOTO_UNSUPPORTED_TYPES.includes(r.Type)).map(([id]) => id));
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (NEEDS_LEFT_OUT.includes(resource.Type) && [...references(resource.Properties)].some((ref) => leftOut.has(ref))) leftOut.add(id);
+  }
+  const kept: Record<string, Resource> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (leftOut.has(id)) continue;
+    const dependsOn = [resource.DependsOn ?? []].flat().filter((name) => !leftOut.has(name));
+    const { DependsOn: _dependsOn, ...rest } = resource;
+    const adapted = replaceReferences(rest, leftOut) as Resource;
+    MOTO_PROPERTY_GAPS[resource.Type]?.(adapted.Properties as Record<string, Json>);
+    kept[id] = { ...adapted, ...(dependsOn.length > 0 ? { DependsOn: dependsOn } : {}) };
+  }
+  // Dependency order (moto creates resources in the order it reads them).
+  const ordered: Record<string, Resource> = {};
+  const visit = (id: string, path: string[]) => {
+    if (ordered[id] || !kept[id]) return;
+    if (path.includes(id)) throw new Error(`dependency cycle: ${[...path, id].join(' → ')}`);
+    const resource = kept[id]!;
+    for (const dependency of [...references(resource), ...[resource.DependsOn ?? []].flat()]) visit(dependency, [...path, id]);
+    ordered[id] = resource;
+  };
+  Object.keys(kept).sort().forEach((id) => visit(id, []));
+  const { Outputs: _outputs, ...withoutOutputs } = template;
+  return JSON.stringify({ ...withoutOutputs, Resources: ordered });
+}
+
+/** The outputs the real stack would report, built from moto's stack resources where moto has them. */
+async function outputsFromResources(cfn: CloudFormationClient, stackName: string, region: string, account: string): Promise<Output[]> {
+  const resources = await cfn.send(new ListStackResourcesCommand({ StackName: stackName }));
+  const physical = (id: string) => resources.StackResourceSummaries?.find((r) => r.LogicalResourceId === id)?.PhysicalResourceId ?? '';
+  const values: Record<string, string> = {
+    [OUTPUTS.auroraEndpoint]: `${stackName}.cluster-motogap.${region}.rds.amazonaws.com`,
+    [OUTPUTS.auroraPort]: '5432',
+    [OUTPUTS.auroraMasterUserSecretArn]: `arn:aws:secretsmanager:${region}:${account}:secret:rds!cluster-motogap`,
+    [OUTPUTS.attachmentsBucket]: physical('AttachmentsBucket'),
+    [OUTPUTS.longhornBackupsBucket]: physical('LonghornBackupsBucket'),
+    [OUTPUTS.etcdSnapshotsBucket]: physical('EtcdSnapshotsBucket'),
+    [OUTPUTS.kubeconfigBucket]: physical('KubeconfigBucket'),
+    [OUTPUTS.nodeInstanceId]: physical('NodeInstance'),
+    [OUTPUTS.secretsPrefix]: 'moto-gap',
+    [OUTPUTS.kmsKeyArn]: physical('KmsKey'),
+  };
+  return Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+}
+
+/** Installs the adaptations above on a CloudFormation client that talks to moto. */
+export function bridgeMotoGaps(cfn: CloudFormationClient, region: string, account: string): void {
+  cfn.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      if (context.commandName === 'CreateChangeSetCommand' && typeof input['TemplateBody'] === 'string') {
+        input['TemplateBody'] = motoTemplate(input['TemplateBody']);
+      }
+      const result = await next(args);
+      if (context.commandName === 'DescribeStacksCommand') {
+        const output = result.output as { Stacks?: { StackName?: string; StackStatus?: string; Outputs?: Output[] }[] };
+        for (const stack of output.Stacks ?? []) {
+          if ((stack.Outputs ?? []).length === 0 && stack.StackName && /_COMPLETE$/.test(stack.StackStatus ?? '')) {
+            stack.Outputs = await outputsFromResources(cfn, stack.StackName, region, account);
+          }
+        }
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'bridgeMotoGaps' },
+  );
+}
+
+interface MiddlewareClient {
+  middlewareStack: { add: CloudFormationClient['middlewareStack']['add'] };
+}
+
+/** Makes moto treat every request of these clients as coming from `account`. */
+export function actAsAccount(clients: MiddlewareClient[], account: string): void {
+  for (const client of clients) {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers['x-moto-account-id'] = account;
+        return next(args);
+      },
+      { step: 'build', name: 'actAsMotoAccount' },
+    );
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The hardening rules reviewers check on a bootstrap stack, as a function
+ * that lists every violation in a parsed template. Tests run it on the
+ * rendered templates (expecting none) and on tampered copies (expecting each
+ * rule to fire).
+ */
+import type { EnvConfig } from '../../generator/config/schema.js';
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+export interface ParsedTemplate {
+  Parameters?: Record<string, { MinValue?: number }>;
+  Resources: Record<string, Resource>;
+}
+
+const INTERNET = new Set(['0.0.0.0/0', '::/0']);
+const RETAINED = new Set(['Retain', 'RetainExceptOnCreate']);
+const IAM_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Group']);
+
+function byType(template: ParsedTemplate, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function asList<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+interface Rule {
+  cidr?: string;
+  cidrV6?: string;
+  from?: number;
+  to?: number;
+  protocol?: string;
+}
+
+function ingressRules(template: ParsedTemplate): { where: string; rule: Rule }[] {
+  const rules: { where: string; rule: Rule }[] = [];
+  const read = (where: string, raw: Record<string, Json>) =>
+    rules.push({
+      where,
+      rule: { cidr: raw['CidrIp'] as string, cidrV6: raw['CidrIpv6'] as string, from: raw['FromPort'] as number, to: raw['ToPort'] as number, protocol: String(raw['IpProtocol']) },
+    });
+  for (const [id, group] of byType(template, 'AWS::EC2::SecurityGroup')) {
+    for (const raw of asList(group.Properties?.['SecurityGroupIngress'] as Record<string, Json>[] | undefined)) read(id, raw);
+  }
+  for (const [id, ingress] of byType(template, 'AWS::EC2::SecurityGroupIngress')) read(id, ingress.Properties ?? {});
+  return rules;
+}
+
+function covers(rule: Rule, port: number): boolean {
+  if (rule.protocol === '-1') return true;
+  return (rule.from ?? -1) <= port && port <= (rule.to ?? -1);
+}
+
+function statements(document: Json): Record<string, Json>[] {
+  return asList((document as { Statement?: Record<string, Json>[] } | undefined)?.Statement);
+}
+
+export function hardeningViolations(template: ParsedTemplate, config: EnvConfig): string[] {
+  const problems: string[] = [];
+  const production = config.tier === 'production';
+
+  // Node: IMDSv2 with hop limit 2, encrypted gp3, monitoring, termination protection in production.
+  const instances = byType(template, 'AWS::EC2::Instance');
+  if (instances.length !== 1) problems.push(`expected one EC2 instance, found ${instances.length}`);
+  for (const [id, instance] of instances) {
+    const props = instance.Properties ?? {};
+    const metadata = (props['MetadataOptions'] ?? {}) as Record<string, Json>;
+    if (metadata['HttpTokens'] !== 'required') problems.push(`${id}: IMDSv2 is not required`);
+    if (metadata['HttpPutResponseHopLimit'] !== 2) problems.push(`${id}: metadata hop limit is not 2`);
+    if (props['Monitoring'] !== true) problems.push(`${id}: detailed monitoring is off`);
+    if (production && props['DisableApiTermination'] !== true) problems.push(`${id}: no termination protection in production`);
+    if (props['KeyName'] !== undefined) problems.push(`${id}: has an SSH key pair`);
+    for (const mapping of asList(props['BlockDeviceMappings'] as { Ebs?: Record<string, Json> }[])) {
+      if (mapping.Ebs?.['Encrypted'] !== true || mapping.Ebs?.['VolumeType'] !== 'gp3') problems.push(`${id}: a block device is not encrypted gp3`);
+    }
+  }
+  for (const [id, volume] of byType(template, 'AWS::EC2::Volume')) {
+    if (volume.Properties?.['Encrypted'] !== true || volume.Properties?.['VolumeType'] !== 'gp3') problems.push(`${id}: volume is not encrypted gp3`);
+    if (volume.DeletionPolicy !== 'Snapshot') problems.push(`${id}: volume is not snapshotted on deletion`);
+  }
+
+  // Network: no SSH, no Kubernetes API, nothing from the internet except 443 with a public ingress.
+  for (const { where, rule } of ingressRules(template)) {
+    if (covers(rule, 22)) problems.push(`${where}: admits SSH (22)`);
+    if (covers(rule, 6443)) problems.push(`${where}: admits the Kubernetes API (6443)`);
+    const fromInternet = INTERNET.has(rule.cidr ?? '') || INTERNET.has(rule.cidrV6 ?? '');
+    if (fromInternet && !(rule.protocol === 'tcp' && rule.from === 443 && rule.to === 443)) problems.push(`${where}: admits port ${rule.from}-${rule.to} from the internet`);
+    if (fromInternet && !config.publicIngress.enabled) problems.push(`${where}: admits traffic from the internet without publicIngress.enabled`);
+  }
+
+  // Aurora: encrypted, private, TLS forced, managed password, protected in production, snapshot on delete.
+  for (const [id, cluster] of byType(template, 'AWS::RDS::DBCluster')) {
+    const props = cluster.Properties ?? {};
+    if (props['StorageEncrypted'] !== true) problems.push(`${id}: storage is not encrypted`);
+    if (props['ManageMasterUserPassword'] !== true || props['MasterUserPassword'] !== undefined) problems.push(`${id}: the master password is not managed by RDS`);
+    if (production && props['DeletionProtection'] !== true) problems.push(`${id}: no deletion protection in production`);
+    if (cluster.DeletionPolicy !== 'Snapshot' || cluster.UpdateReplacePolicy !== 'Snapshot') problems.push(`${id}: not snapshotted on delete or replace`);
+    if (production && (template.Parameters?.['AuroraBackupRetentionDays']?.MinValue ?? 0) < 7) problems.push(`${id}: production backups may be kept for less than 7 days`);
+  }
+  const forceSsl = byType(template, 'AWS::RDS::DBClusterParameterGroup').some(([, group]) => (group.Properties?.['Parameters'] as Record<string, Json> | undefined)?.['rds.force_ssl'] === '1');
+  if (!forceSsl) problems.push('no cluster parameter group sets rds.force_ssl=1');
+  for (const [id, instance] of byType(template, 'AWS::RDS::DBInstance')) {
+    if (instance.Properties?.['PubliclyAccessible'] !== false) problems.push(`${id}: database instance may be public`);
+  }
+
+  // S3: versioned, fully private, encrypted, logged, TLS only, retained.
+  const tlsOnly = new Set(
+    byType(template, 'AWS::S3::BucketPolicy')
+      .filter(([, policy]) =>
+        statements(policy.Properties?.['PolicyDocument']).some(
+          (statement) => statement['Effect'] === 'Deny' && (statement['Condition'] as { Bool?: Record<string, Json> } | undefined)?.Bool?.['aws:SecureTransport'] === 'false',
+        ),
+      )
+      .map(([, policy]) => (policy.Properties?.['Bucket'] as { Ref?: string } | undefined)?.Ref),
+  );
+  for (const [id, bucket] of byType(template, 'AWS::S3::Bucket')) {
+    const props = bucket.Properties ?? {};
+    if ((props['VersioningConfiguration'] as { Status?: string } | undefined)?.Status !== 'Enabled') problems.push(`${id}: versioning is off`);
+    const block = (props['PublicAccessBlockConfiguration'] ?? {}) as Record<string, Json>;
+    if (!['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every((key) => block[key] === true)) problems.push(`${id}: public access is not fully blocked`);
+    const rules = asList((props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] } | undefined)?.ServerSideEncryptionConfiguration);
+    const algorithm = rules[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm;
+    const isLogBucket = id === 'AccessLogsBucket';
+    // S3 delivers server access logs only to SSE-S3 buckets; every other bucket uses the KMS key.
+    if (algorithm !== (isLogBucket ? 'AES256' : 'aws:kms')) problems.push(`${id}: encryption is ${algorithm ?? 'missing'}`);
+    if (!isLogBucket && !props['LoggingConfiguration']) problems.push(`${id}: access logging is off`);
+    if (!tlsOnly.has(id)) problems.push(`${id}: no bucket policy denies requests without TLS`);
+    if (!RETAINED.has(bucket.DeletionPolicy ?? '') || bucket.UpdateReplacePolicy !== 'Retain') problems.push(`${id}: not retained on delete or replace`);
+  }
+
+  // Secrets: never literal, KMS encrypted, retained.
+  for (const [id, secret] of byType(template, 'AWS::SecretsManager::Secret')) {
+    const props = secret.Properties ?? {};
+    if (typeof props['SecretString'] === 'string') problems.push(`${id}: holds a literal secret value`);
+    if (!props['KmsKeyId']) problems.push(`${id}: not encrypted with the stack's KMS key`);
+    if (!RETAINED.has(secret.DeletionPolicy ?? '') || secret.UpdateReplacePolicy !== 'Retain') problems.push(`${id}: not retained on delete or replace`);
+  }
+  for (const [id, key] of byType(template, 'AWS::KMS::Key')) {
+    if (key.Properties?.['EnableKeyRotation'] !== true) problems.push(`${id}: key rotation is off`);
+    if (!RETAINED.has(key.DeletionPolicy ?? '')) problems.push(`${id}: the key would be deleted with the stack (retained secrets would become unreadable)`);
+  }
+
+  // IAM: named resources and actions only.
+  for (const [id, principal] of Object.entries(template.Resources).filter(([, resource]) => IAM_TYPES.has(resource.Type))) {
+    const documents = [
+      ...asList(principal.Properties?.['Policies'] as { PolicyDocument?: Json }[]).map((policy) => policy.PolicyDocument),
+      principal.Properties?.['PolicyDocument'],
+    ];
+    for (const statement of documents.flatMap(statements)) {
+      const resourceTexts = asList(statement['Resource'] as Json).map((resource) => (typeof resource === 'string' ? resource : (resource as { 'Fn::Sub'?: string })['Fn::Sub'] ?? ''));
+      // Only objects under one named bucket or prefix may end in /*.
+      if (resourceTexts.some((text) => text.includes('*') && !/^(arn:[^*]+|\$\{[A-Za-z0-9]+\.Arn\}[^*]*)\/\*$/.test(text))) {
+        problems.push(`${id}: statement ${String(statement['Sid'] ?? '')} has a "*" resource`);
+      }
+      if (asList(statement['Action'] as Json).some((action) => typeof action === 'string' && (action === '*' || action.endsWith(':*')))) {
+        problems.push(`${id}: statement ${String(statement['Sid'] ?? '')} allows every action of a service`);
+      }
+    }
+  }
+  return problems;
+}
