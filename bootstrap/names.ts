@@ -88,7 +88,7 @@ export function environmentSecrets(config: EnvConfig): EnvironmentSecret[] {
   for (const [key, reference] of Object.entries(MANUAL_SECRETS) as [keyof typeof MANUAL_SECRETS, string][]) {
     add(reference, 'manual', MANUAL_DESCRIPTIONS[key]);
   }
-  for (const { name } of secretReferences(config)) add(name, 'provider', 'Provider or SSO credential; set with npm run secrets');
+  for (const { name } of secretReferences(config)) add(name, 'provider', 'Provider, SSO or git repository credential; set with npm run secrets');
   return [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -104,6 +104,35 @@ describe('production protections', () => {
     expect(rulesOf(publicDev)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
     expect(hardeningViolations(freshTemplate(publicDev), publicDev)).toEqual([]);
   });
+
+  it('lets the node change DNS records for ACME only with a public ingress, and only in its hosted zone', () => {
+    const dev = configOf('dev');
+    const statementsOf = (config: EnvConfig) =>
+      (bootstrapTemplate(config).Resources['NodeRole']!.Properties!['Policies'] as { PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown[] }[] } }[])[0]!
+        .PolicyDocument.Statement;
+    expect(statementsOf(dev).filter((statement) => statement.Action.some((action) => action.startsWith('route53:')))).toEqual([]);
+    const publicDev = clone(dev);
+    publicDev.publicIngress = { enabled: true, host: 'chat.dubai-hub.example', acmeEmail: 'platform@dubai-hub.example', route53HostedZoneId: 'Z0123456789ABCDEFGHIJ' };
+    const route53 = statementsOf(publicDev).filter((statement) => statement.Action.some((action) => action.startsWith('route53:')));
+    expect(route53.map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      ['AcmeDnsRecords', [{ 'Fn::Sub': 'arn:${AWS::Partition}:route53:::hostedzone/Z0123456789ABCDEFGHIJ' }]],
+      ['AcmeDnsChanges', [{ 'Fn::Sub': 'arn:${AWS::Partition}:route53:::change/*' }]],
+    ]);
+    expect(hardeningViolations(freshTemplate(publicDev), publicDev)).toEqual([]);
+  });
+
+  it('seeds Argo CD repository credentials from Secrets Manager only for a private repository, never on a command line', () => {
+    const dev = configOf('dev');
+    expect(renderUserData(dev)).toContain("REPO_CREDENTIALS_SECRET=''");
+    const privateDev = clone(dev);
+    privateDev.git.credentialsSecret = 'git/repository-credentials';
+    const script = renderUserData(privateDev);
+    expect(script).toContain("REPO_CREDENTIALS_SECRET='dubai/dev/git/repository-credentials'");
+    expect(script).toContain("REPO_SECRET_NAME='repository-credentials'");
+    expect(script).toMatch(/--from-file=password="\$dir\/password"/);
+    expect(script).not.toMatch(/--from-literal/);
+    expect(environmentSecrets(privateDev).map((secret) => secret.name)).toContain('dubai/dev/git/repository-credentials');
+  });
 });
 
 describe('each hardening rule fires on a template that breaks it', () => {

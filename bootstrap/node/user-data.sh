@@ -203,6 +203,30 @@ wait_for_k3s() {
   retry 30 k3s kubectl get --raw /readyz >/dev/null
 }
 
+seed_repository_credentials() {
+  [[ -n $REPO_CREDENTIALS_SECRET ]] || return 0
+  if k3s kubectl -n "$ARGOCD_NAMESPACE" get secret "$REPO_SECRET_NAME" >/dev/null 2>&1; then
+    log "Argo CD repository credentials already present"
+    return 0
+  fi
+  log "seeding Argo CD's repository credentials from $REPO_CREDENTIALS_SECRET"
+  local dir
+  dir="$(mktemp -d)"
+  chmod 0700 "$dir"
+  # Values go through files, never command lines (visible in the process list).
+  retry 10 secret_value "$REPO_CREDENTIALS_SECRET" >"$dir/json"
+  jq -j .username <"$dir/json" >"$dir/username"
+  jq -j .password <"$dir/json" >"$dir/password"
+  printf '%s' "$REPO_URL" >"$dir/url"
+  printf 'git' >"$dir/type"
+  k3s kubectl create namespace "$ARGOCD_NAMESPACE" --dry-run=client -o yaml | k3s kubectl apply -f -
+  k3s kubectl -n "$ARGOCD_NAMESPACE" create secret generic "$REPO_SECRET_NAME" --dry-run=client -o yaml \
+    --from-file=type="$dir/type" --from-file=url="$dir/url" --from-file=username="$dir/username" --from-file=password="$dir/password" |
+    k3s kubectl label --local -f - argocd.argoproj.io/secret-type=repository -o yaml |
+    k3s kubectl apply -f -
+  rm -rf "$dir"
+}
+
 upload_kubeconfig() {
   log "uploading the kubeconfig to s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
   retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" "$K3S_CONFIG_DIR/k3s.yaml" "s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
@@ -245,6 +269,7 @@ main() {
   write_argocd_bootstrap
   install_k3s
   wait_for_k3s
+  seed_repository_credentials
   upload_kubeconfig
   join_tailnet
   log "done: Argo CD takes over from rendered/$ENV_NAME/apps"

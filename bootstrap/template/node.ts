@@ -7,7 +7,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, LONGHORN_BACKUP_PREFIX } from '../names.js';
-import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnResource, type Resources } from './cfn.js';
+import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
 import { isProduction } from './database.js';
 import { secretLogicalIds } from './secrets.js';
 import { renderUserData } from './user-data.js';
@@ -17,6 +17,20 @@ export const DATA_VOLUME_DEVICE = '/dev/sdf';
 export const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
 
 const ENCRYPTED_GP3 = { VolumeType: 'gp3', Encrypted: true, KmsKeyId: getAtt('KmsKey', 'Arn') };
+
+/**
+ * cert-manager's ACME DNS-01 solver runs with the node's credentials: with a
+ * public ingress it may change records in that hosted zone, and read the
+ * status of its own changes (change ids are not known in advance).
+ */
+function acmeDnsStatements(config: EnvConfig): CfnObject[] {
+  const zone = config.publicIngress.enabled ? config.publicIngress.route53HostedZoneId : undefined;
+  if (!zone) return [];
+  return [
+    allow('AcmeDnsRecords', ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'], [sub(`arn:\${AWS::Partition}:route53:::hostedzone/${zone}`)]),
+    allow('AcmeDnsChanges', ['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')]),
+  ];
+}
 
 function nodeRole(config: EnvConfig, stack: string): CfnResource {
   const secretArns = [...secretLogicalIds(config).map(ref), getAtt('AuroraCluster', 'MasterUserSecret.SecretArn')];
@@ -45,6 +59,7 @@ function nodeRole(config: EnvConfig, stack: string): CfnResource {
               allow('EtcdSnapshots', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [bucketArn('EtcdSnapshotsBucket', `/${ETCD_SNAPSHOT_FOLDER}/*`)]),
               allow('LonghornBackups', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [bucketArn('LonghornBackupsBucket', `/${LONGHORN_BACKUP_PREFIX}/*`)]),
               allow('UploadKubeconfig', ['s3:PutObject'], [bucketArn('KubeconfigBucket', `/${KUBECONFIG_KEY}`)]),
+              ...acmeDnsStatements(config),
             ],
           },
         },

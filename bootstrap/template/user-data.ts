@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argocdBootstrapYaml } from '../../generator/argocd/bootstrap-manifests.js';
+import { REPOSITORY_SECRET } from '../../generator/addons/argocd.js';
+import { ARGOCD_NAMESPACE, argocdBootstrapYaml } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
 import { bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
@@ -47,6 +48,12 @@ export function userDataVariables(config: EnvConfig): Record<string, string> {
     ETCD_FOLDER: ETCD_SNAPSHOT_FOLDER,
     KUBECONFIG_BUCKET: bucketName(config, 'kubeconfig'),
     KUBECONFIG_KEY,
+    // A private repository: the node seeds Argo CD's repository Secret once, so the first sync can
+    // read the repository; External Secrets then takes the Secret over (it has no owner yet).
+    REPO_URL: config.git.repoURL,
+    REPO_CREDENTIALS_SECRET: config.git.credentialsSecret ? secretsManagerName(config, config.git.credentialsSecret) : '',
+    REPO_SECRET_NAME: REPOSITORY_SECRET,
+    ARGOCD_NAMESPACE,
     // Traefik is only needed to serve a public ingress; the tailnet ingress is the Tailscale operator's.
     DISABLE_TRAEFIK: config.publicIngress.enabled ? 'false' : 'true',
   };

@@ -45,6 +45,7 @@ function cidrRange(cidr: string): [number, number] | undefined {
 export function secretReferences(config: EnvConfig): { path: Path; name: string }[] {
   const refs = config.litellm.models.map((model, index) => ({ path: ['litellm', 'models', index, 'apiKeySecret'] as Path, name: model.apiKeySecret }));
   if (config.openWebUI.oidc) refs.push({ path: ['openWebUI', 'oidc', 'clientSecret'], name: config.openWebUI.oidc.clientSecret });
+  if (config.git.credentialsSecret) refs.push({ path: ['git', 'credentialsSecret'], name: config.git.credentialsSecret });
   return refs;
 }
 
