@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run tools:install
 # Installs the pinned Python tools of bootstrap/tools/requirements.txt
-# (cfn-lint, checkov, moto_server, shellcheck) into the git-ignored
+# (cfn-lint, checkov, moto_server) into the git-ignored
 # .tools/venv. Does nothing when that venv already matches the requirements.
 set -euo pipefail
 
@@ -34,7 +34,7 @@ if ! "$python" -m venv "$venv"; then
 fi
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --requirement "$requirements"
 printf '%s\n' "$want" >"$stamp"
-for tool in cfn-lint checkov moto_server shellcheck; do
+for tool in cfn-lint checkov moto_server; do
   [[ -x $venv/bin/$tool ]] || { echo "tools:install: $tool is missing after the install" >&2; exit 1; }
 done
-echo "tools:install: done ($("$venv/bin/cfn-lint" --version), checkov $("$venv/bin/checkov" --version), $("$venv/bin/shellcheck" --version | sed -n 2p))"
+echo "tools:install: done ($("$venv/bin/cfn-lint" --version), checkov $("$venv/bin/checkov" --version))"

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { BOOTSTRAP_FOLDER, TEMPLATE_FILE } from '../names.js';
 import { findTool, REPO_ROOT, ToolMissing } from './python-tools.js';
+import { shellcheckPath } from '../../scripts/tools/project-tools.js';
 
 export { findTool, REPO_ROOT, ToolMissing };
 
@@ -103,7 +104,7 @@ export function shellcheck(scripts: { name: string; text: string }[]): LintResul
       writeFileSync(file, script.text);
       return file;
     });
-    const { status, stdout, stderr } = run(findTool('shellcheck'), ['--shell=bash', '--severity=style', '--format=gcc', ...files]);
+    const { status, stdout, stderr } = run(shellcheckPath(), ['--shell=bash', '--severity=style', '--format=gcc', ...files]);
     const report = `${stdout}${stderr}`.trim();
     return { ok: status === 0 && report === '', report };
   } finally {

@@ -1,10 +1,10 @@
 /**
- * The Python tools the bootstrap checks run (cfn-lint, checkov, shellcheck,
- * moto_server), pinned in bootstrap/tools/requirements.txt and installed on
- * first use into the git-ignored .tools/venv by bootstrap/tools/install.sh
- * (the same as `npm run tools:install`). Only the pinned copies are used. A
- * machine without python3 and venv gets an error saying what to install,
- * never a silent skip.
+ * The Python tools the bootstrap checks run (cfn-lint, checkov, moto_server),
+ * pinned in bootstrap/tools/requirements.txt and installed on first use into
+ * the git-ignored .tools/venv by bootstrap/tools/install.sh (the same as
+ * `npm run tools:install`). Only the pinned copies are used. A machine without
+ * python3 and venv gets an error saying what to install, never a silent skip.
+ * shellcheck comes from scripts/tools/project-tools.ts, one pin for the repo.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
