@@ -16,8 +16,6 @@ export const PARAMETERS_FILE = 'parameters.json';
 export const KUBECONFIG_KEY = 'k3s/k3s.yaml';
 /** Where in the etcd bucket K3s writes its snapshots. */
 export const ETCD_SNAPSHOT_FOLDER = 'etcd';
-/** Longhorn and Open WebUI objects live under these prefixes of their buckets. */
-export const LONGHORN_BACKUP_PREFIX = 'longhorn';
 
 export function stackName(config: EnvConfig): string {
   return `dubai-${config.name}`;

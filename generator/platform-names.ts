@@ -63,6 +63,12 @@ export function providerKeyEnvName(reference: string): string {
   return `PROVIDER_KEY_${reference.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
 }
 
+/**
+ * Folder of the backup bucket Longhorn writes under: its backup target and the
+ * node role's S3 permissions must name the same one.
+ */
+export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
 /** Databases on the Aurora cluster. */
 export const DATABASES = { openWebUI: 'openwebui', litellm: 'litellm' } as const;
 

@@ -6,7 +6,8 @@
  * environment's secrets and buckets (plus SSM core for Session Manager).
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, LONGHORN_BACKUP_PREFIX } from '../names.js';
+import { LONGHORN_BACKUP_PREFIX } from '../../generator/platform-names.js';
+import { ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
 import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
 import { isProduction } from './database.js';
 import { secretLogicalIds } from './secrets.js';

@@ -7,12 +7,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import { APPLICATION_WAVE } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
-import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
+import { LONGHORN_BACKUP_PREFIX, NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 
 const NAME = 'longhorn';
-/** Folder of the bucket Longhorn writes backups under. */
-export const LONGHORN_BACKUP_PREFIX = 'longhorn';
 
 /** `s3://<bucket>@<region>/<prefix>/`; Longhorn requires the trailing slash. */
 export function longhornBackupTarget({ config, outputs }: RenderContext): string {

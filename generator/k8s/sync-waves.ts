@@ -3,6 +3,8 @@
  * healthy once their Secret exists), then one-off Jobs (database set-up and
  * migrations), then the workloads that need both.
  */
+import { SYNC_WAVE_ANNOTATION } from '../argocd/application.js';
+
 export const SYNC_WAVE = {
   namespace: -10,
   secrets: -5,
@@ -12,7 +14,7 @@ export const SYNC_WAVE = {
 } as const;
 
 export function syncWave(wave: number): Record<string, string> {
-  return { 'argocd.argoproj.io/sync-wave': String(wave) };
+  return { [SYNC_WAVE_ANNOTATION]: String(wave) };
 }
 
 /** Keeps data when Argo CD prunes or an Application is deleted. */
