@@ -6,6 +6,7 @@ import { isSupportedMinor, kubernetesVersionOf, SUPPORTED_KUBERNETES_MINORS } fr
 import type { ConfigIssue } from './errors.js';
 import { formatPath } from './errors.js';
 import type { BootstrapOutputs, EnvConfig, ResourcesConfig } from './schema.js';
+import { secretReferenceProblem, type ReferenceKind } from './secret-namespaces.js';
 import { redact, secretValueReason } from './secret-values.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -42,10 +43,10 @@ function cidrRange(cidr: string): [number, number] | undefined {
 }
 
 /** All secret references of a config, with their field paths. */
-export function secretReferences(config: EnvConfig): { path: Path; name: string }[] {
-  const refs = config.litellm.models.map((model, index) => ({ path: ['litellm', 'models', index, 'apiKeySecret'] as Path, name: model.apiKeySecret }));
-  if (config.openWebUI.oidc) refs.push({ path: ['openWebUI', 'oidc', 'clientSecret'], name: config.openWebUI.oidc.clientSecret });
-  if (config.git.credentialsSecret) refs.push({ path: ['git', 'credentialsSecret'], name: config.git.credentialsSecret });
+export function secretReferences(config: EnvConfig): { path: Path; name: string; kind: ReferenceKind }[] {
+  const refs = config.litellm.models.map((model, index) => ({ path: ['litellm', 'models', index, 'apiKeySecret'] as Path, name: model.apiKeySecret, kind: 'provider-key' as ReferenceKind }));
+  if (config.openWebUI.oidc) refs.push({ path: ['openWebUI', 'oidc', 'clientSecret'], name: config.openWebUI.oidc.clientSecret, kind: 'other' });
+  if (config.git.credentialsSecret) refs.push({ path: ['git', 'credentialsSecret'], name: config.git.credentialsSecret, kind: 'other' });
   return refs;
 }
 
@@ -108,7 +109,10 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
         `the name of a Secrets Manager secret under ${config.secretsManager.prefix}, e.g. providers/openai`,
         `remove the value from the file (and rotate it if it was committed), store it with \`npm run secrets -- set --env ${config.name} <name>\`, and write the name here`,
       );
+      continue;
     }
+    const misnamed = secretReferenceProblem(config, ref.name, ref.kind);
+    if (misnamed) list.add(ref.path, misnamed.problem, misnamed.expected, misnamed.fix);
   }
 
   if (config.tier === 'production') {
