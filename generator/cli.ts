@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.js';
+import { checkAcrossEnvironments, readEnvironmentSources } from './config/cross-environment-checks.js';
 import { listEnvironments, loadEnvironment } from './config/load-environment.js';
 import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
@@ -106,6 +107,10 @@ export function main(argv: string[]): number {
       if (error instanceof ConfigError || error instanceof RenderError) errors.push(error.message);
       else throw error;
     }
+  }
+  if (errors.length === 0) {
+    const across = checkAcrossEnvironments(readEnvironmentSources(root, all));
+    if (across.length > 0) errors.push(new ConfigError(across).message);
   }
   if (errors.length > 0) {
     process.stderr.write(`${errors.join('\n\n')}\n\nNothing was written; rendered/ is unchanged.\n`);

@@ -28,11 +28,16 @@ export function memoryBytes(quantity: string): number {
   return Number(match[1]) * MEMORY_UNITS[match[2]!]!;
 }
 
+export function rangesOverlap(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
 function ipv4ToNumber(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
-function cidrRange(cidr: string): [number, number] | undefined {
+/** First and last address of an IPv4 CIDR, or undefined when the address is not the first of its range. */
+export function cidrRange(cidr: string): [number, number] | undefined {
   const [ip, bits] = cidr.split('/');
   const octets = ip!.split('.').map(Number);
   if (octets.some((octet) => octet > 255)) return undefined;
@@ -163,7 +168,7 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
       } else if (range[0] < vpc[0] || range[1] > vpc[1]) {
         list.add(path, `subnet ${cidr} lies outside the VPC ${config.network.vpcCidr}`, `a subnet inside ${config.network.vpcCidr}`, 'choose a subnet inside network.vpcCidr');
       } else {
-        const overlap = ranges.find(([, other]) => range[0] <= other[1] && other[0] <= range[1]);
+        const overlap = ranges.find(([, other]) => rangesOverlap(range, other));
         if (overlap) list.add(path, `subnet ${cidr} overlaps ${formatPath(overlap[0])}`, 'subnets that do not overlap', 'choose another range');
         ranges.push([path, range]);
       }

@@ -21,6 +21,8 @@ export function syntheticRepository(templateRoot: string, template: string, coun
     doc.setIn(['aws', 'accountId'], account);
     doc.setIn(['secretsManager', 'prefix'], `dubai/${name}/`);
     doc.setIn(['hostnames', 'openWebUI'], `chat-${name}`);
+    doc.setIn(['hostnames', 'argocd'], `argocd-${name}`);
+    doc.setIn(['hostnames', 'node'], `k3s-${name}`);
     // Vary the data so every environment renders differently.
     doc.setIn(['openWebUI', 'replicas'], 1 + (index % 3));
     doc.setIn(['litellm', 'replicas'], 1 + (index % 2));
