@@ -15,6 +15,7 @@ import { listEnvironments, loadEnvironment } from './config/load-environment.js'
 import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
 import { invalidRenderMessage } from './validate/render-hook.js';
+import { placeholderNotice } from './environment-readme.js';
 import { diffTree, isClean, readTree, renderedEnvironments, writeRendered, type TreeDiff } from './write-rendered.js';
 
 const HELP = `Usage: npm run render -- [options]
@@ -96,13 +97,15 @@ export function main(argv: string[]): number {
   }
 
   // Load and render everything in memory before touching the disk.
-  const rendered: { env: RenderedEnvironment; ms: number }[] = [];
+  const rendered: { env: RenderedEnvironment; ms: number; placeholder?: string }[] = [];
   const errors: string[] = [];
   for (const name of names) {
     const started = performance.now();
     try {
-      const env = renderEnvironment(loadEnvironment(root, name));
-      rendered.push({ env, ms: performance.now() - started });
+      const environment = loadEnvironment(root, name);
+      const env = renderEnvironment(environment);
+      const placeholder = environment.outputs.source === 'placeholder' ? placeholderNotice(environment.config) : undefined;
+      rendered.push({ env, ms: performance.now() - started, ...(placeholder ? { placeholder } : {}) });
     } catch (error) {
       if (error instanceof ConfigError || error instanceof RenderError) errors.push(error.message);
       else throw error;
@@ -150,10 +153,10 @@ export function main(argv: string[]): number {
     if (!existsSync(target) || readFileSync(target, 'utf8') !== content) writeFileSync(target, content);
   }
   const diffs = writeRendered(renderedDir, trees, stale);
-  for (const { env, ms } of rendered) {
+  for (const { env, ms, placeholder } of rendered) {
     const diff = diffs.find((item) => item.env === env.name)!;
     process.stdout.write(
-      `${env.name.padEnd(10)} ${String(env.resources.length).padStart(4)} resources in ${env.components.length} folders  ${ms.toFixed(0).padStart(5)} ms  ${summarize(diff)}\n`,
+      `${env.name.padEnd(10)} ${String(env.resources.length).padStart(4)} resources in ${env.components.length} folders  ${ms.toFixed(0).padStart(5)} ms  ${summarize(diff)}${placeholder ? `  (${placeholder})` : ''}\n`,
     );
   }
   for (const name of stale) process.stdout.write(`${name.padEnd(10)} removed (no environments/${name}.yaml)\n`);

@@ -95,7 +95,7 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
     }
   }
   const components = charts.map(({ info }) => info);
-  files.set('README.md', environmentReadme(config, components, resources.length));
+  files.set('README.md', environmentReadme(config, environment.outputs, components, resources.length));
   // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
   for (const [file, content] of renderBootstrap(config)) files.set(file, content);
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };

@@ -46,15 +46,24 @@ describe('npm run render', () => {
     rmSync(join(repo.root, 'rendered'), { recursive: true });
     expect(run()).toBe(0);
     expect(rendered()).toEqual(committed);
-    expect(out).toMatch(/^dev +\d+ resources in \d+ folders +\d+ ms +\d+ added$/m);
+    expect(out).toMatch(/^dev +\d+ resources in \d+ folders +\d+ ms +\d+ added {2}\(rendered from placeholder outputs until `npm run bootstrap -- --env dev` writes the real ones\)$/m);
     expect(out.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('says an environment is rendered from placeholders only while its outputs are placeholders', () => {
+    expect(readFileSync(join(repo.root, 'rendered', 'dev', 'README.md'), 'utf8')).toContain('> **Placeholders.** This environment is rendered from placeholder outputs until `npm run bootstrap -- --env dev`');
+    edit('environments/dev.outputs.yaml', 'source: placeholder', 'source: bootstrap');
+    expect(run()).toBe(0);
+    expect(out).toMatch(/^dev +\d+ resources in \d+ folders +\d+ ms +1 changed$/m);
+    expect(out).toMatch(/^staging .* unchanged {2}\(rendered from placeholder outputs/m);
+    expect(readFileSync(join(repo.root, 'rendered', 'dev', 'README.md'), 'utf8')).not.toContain('placeholder');
   });
 
   it('is deterministic: a second render changes nothing', () => {
     expect(run()).toBe(0);
     const first = rendered();
     expect(run()).toBe(0);
-    expect(out).toMatch(/^prod .* unchanged$/m);
+    expect(out).toMatch(/^prod .* unchanged {2}\(rendered from placeholder outputs until `npm run bootstrap -- --env prod` writes the real ones\)$/m);
     expect(rendered()).toEqual(first);
   });
 
@@ -62,7 +71,7 @@ describe('npm run render', () => {
     writeFileSync(join(repo.root, 'rendered/dev/litellm/configmap_litellm_left-over.yaml'), 'kind: ConfigMap\n');
     expect(run()).toBe(0);
     expect(existsSync(join(repo.root, 'rendered/dev/litellm/configmap_litellm_left-over.yaml'))).toBe(false);
-    expect(out).toMatch(/^dev .* 1 removed$/m);
+    expect(out).toMatch(/^dev .* 1 removed  \(rendered from placeholder outputs/m);
   });
 
   it('removes the folder of an environment whose config was deleted', () => {

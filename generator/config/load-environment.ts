@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { envConfigSchema, outputsSchema, type BootstrapOutputs, type EnvConfig } from './schema.js';
 import { checkSchema } from './schema-check.js';
+import { checkOutputsBelong } from './outputs-ownership.js';
 import { checkEnvironment, checkOutputs } from './semantic-checks.js';
 import { readYamlFile } from './yaml-source.js';
 
@@ -43,7 +44,8 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
     const outputsSource = readYamlFile(outputsPath, display(outputsPath));
     const outputIssues = checkSchema(outputsSchema, outputsSource);
     if (outputIssues.length === 0 && issues.length === 0) {
-      outputIssues.push(...checkOutputs(outputsSource.data as BootstrapOutputs, outputsSource, configSource.data as EnvConfig));
+      const [outputsData, config] = [outputsSource.data as BootstrapOutputs, configSource.data as EnvConfig];
+      outputIssues.push(...checkOutputs(outputsData, outputsSource, config), ...checkOutputsBelong(outputsData, outputsSource, config));
     }
     issues.push(...outputIssues);
     outputs = outputsSource.data as BootstrapOutputs;
@@ -52,7 +54,7 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
     issues.push(
       ...error.issues.map((issue) =>
         issue.problem === 'the file does not exist'
-          ? { ...issue, fix: `run \`npm run bootstrap -- --env ${name}\`, or copy environments/dev.outputs.yaml with source: placeholder until the stack exists` }
+          ? { ...issue, fix: `run \`npm run bootstrap -- --env ${name}\` once the stack can be deployed; until then a new environment gets placeholders derived from its config from \`npm run env:new\`` }
           : issue,
       ),
     );
