@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './command-line.js';
 import { ConfigError } from './config/errors.js';
 import type { EnvConfig } from './config/schema.js';
 import { scaffoldEnvironment } from './scaffold-environment.js';
@@ -31,30 +31,21 @@ Options:
 const TIERS: readonly EnvConfig['tier'][] = ['development', 'staging', 'production'];
 
 export function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        name: { type: 'string' },
-        from: { type: 'string' },
-        account: { type: 'string' },
-        region: { type: 'string' },
-        tier: { type: 'string' },
-        'vpc-cidr': { type: 'string' },
-        root: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      name: { type: 'string' },
+      from: { type: 'string' },
+      account: { type: 'string' },
+      region: { type: 'string' },
+      tier: { type: 'string' },
+      'vpc-cidr': { type: 'string' },
+      root: { type: 'string' },
+    },
+    HELP,
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const missing = (['name', 'from', 'account'] as const).filter((key) => values[key] === undefined);
   if (missing.length > 0 || (values.tier !== undefined && !TIERS.includes(values.tier as EnvConfig['tier']))) {
     process.stderr.write(`${missing.length > 0 ? `missing --${missing.join(', --')}` : `--tier must be one of ${TIERS.join(', ')}`}\n\n${HELP}`);

@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigIssue } from '../generator/config/errors.js';
 import { listEnvironments, loadEnvironment } from '../generator/config/load-environment.js';
 import { openWebUIHost } from '../generator/platform-names.js';
 import { freeVpcCidr, subnetsOf } from '../generator/scaffold-environment.js';
 import { readTree } from '../generator/write-rendered.js';
+import { loadIssues } from './support/config-issues.js';
+import { readmeSection, stepPositions } from './support/readme.js';
 import { copyOfRepository, REPO_ROOT, type TempRepo } from './support/temp-repo.js';
 
 let repo: TempRepo | undefined;
@@ -22,16 +23,6 @@ afterEach(() => {
 
 const npm = (script: string, ...args: string[]) => spawnSync('npm', ['run', '-s', script, '--', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 240_000 });
 const envNew = (root: string, ...args: string[]) => npm('env:new', '--root', root, ...args);
-
-function loadIssues(root: string, name: string): ConfigIssue[] {
-  try {
-    loadEnvironment(root, name);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-}
 
 /** Strings that name one of the repository's environments: account, stack, buckets, endpoint, prefix, hostnames, files. */
 function namesOf(env: string): string[] {
@@ -52,10 +43,21 @@ function namesOf(env: string): string[] {
   ];
 }
 
+const SEQUENCE = {
+  scaffold: ['--name', 'qa', '--from', 'staging', '--account', '123456789012'],
+  commit: 'git add environments/qa.yaml environments/qa.outputs.yaml rendered/qa && git commit',
+};
+
 describe('npm run env:new', () => {
+  it('is the sequence README "Adding an environment" documents: scaffold, render, commit', () => {
+    const positions = stepPositions(readmeSection('Adding an environment'), [`npm run env:new -- ${SEQUENCE.scaffold.join(' ')}`, 'npm run render', SEQUENCE.commit]);
+    expect(positions.filter((position) => position < 0)).toEqual([]);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
   it('scaffolds qa from staging; the real render and gates pass and nothing rendered for qa names another environment', () => {
     repo = copyOfRepository();
-    const scaffold = envNew(repo.root, '--name', 'qa', '--from', 'staging', '--account', '123456789012');
+    const scaffold = envNew(repo.root, ...SEQUENCE.scaffold);
     expect(scaffold.stderr).toBe('');
     expect(scaffold.status).toBe(0);
     expect(scaffold.stdout).toContain('wrote environments/qa.yaml (from staging, VPC 10.40.0.0/16)');
@@ -99,10 +101,27 @@ describe('npm run env:new', () => {
     }
     expect(leaks).toEqual([]);
 
+    // The commit the README names takes exactly the scaffolded files and the new folder.
+    const git = (script: string) => spawnSync('sh', ['-c', script], { cwd: repo!.root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    expect(git("git init -q && git add -A -- . ':!environments/qa.yaml' ':!environments/qa.outputs.yaml' ':!rendered/qa' && git commit -qm base").status).toBe(0);
+    expect(git(`${SEQUENCE.commit} -qm qa`).status).toBe(0);
+    expect(git('git show --name-only --format= HEAD').stdout.trim().split('\n')).toHaveLength(tree.size + 2);
+    expect(git('git status --porcelain').stdout).toBe('');
     const validate = npm('validate', '--root', repo.root, '--env', 'qa', '--gate', 'schema', '--gate', 'policy', '--gate', 'secrets');
     expect(validate.stdout + validate.stderr).toMatch(/^validate: passed/m);
     expect(validate.status).toBe(0);
   }, 300_000);
+
+  it('says what is missing or wrong on the command line, with the usage', () => {
+    repo = copyOfRepository(false);
+    const missing = envNew(repo.root, '--name', 'qa', '--from', 'staging');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^missing --account\n\nUsage: npm run env:new/);
+    const account = envNew(repo.root, '--name', 'qa', '--from', 'staging', '--account', '12345');
+    expect(account.status).toBe(1);
+    expect(account.stderr).toContain('environments/qa.yaml: aws.accountId: --account 12345 is not an AWS account id');
+    expect(existsSync(join(repo.root, 'environments', 'qa.yaml'))).toBe(false);
+  }, 120_000);
 
   it('refuses an existing name and writes nothing', () => {
     repo = copyOfRepository(false);

@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { environmentSecrets } from '../bootstrap/names.js';
 import { ConfigError, type ConfigIssue } from '../generator/config/errors.js';
 import { loadEnvironment } from '../generator/config/load-environment.js';
-import { FIXTURES, tempRepo, type TempRepo } from './support/temp-repo.js';
-
-const MINIMAL = readFileSync(join(FIXTURES, 'valid', 'minimal.yaml'), 'utf8');
-const OUTPUTS = readFileSync(join(FIXTURES, 'valid', 'fixture.outputs.yaml'), 'utf8');
+import { fixtureRepo, loadIssues, MINIMAL_CONFIG } from './support/config-issues.js';
+import type { TempRepo } from './support/temp-repo.js';
 
 let repo: TempRepo | undefined;
 afterEach(() => repo?.cleanup());
@@ -15,24 +11,14 @@ afterEach(() => repo?.cleanup());
 /** The minimal environment with the first model's apiKeySecret (and optionally more YAML) replaced. */
 function issuesFor(apiKeySecret: string, openWebUIExtra = ''): ConfigIssue[] {
   repo?.cleanup();
-  repo = tempRepo();
-  const text = MINIMAL.replace('      apiKeySecret: providers/openai\n', `      apiKeySecret: ${apiKeySecret}\n`).replace('  embeddingModel: embed\n', `  embeddingModel: embed\n${openWebUIExtra}`);
-  repo.write('environments/fixture.yaml', text);
-  repo.write('environments/fixture.outputs.yaml', OUTPUTS);
-  try {
-    loadEnvironment(repo.root, 'fixture');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
+  const text = MINIMAL_CONFIG.replace('      apiKeySecret: providers/openai\n', `      apiKeySecret: ${apiKeySecret}\n`).replace('  embeddingModel: embed\n', `  embeddingModel: embed\n${openWebUIExtra}`);
+  repo = fixtureRepo(text);
+  return loadIssues(repo.root, 'fixture');
 }
 
 describe('provider keys live in the providers/ namespace', () => {
   it('refuses every platform secret the bootstrap stack creates, as a model key', () => {
-    repo = tempRepo();
-    repo.write('environments/fixture.yaml', MINIMAL);
-    repo.write('environments/fixture.outputs.yaml', OUTPUTS);
+    repo = fixtureRepo();
     const { config } = loadEnvironment(repo.root, 'fixture');
     const platform = environmentSecrets(config).filter((secret) => secret.kind !== 'provider').map((secret) => secret.reference);
     expect(platform).toEqual(expect.arrayContaining(['litellm/master-key', 'k3s/token', 'redis/password', 'openwebui/s3-credentials', 'tailscale/node-auth-key']));

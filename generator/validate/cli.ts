@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../command-line.js';
 import { formatFinding, type Gate } from './findings.js';
 import { GATES, runValidation, type ValidationReport } from './run-validation.js';
 import { REPO_ROOT } from './schemas.js';
@@ -60,27 +60,18 @@ export function formatReport(report: ValidationReport): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        env: { type: 'string', multiple: true },
-        gate: { type: 'string', multiple: true },
-        json: { type: 'boolean', default: false },
-        root: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      env: { type: 'string', multiple: true },
+      gate: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      root: { type: 'string' },
+    },
+    HELP,
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const unknownGates = (values.gate ?? []).filter((gate) => !(GATES as readonly string[]).includes(gate));
   if (unknownGates.length > 0) {
     process.stderr.write(`Unknown gate ${unknownGates.join(', ')}: expected one of ${GATES.join(', ')}\n`);
