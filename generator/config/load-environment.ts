@@ -54,7 +54,7 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
     issues.push(
       ...error.issues.map((issue) =>
         issue.problem === 'the file does not exist'
-          ? { ...issue, fix: `run \`npm run bootstrap -- --env ${name}\` once the stack can be deployed; until then a new environment gets placeholders derived from its config from \`npm run env:new\`` }
+          ? { ...issue, fix: `write placeholders whose names are derived from environments/${name}.yaml (source: placeholder; \`npm run env:new\` writes them for a new environment, and the render names every field that differs); \`npm run bootstrap -- --env ${name}\` later writes the real file` }
           : issue,
       ),
     );

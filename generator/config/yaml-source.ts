@@ -25,7 +25,7 @@ export function readYamlFile(absolutePath: string, displayPath: string): YamlSou
         path: '',
         problem: code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? String(error)})`,
         expected: 'a YAML file',
-        fix: code === 'ENOENT' ? `create ${displayPath} (copy environments/dev.yaml and change name, account and hostnames)` : 'check the file permissions',
+        fix: code === 'ENOENT' ? `create ${displayPath}; a new environment is scaffolded with \`npm run env:new -- --name <name> --from dev --account <id>\`` : 'check the file permissions',
       },
     ]);
   }
