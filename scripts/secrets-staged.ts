@@ -1,12 +1,14 @@
 /**
  * npm run -s secrets:staged — the pre-commit secrets scan: secretlint's
- * recommended rules over the staged content (what the commit will hold, not
+ * recommended rules and the repository's provider-key rule
+ * (generator/secrets/) over the staged content (what the commit will hold, not
  * the working tree) of files added, copied or modified in the index. Exits 1
  * and names file:line:column and the rule for every finding.
  */
 import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { rules as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { stagedBlob, stagedFiles } from './staged-index.js';
+import { providerKeysRule, REPLACED_PRESET_RULES } from '../generator/secrets/secretlint-rule.js';
 
 export interface Finding {
   file: string;
@@ -16,11 +18,14 @@ export interface Finding {
   message: string;
 }
 
-/** Scans one text with the recommended rules. */
+/** The recommended preset's rules, less those the provider-key rule replaces (a preset cannot switch its own rules off in lintSource), and that rule. */
+const RULES = [...recommended.filter((rule) => !(REPLACED_PRESET_RULES as readonly string[]).includes(rule.meta.id)), providerKeysRule].map((rule) => ({ id: rule.meta.id, rule }));
+
+/** Scans one whole text (comments included) with the recommended rules and the provider-key rule. */
 export async function scan(file: string, content: string): Promise<Finding[]> {
   const result = await lintSource({
     source: { filePath: file, content, contentType: 'text' },
-    options: { config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] }, maskSecrets: true, noPhysicFilePath: true },
+    options: { config: { rules: RULES }, maskSecrets: true, noPhysicFilePath: true },
   });
   return result.messages.map((message) => ({ file, line: message.loc.start.line, column: message.loc.start.column + 1, rule: message.ruleId, message: message.message }));
 }

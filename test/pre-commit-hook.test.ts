@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KEY_SAMPLES, LOOK_ALIKES } from './support/provider-key-samples.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 let dir: string;
@@ -135,8 +136,7 @@ describe('the pre-commit hook', () => {
     execFileSync('git', ['add', 'notes.env'], { cwd: root });
     const refused = spawnSync('git', ['commit', '-qm', 'add notes'], { cwd: root, env, encoding: 'utf8' });
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toContain('notes.env:2:1: found AWS Secret Access Key');
-    expect(refused.stderr).toContain('[@secretlint/secretlint-rule-aws]');
+    expect(refused.stderr).toContain('notes.env:2:23: found an AWS secret access key (aws-secret-access-key) [dubai-hub/provider-keys]');
     expect(refused.stderr).not.toContain(secret);
 
     // The staged content is what counts: fixing the working tree alone is not enough.
@@ -146,4 +146,26 @@ describe('the pre-commit hook', () => {
     const accepted = spawnSync('git', ['commit', '-qm', 'add notes'], { cwd: root, env, encoding: 'utf8' });
     expect(accepted.status, accepted.stderr).toBe(0);
   }, 60_000);
+
+  it('refuses a provider key in a comment of a staged environment file, and accepts its look-alike', () => {
+    const root = hookedCheckout();
+    const sample = KEY_SAMPLES.find((candidate) => candidate.format === 'anthropic-api-key')!;
+    const file = join(root, 'environments/staging.yaml');
+    const original = readFileSync(file, 'utf8');
+    const lines = original.split('\n');
+    writeFileSync(file, [...lines.slice(0, 3), sample.line, ...lines.slice(3)].join('\n'));
+    run(root, 'git', 'add', 'environments/staging.yaml');
+    const refused = commit(root, 'note the key');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`environments/staging.yaml:4:${sample.line.indexOf(sample.key) + 1}: found an Anthropic API key (anthropic-api-key) [dubai-hub/provider-keys]`);
+    expect(refused.stderr).toContain('pre-commit: 1 secret in staged files.');
+    expect(refused.stderr).not.toContain(sample.key);
+
+    const lookAlike = LOOK_ALIKES.find((candidate) => candidate.format === 'anthropic-api-key')!;
+    writeFileSync(file, [...lines.slice(0, 3), lookAlike.line, ...lines.slice(3)].join('\n'));
+    run(root, 'git', 'add', 'environments/staging.yaml');
+    const accepted = commit(root, 'note where the key lives');
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(accepted.stderr).toContain('pre-commit: secrets: 1 staged text file scanned, no secret found.');
+  }, 120_000);
 });
