@@ -6,22 +6,12 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatReport } from '../generator/validate/cli.js';
 import { runValidation } from '../generator/validate/run-validation.js';
-import { copyRepository } from './helpers/validation.js';
+import { repositoryCopies } from './helpers/validation.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function copy(): string {
-  const { root, cleanup } = copyRepository();
-  cleanups.push(cleanup);
-  return root;
-}
+const copy = repositoryCopies();
 
 const statusLine = (report: string, gate: string) => report.split('\n').find((line) => line.trimStart().split(/\s+/)[1] === gate)?.trim().split(/\s+/)[0];
 

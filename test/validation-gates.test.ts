@@ -5,26 +5,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding } from '../generator/validate/findings.js';
 import { runValidation, type ValidationReport } from '../generator/validate/run-validation.js';
-import { copyRepository, corrupt, REPO_ROOT } from './helpers/validation.js';
+import { corrupt, REPO_ROOT, repositoryCopies } from './helpers/validation.js';
 
 const DEPLOYMENT = 'rendered/dev/open-webui/deployment_open-webui_open-webui.yaml';
 const EXTERNAL_SECRET = 'rendered/dev/open-webui/externalsecret_open-webui_open-webui-env.yaml';
 const REDIS = 'rendered/dev/redis/deployment_redis_redis.yaml';
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function copy(): string {
-  const { root, cleanup } = copyRepository();
-  cleanups.push(cleanup);
-  return root;
-}
+const copy = repositoryCopies();
 
 const errorsOf = (report: ValidationReport, gate: Finding['gate']) => report.findings.filter((finding) => finding.gate === gate && finding.severity === 'error');
 const failed = (report: ValidationReport) => report.gates.filter((gate) => gate.errors > 0).map((gate) => gate.gate).sort();
