@@ -11,6 +11,15 @@ import { secretReferences } from '../generator/config/semantic-checks.js';
 export const BOOTSTRAP_FOLDER = 'bootstrap';
 export const TEMPLATE_FILE = 'template.yaml';
 export const PARAMETERS_FILE = 'parameters.json';
+/** The Argo CD HelmChart, platform AppProject and root Application the node fetches from git at boot. */
+export const ARGOCD_BOOTSTRAP_FILE = 'argocd-bootstrap.yaml';
+/** Files of rendered/<env>/bootstrap/ that CloudFormation deploys: a change needs `npm run bootstrap`. */
+export const STACK_FILES = [TEMPLATE_FILE, PARAMETERS_FILE] as const;
+
+/** Path of the node's Argo CD bootstrap manifests in the repository. */
+export function argocdBootstrapPath(config: EnvConfig): string {
+  return `rendered/${config.name}/${BOOTSTRAP_FOLDER}/${ARGOCD_BOOTSTRAP_FILE}`;
+}
 
 /** Object the node uploads its kubeconfig to, in the kubeconfig bucket. */
 export const KUBECONFIG_KEY = 'k3s/k3s.yaml';

@@ -1,9 +1,10 @@
 // Runs a generator entry point (a TypeScript module exporting `main(argv)`)
 // from an esbuild bundle cached in .tools/cache/. The bundle is rebuilt only
-// when a file under generator/ or bootstrap/, or the lock file, is newer than it, so a render
+// when a file under generator/, bootstrap/ or scripts/, or the lock file, is newer than it, so a render
 // starts in one Node process without compiling TypeScript on every run.
 //
-//   node generator/launch.mjs <entry> [args...]     e.g. entry "cli" → generator/cli.ts
+//   node generator/launch.mjs <entry> [args...]     e.g. entry "cli" → generator/cli.ts,
+//                                                   "scripts/pre-commit" → scripts/pre-commit.ts
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,12 +15,18 @@ if (!entry || !/^[a-z0-9/-]+$/.test(entry)) {
   process.stderr.write('usage: node generator/launch.mjs <entry> [args...]\n');
   process.exit(2);
 }
-const source = join(root, 'generator', `${entry}.ts`);
+const source = entry.startsWith('scripts/') ? join(root, `${entry}.ts`) : join(root, 'generator', `${entry}.ts`);
 const bundle = join(root, '.tools', 'cache', `${entry.replaceAll('/', '-')}.mjs`);
 
 function newest(dir) {
   let latest = 0;
-  for (const item of readdirSync(dir, { withFileTypes: true })) {
+  let items;
+  try {
+    items = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return -1;
+  }
+  for (const item of items) {
     const path = join(dir, item.name);
     latest = Math.max(latest, item.isDirectory() ? newest(path) : statSync(path).mtimeMs);
   }
@@ -34,8 +41,8 @@ function mtime(path) {
   }
 }
 
-// The generator also bundles the CloudFormation sources under bootstrap/.
-const inputs = Math.max(newest(join(root, 'generator')), newest(join(root, 'bootstrap')), mtime(join(root, 'package-lock.json')));
+// The generator also bundles the CloudFormation sources under bootstrap/ and the scans under scripts/.
+const inputs = Math.max(...['generator', 'bootstrap', 'scripts'].map((dir) => newest(join(root, dir))), mtime(join(root, 'package-lock.json')));
 if (mtime(bundle) < inputs) {
   const { build } = await import('esbuild');
   mkdirSync(dirname(bundle), { recursive: true });

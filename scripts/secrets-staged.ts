@@ -1,12 +1,14 @@
 /**
  * npm run -s secrets:staged — the pre-commit secrets scan: secretlint's
- * recommended rules over the staged content (what the commit will hold, not
+ * recommended rules and the repository's provider-key rule
+ * (generator/secrets/) over the staged content (what the commit will hold, not
  * the working tree) of files added, copied or modified in the index. Exits 1
  * and names file:line:column and the rule for every finding.
  */
-import { spawnSync } from 'node:child_process';
 import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { rules as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { stagedBlob, stagedFiles } from './staged-index.js';
+import { providerKeysRule, REPLACED_PRESET_RULES } from '../generator/secrets/secretlint-rule.js';
 
 export interface Finding {
   file: string;
@@ -16,44 +18,45 @@ export interface Finding {
   message: string;
 }
 
-function git(args: string[], cwd: string): Buffer {
-  const result = spawnSync('git', args, { cwd, maxBuffer: 256 * 1024 * 1024 });
-  if (result.error || result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.error?.message ?? result.stderr.toString('utf8').trim()}`);
-  return result.stdout;
-}
+/** The recommended preset's rules, less those the provider-key rule replaces (a preset cannot switch its own rules off in lintSource), and that rule. */
+const RULES = [...recommended.filter((rule) => !(REPLACED_PRESET_RULES as readonly string[]).includes(rule.meta.id)), providerKeysRule].map((rule) => ({ id: rule.meta.id, rule }));
 
-/** Paths of staged files that were added, copied or modified. */
-export function stagedFiles(cwd: string): string[] {
-  return git(['diff', '--cached', '--name-only', '--diff-filter=ACM', '-z'], cwd).toString('utf8').split('\0').filter(Boolean);
-}
-
-/** Scans one text with the recommended rules. */
+/** Scans one whole text (comments included) with the recommended rules and the provider-key rule. */
 export async function scan(file: string, content: string): Promise<Finding[]> {
   const result = await lintSource({
     source: { filePath: file, content, contentType: 'text' },
-    options: { config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] }, maskSecrets: true, noPhysicFilePath: true },
+    options: { config: { rules: RULES }, maskSecrets: true, noPhysicFilePath: true },
   });
   return result.messages.map((message) => ({ file, line: message.loc.start.line, column: message.loc.start.column + 1, rule: message.ruleId, message: message.message }));
 }
 
-/** Scans the staged version of every staged text file. */
-export async function scanStaged(cwd: string): Promise<Finding[]> {
+/** Scans the staged version of every staged text file; `files` counts the texts scanned. */
+export async function scanStaged(cwd: string): Promise<{ files: number; findings: Finding[] }> {
   const findings: Finding[] = [];
+  let files = 0;
   for (const file of stagedFiles(cwd)) {
-    const blob = git(['show', `:${file}`], cwd);
+    const blob = stagedBlob(cwd, file);
     if (blob.includes(0)) continue; // binary
+    files += 1;
     findings.push(...(await scan(file, blob.toString('utf8'))));
   }
-  return findings;
+  return { files, findings };
+}
+
+/** Scans the staged files and reports to stderr; returns the exit code (1 when a secret was found). */
+export async function reportStagedSecrets(cwd: string): Promise<number> {
+  const { files, findings } = await scanStaged(cwd);
+  for (const finding of findings) console.error(`${finding.file}:${finding.line}:${finding.column}: ${finding.message} [${finding.rule}]`);
+  if (findings.length === 0) {
+    console.error(`pre-commit: secrets: ${files} staged text file${files === 1 ? '' : 's'} scanned, no secret found.`);
+    return 0;
+  }
+  console.error(
+    `pre-commit: ${findings.length} secret${findings.length === 1 ? '' : 's'} in staged files. Remove ${findings.length === 1 ? 'it' : 'them'}, keep the value in AWS Secrets Manager and reference it by name, then stage again.`,
+  );
+  return 1;
 }
 
 if (process.argv[1]?.endsWith('secrets-staged.ts')) {
-  const findings = await scanStaged(process.cwd());
-  for (const finding of findings) console.error(`${finding.file}:${finding.line}:${finding.column}: ${finding.message} [${finding.rule}]`);
-  if (findings.length > 0) {
-    console.error(
-      `pre-commit: ${findings.length} secret${findings.length === 1 ? '' : 's'} in staged files. Remove ${findings.length === 1 ? 'it' : 'them'}, keep the value in AWS Secrets Manager and reference it by name, then stage again.`,
-    );
-    process.exitCode = 1;
-  }
+  process.exitCode = await reportStagedSecrets(process.cwd());
 }

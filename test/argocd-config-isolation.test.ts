@@ -40,11 +40,11 @@ describe('one environment config, one environment output', () => {
     for (const name of ENVIRONMENTS.filter((env) => env !== 'staging')) expect(diffs.get(name)).toEqual([]);
   });
 
-  it('the Argo CD values in prod change its self-managing Application, the node user data that first installs it, and nothing elsewhere', () => {
+  it('the Argo CD values in prod change its self-managing Application, the manifests the node fetches to first install it, and nothing elsewhere (not the stack)', () => {
     const prod = copyOf(environment('prod'));
     prod.config.hostnames.argocd = 'deploy';
     const diffs = renderWith(prod);
-    expect(diffs.get('prod')).toEqual(['~apps/application_argocd_argocd.yaml', '~argocd/ingress_argocd_argocd-server-tailnet.yaml', '~bootstrap/template.yaml']);
+    expect(diffs.get('prod')).toEqual(['~apps/application_argocd_argocd.yaml', '~argocd/ingress_argocd_argocd-server-tailnet.yaml', '~bootstrap/argocd-bootstrap.yaml']);
     for (const name of ENVIRONMENTS.filter((env) => env !== 'prod')) expect(diffs.get(name)).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { fetchKubeconfig } from '../bootstrap/scripts/kubeconfig.js';
-import { listSecrets, setSecret } from '../bootstrap/scripts/secrets.js';
+import { listSecrets, requireAllSet, setSecret } from '../bootstrap/scripts/secrets.js';
 import { KUBECONFIG_KEY } from '../bootstrap/names.js';
 import { runBootstrap, type BootstrapDeps } from '../bootstrap/scripts/bootstrap.js';
 import { awsClients } from '../bootstrap/lib/aws-clients.js';
@@ -129,11 +129,13 @@ describe('npm run secrets against moto_server', () => {
     const listed = await listSecrets(config, { secrets: clients.secrets, sts: clients.sts, reporter });
     expect(listed).toEqual(
       expect.arrayContaining([
-        { name: 'dubai/dev/providers/openai', set: true },
-        { name: 'dubai/dev/tailscale/node-auth-key', set: false },
-        { name: 'dubai/dev/providers/anthropic', set: undefined },
+        { reference: 'providers/openai', name: 'dubai/dev/providers/openai', set: true },
+        { reference: 'tailscale/node-auth-key', name: 'dubai/dev/tailscale/node-auth-key', set: false },
+        { reference: 'providers/anthropic', name: 'dubai/dev/providers/anthropic', set: undefined },
       ]),
     );
+    expect(lines[0]).toMatch(/^ {2}state {4}secret +what$/);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}set {6}dubai\/dev\/providers\/openai +\S/), expect.stringMatching(/^ {2}EMPTY {4}dubai\/dev\/tailscale\/node-auth-key /), expect.stringMatching(/^ {2}missing {2}dubai\/dev\/providers\/anthropic /)]));
     expect(lines.join('\n')).not.toContain('sk-e2e');
   });
 
@@ -154,6 +156,30 @@ describe('npm run secrets against moto_server', () => {
     await expect(setSecret(config, 'tailscale/operator-oauth', '{"client_id":"k"}', d)).rejects.toThrow(/needs a non-empty client_id and a client_secret starting with tskey-client-/);
     // A valid value still goes through the account guard.
     await expect(setSecret(config, 'tailscale/node-auth-key', 'tskey-auth-abc123', d)).rejects.toThrow(/account 111122223333/);
+  });
+
+  it('refuses (exit 1) while a needed secret is missing or empty, naming the command for each, and accepts once all are set', async () => {
+    const { clients, reporter } = deps(ACCOUNT, []);
+    const d = { secrets: clients.secrets, sts: clients.sts, reporter };
+    let listed = await listSecrets(config, d);
+    expect(() => requireAllSet(config, listed)).toThrow(BootstrapError);
+    try {
+      requireAllSet(config, listed);
+    } catch (error) {
+      const described = (error as BootstrapError).describe();
+      expect(described).toMatch(/^3 of 4 secrets environment dev needs have no value: dubai\/dev\/providers\/anthropic \(missing\), dubai\/dev\/tailscale\/node-auth-key \(EMPTY\), dubai\/dev\/tailscale\/operator-oauth \(missing\)/);
+      expect(described).toContain('fix: run `npm run bootstrap -- --env dev` first');
+      expect(described).toContain('`npm run secrets -- set --env dev tailscale/node-auth-key`');
+    }
+    for (const name of ['providers/anthropic', 'tailscale/operator-oauth']) {
+      await clients.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, Description: 'created empty by the stack' }));
+    }
+    await setSecret(config, 'providers/anthropic', 'sk-ant-e2e-value', d);
+    await setSecret(config, 'tailscale/node-auth-key', 'tskey-auth-e2e', d);
+    await setSecret(config, 'tailscale/operator-oauth', JSON.stringify({ client_id: 'k1', client_secret: 'tskey-client-e2e' }), d);
+    listed = await listSecrets(config, d);
+    expect(listed.map((secret) => secret.set)).toEqual([true, true, true, true]);
+    expect(() => requireAllSet(config, listed)).not.toThrow();
   });
 });
 

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { argocdBootstrapYaml } from '../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../generator/config/schema.js';
 import { DATABASES } from '../generator/platform-names.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
@@ -64,7 +63,11 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
     expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
     expect(script).toContain(`readonly K3S_VERSION='${config.k3s.version}'`);
     expect(script).toContain(`readonly TAILSCALE_AUTH_KEY_SECRET='${config.secretsManager.prefix}tailscale/node-auth-key'`);
-    expect(script).toContain(argocdBootstrapYaml(config).trimEnd());
+    // The hand-over is fetched from git, not embedded: no chart, version or chart value in user data.
+    expect(script).toContain(`readonly ARGOCD_BOOTSTRAP_PATH='rendered/${config.name}/bootstrap/argocd-bootstrap.yaml'`);
+    expect(script).toContain(`readonly GIT_REVISION='${config.git.targetRevision}'`);
+    expect(script).not.toContain(config.addons.argocd.version);
+    expect(script).not.toMatch(/kind: HelmChart|valuesContent|chart: argo-cd/);
     expect(script).toMatch(/^secrets-encryption: true$/m);
     expect(script).toMatch(/^protect-kernel-defaults: true$/m);
     expect(script).toMatch(/^etcd-s3: true$/m);
@@ -180,7 +183,7 @@ describe('each hardening rule fires on a template that breaks it', () => {
 describe('user data limits', () => {
   it('refuses user data above 16 KB with the way out', () => {
     const dev = configOf('dev');
-    const huge = `#!/bin/bash\n# @@ENVIRONMENT@@\n# @@ARGOCD_MANIFESTS@@\n${'#'.repeat(USER_DATA_LIMIT_BYTES)}\n`;
+    const huge = `#!/bin/bash\n# @@ENVIRONMENT@@\n${'#'.repeat(USER_DATA_LIMIT_BYTES)}\n`;
     expect(() => renderUserData(dev, huge)).toThrow(UserDataError);
     expect(() => renderUserData(dev, huge)).toThrow(/over EC2's limit of 16384; move work from bootstrap\/node\/user-data.sh into Argo CD/);
   });
@@ -191,6 +194,6 @@ describe('user data limits', () => {
   });
 
   it('refuses a source without its placeholders', () => {
-    expect(() => renderUserData(configOf('dev'), '#!/bin/bash\necho hi\n')).toThrow(/must contain the lines "# @@ENVIRONMENT@@"/);
+    expect(() => renderUserData(configOf('dev'), '#!/bin/bash\necho hi\n')).toThrow(/must contain the line "# @@ENVIRONMENT@@"/);
   });
 });

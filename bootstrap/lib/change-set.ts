@@ -140,11 +140,18 @@ export async function discardChangeSet(cfn: CloudFormationClient, stackName: str
   await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
 }
 
+/**
+ * Whether a change may replace its resource. Only an explicit "False" means
+ * no: "True", "Conditional" and any value CloudFormation may add later (or
+ * none at all) count as replacing, in the refusal, the listing and the summary.
+ */
+export function mayReplace(change: PlannedChange): boolean {
+  return change.action === 'Modify' && change.replacement !== 'False';
+}
+
 /** Changes that would delete or replace a resource holding data. */
 export function destructiveChanges(changes: PlannedChange[]): PlannedChange[] {
-  return changes.filter(
-    (change) => PROTECTED_TYPES[change.type] !== undefined && (change.action === 'Remove' || (change.action === 'Modify' && change.replacement !== 'False')),
-  );
+  return changes.filter((change) => PROTECTED_TYPES[change.type] !== undefined && (change.action === 'Remove' || mayReplace(change)));
 }
 
 const SYMBOL: Record<string, string> = { Add: '+', Modify: '~', Remove: '-', Import: '>', Dynamic: '?' };
@@ -157,7 +164,7 @@ export function formatChanges(changes: PlannedChange[]): string[] {
   return changes.map((change) => {
     const notes: string[] = [];
     if (change.replacement === 'True') notes.push('REPLACES the resource');
-    else if (change.replacement === 'Conditional') notes.push('may REPLACE the resource');
+    else if (mayReplace(change)) notes.push(`may REPLACE the resource (Replacement: ${change.replacement ?? 'not given'})`);
     if (change.details.length > 0) notes.push(change.details.join(', '));
     const symbol = SYMBOL[change.action] ?? '?';
     return `  ${symbol} ${change.action.padEnd(6)} ${change.logicalId.padEnd(idWidth)}  ${change.type.padEnd(typeWidth)}${notes.length > 0 ? `  (${notes.join('; ')})` : ''}`.trimEnd();
@@ -166,5 +173,5 @@ export function formatChanges(changes: PlannedChange[]): string[] {
 
 export function summarizeChanges(changes: PlannedChange[]): string {
   const count = (action: string) => changes.filter((change) => change.action === action).length;
-  return `${count('Add')} to add, ${count('Modify')} to modify (${changes.filter((change) => change.replacement === 'True' || change.replacement === 'Conditional').length} replacing), ${count('Remove')} to remove`;
+  return `${count('Add')} to add, ${count('Modify')} to modify (${changes.filter(mayReplace).length} replacing), ${count('Remove')} to remove`;
 }

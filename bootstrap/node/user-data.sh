@@ -39,10 +39,10 @@ install_packages() {
   if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     retry 5 apt-get update -q
-    retry 5 apt-get install -y -q open-iscsi nfs-common cryptsetup jq curl
+    retry 5 apt-get install -y -q open-iscsi nfs-common cryptsetup jq curl git
     if ! command -v aws >/dev/null 2>&1; then retry 3 snap install aws-cli --classic; fi
   elif command -v dnf >/dev/null 2>&1; then
-    retry 5 dnf install -y -q iscsi-initiator-utils nfs-utils cryptsetup jq awscli-2
+    retry 5 dnf install -y -q iscsi-initiator-utils nfs-utils cryptsetup jq awscli-2 git
   else
     log "neither apt-get nor dnf found: use an Ubuntu or Amazon Linux AMI"
     return 1
@@ -177,11 +177,38 @@ CONFIG
   chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
 }
 
+# with_repository_credentials COMMAND...: runs COMMAND with git reading the private repository's
+# credentials from a file (never a command line), when git.credentialsSecret is set.
+with_repository_credentials() {
+  if [[ -z $REPO_CREDENTIALS_SECRET ]]; then
+    "$@"
+    return
+  fi
+  local dir status=0 host
+  dir="$(mktemp -d)"
+  chmod 0700 "$dir"
+  retry 10 secret_value "$REPO_CREDENTIALS_SECRET" >"$dir/json"
+  host="${REPO_URL#*://}"
+  host="${host%%/*}"
+  printf 'https://%s:%s@%s\n' "$(jq -r '.username | @uri' <"$dir/json")" "$(jq -r '.password | @uri' <"$dir/json")" "$host" >"$dir/store"
+  GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=credential.helper GIT_CONFIG_VALUE_0="store --file=$dir/store" "$@" || status=$?
+  rm -rf "$dir"
+  return "$status"
+}
+
+# The Argo CD HelmChart, the platform AppProject and the root Application are not part of this
+# script: they are read from the repository at git.targetRevision (the file Argo CD itself syncs
+# from), so a chart bump changes rendered/, never the instance's user data.
 write_argocd_bootstrap() {
+  log "fetching $ARGOCD_BOOTSTRAP_PATH at $GIT_REVISION from $REPO_URL"
+  local dir
+  dir="$(mktemp -d)"
+  git -C "$dir" init -q
+  with_repository_credentials retry 10 git -C "$dir" fetch -q --depth 1 "$REPO_URL" "$GIT_REVISION"
+  git -C "$dir" show "FETCH_HEAD:$ARGOCD_BOOTSTRAP_PATH" >"$dir/argocd.yaml"
   log "dropping the Argo CD HelmChart and root Application into the auto-deploy folder"
-  cat >"$K3S_SERVER_DIR/manifests/dubai-argocd-bootstrap.yaml" <<'ARGOCD_MANIFESTS'
-# @@ARGOCD_MANIFESTS@@
-ARGOCD_MANIFESTS
+  install -m 0600 "$dir/argocd.yaml" "$K3S_SERVER_DIR/manifests/dubai-argocd-bootstrap.yaml"
+  rm -rf "$dir"
 }
 
 install_k3s() {
@@ -192,8 +219,14 @@ install_k3s() {
   log "installing K3s $K3S_VERSION"
   local installer
   installer="$(mktemp)"
-  # The install script of the pinned release, not whatever is newest.
-  retry 5 curl -sfL -o "$installer" "https://raw.githubusercontent.com/k3s-io/k3s/${K3S_VERSION/+/%2B}/install.sh"
+  # The install script at a pinned commit, checked against its sha256 before it runs; it then
+  # verifies the K3s binary against the sha256sum file of the release it downloads.
+  retry 5 curl -sfL -o "$installer" "$K3S_INSTALLER_URL"
+  if ! printf '%s  %s\n' "$K3S_INSTALLER_SHA256" "$installer" | sha256sum --check --status; then
+    log "the K3s install script does not match its pinned sha256 $K3S_INSTALLER_SHA256; not running it"
+    rm -f "$installer"
+    return 1
+  fi
   INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC=server sh "$installer"
   rm -f "$installer"
 }

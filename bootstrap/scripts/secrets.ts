@@ -23,7 +23,8 @@ import { checkSecretValue } from '../lib/secret-values.js';
 
 export const HELP = `Usage:
   npm run secrets -- set --env NAME SECRET   store a value (asked for without echo, or piped)
-  npm run secrets -- list --env NAME         show which hand-set secrets have a value
+  npm run secrets -- list --env NAME         show which hand-set secrets have a value;
+                                             exits 1 while one is missing or EMPTY
 
 SECRET is a name relative to the environment's secretsManager.prefix, e.g.
 providers/openai, tailscale/node-auth-key, tailscale/operator-oauth (asks for
@@ -71,10 +72,21 @@ export async function setSecret(config: EnvConfig, reference: string, value: str
   return secret;
 }
 
-/** Whether each hand-set secret has a value (versions only; values are never read). */
-export async function listSecrets(config: EnvConfig, deps: SecretsDeps): Promise<{ name: string; set: boolean | undefined }[]> {
+export interface ListedSecret {
+  /** Relative to secretsManager.prefix. */
+  reference: string;
+  name: string;
+  /** true: has a current value; false: exists but EMPTY; undefined: missing (no such secret yet). */
+  set: boolean | undefined;
+}
+
+const STATE = (set: boolean | undefined) => (set === undefined ? 'missing' : set ? 'set' : 'EMPTY');
+
+/** Whether each hand-set secret has a value (versions only; values are never read), printed as a table. */
+export async function listSecrets(config: EnvConfig, deps: SecretsDeps): Promise<ListedSecret[]> {
   await checkAccount(deps.sts, config);
-  const result: { name: string; set: boolean | undefined }[] = [];
+  const result: ListedSecret[] = [];
+  const rows: string[][] = [['state', 'secret', 'what']];
   for (const secret of settableSecrets(config)) {
     let set: boolean | undefined;
     try {
@@ -83,10 +95,26 @@ export async function listSecrets(config: EnvConfig, deps: SecretsDeps): Promise
     } catch (error) {
       if (errorName(error) !== 'ResourceNotFoundException') throw error;
     }
-    deps.reporter.info(`  ${set === undefined ? 'missing' : set ? 'set    ' : 'EMPTY  '}  ${secret.name}  (${secret.description})`);
-    result.push({ name: secret.name, set });
+    rows.push([STATE(set), secret.name, secret.description]);
+    result.push({ reference: secret.reference, name: secret.name, set });
   }
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) deps.reporter.info(`  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`);
   return result;
+}
+
+/** Refuses (exit 1) while a secret the environment needs is missing or empty, naming the command for each. */
+export function requireAllSet(config: EnvConfig, listed: ListedSecret[]): void {
+  const unset = listed.filter((secret) => secret.set !== true);
+  if (unset.length === 0) return;
+  const missing = unset.some((secret) => secret.set === undefined);
+  throw new BootstrapError(
+    `${unset.length} of ${listed.length} secrets environment ${config.name} needs have no value: ${unset.map((secret) => `${secret.name} (${STATE(secret.set)})`).join(', ')}`,
+    [
+      ...(missing ? [`run \`npm run bootstrap -- --env ${config.name}\` first: the stack creates the missing ones empty; then`] : []),
+      ...unset.map((secret) => `\`npm run secrets -- set --env ${config.name} ${secret.reference}\``),
+    ].join('\n       '),
+  );
 }
 
 /** Asks for the value: hidden on a terminal, else read from the pipe. */
@@ -119,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   const clients = awsClients({ region: config.aws.region });
   const deps = { secrets: clients.secrets, sts: clients.sts, reporter: consoleReporter };
   if (command === 'list') {
-    await listSecrets(config, deps);
+    requireAllSet(config, await listSecrets(config, deps));
     return 0;
   }
   findSettable(config, reference!);

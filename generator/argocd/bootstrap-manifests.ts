@@ -2,9 +2,10 @@
  * What a new node needs to hand the cluster to Argo CD: a K3s HelmChart that
  * installs Argo CD with the same values its self-managing Application uses,
  * the `platform` AppProject, and the root Application for rendered/<env>/apps.
- * The AWS bootstrap embeds `argocdBootstrapYaml` in the node's user data; the
- * Argo CD layer renders the same objects (rendered/<env>/apps), so Argo CD
- * takes them over unchanged.
+ * `argocdBootstrapYaml` is rendered into rendered/<env>/bootstrap/, which the
+ * node fetches from git at boot (never embedded in its user data); the Argo CD
+ * layer renders the same objects (rendered/<env>/apps), so Argo CD takes them
+ * over unchanged.
  */
 import { stringify } from 'yaml';
 import type { EnvConfig } from '../config/schema.js';

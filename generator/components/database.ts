@@ -7,7 +7,7 @@
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { networkPolicy } from '../k8s/network-policy.js';
-import { SYNC_WAVE } from '../k8s/sync-waves.js';
+import { SYNC_WAVE, syncWave } from '../k8s/sync-waves.js';
 import { job, shortHash } from '../k8s/workload.js';
 import { k8s } from 'cdk8s-plus-28';
 import { DATABASES, NAMESPACES } from '../platform-names.js';
@@ -50,7 +50,10 @@ export const database: Component = {
     const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: false });
     networkPolicy(chart, { name: NAME, namespace: NAMESPACE, labels, pods, egress: [toAurora(config)] });
 
-    new k8s.KubeServiceAccount(chart, 'service-account', { metadata: { name: NAME, namespace: NAMESPACE, labels }, automountServiceAccountToken: false });
+    new k8s.KubeServiceAccount(chart, 'service-account', {
+      metadata: { name: NAME, namespace: NAMESPACE, labels, annotations: syncWave(SYNC_WAVE.secrets) },
+      automountServiceAccountToken: false,
+    });
 
     const secret = new ExternalSecret(chart, {
       name: 'aurora-master',

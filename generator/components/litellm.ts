@@ -8,12 +8,11 @@ import type { Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
-import { labelValue } from '../k8s/labels.js';
 import { networkPolicy, type Flow } from '../k8s/network-policy.js';
-import { SYNC_WAVE } from '../k8s/sync-waves.js';
-import { checksum, deployment, httpProbe, job, type ContainerProps, type WritableDir } from '../k8s/workload.js';
+import { checksum, deployment, httpProbe, type ContainerProps, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, providerKeyEnvName, secretsManagerName } from '../platform-names.js';
 import { policyException } from '../policy-exceptions.js';
+import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, REDIS_HOST, redisPassword } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toRedis } from './shared-flows.js';
@@ -24,6 +23,8 @@ const NAMESPACE = NAMESPACES.litellm;
 /** The litellm-non_root image runs as nobody. */
 const RUN_AS = { uid: 65534, gid: 65534 };
 const CONFIG_PATH = '/etc/litellm';
+/** Where the non-root image copies its admin UI at start (LITELLM_NON_ROOT=true); must be writable. */
+const UI_PATH = '/var/lib/litellm/ui';
 
 /** LiteLLM's config.yaml. API keys appear only as os.environ/NAME references. */
 export function litellmConfig(config: EnvConfig): Record<string, unknown> {
@@ -119,8 +120,6 @@ export const litellm: Component = {
       ingress: [{ peers: [{ namespace: NAMESPACES.openWebUI, pods: APP_SELECTORS.openWebUI }], ports: [{ port: PORTS.litellm }] }],
       egress,
     });
-    const migrationPods = { 'app.kubernetes.io/name': 'litellm-migrate', 'app.kubernetes.io/component': COMPONENT };
-    networkPolicy(chart, { name: 'litellm-migrate', namespace: NAMESPACE, labels, pods: migrationPods, egress: [toAurora(config)] });
 
     const configYaml = litellmConfigYaml(config);
     new k8s.KubeConfigMap(chart, 'config', {
@@ -135,36 +134,38 @@ export const litellm: Component = {
       { name: 'tmp', mountPath: '/tmp', sizeLimit: '512Mi' },
       { name: 'cache', mountPath: '/.cache', sizeLimit: '512Mi' },
       { name: 'npm', mountPath: '/.npm', sizeLimit: '256Mi' },
+      // The packaged UI (about 25 MB) is copied here at start; read-only, LiteLLM falls back to the packaged copy with a warning.
+      { name: 'ui', mountPath: UI_PATH, sizeLimit: '128Mi' },
+    ];
+    const commonEnv: k8s.EnvVar[] = [
+      { name: 'LITELLM_UI_PATH', value: UI_PATH },
+      // The cost map shipped in the image, instead of a download from GitHub at every start.
+      { name: 'LITELLM_LOCAL_MODEL_COST_MAP', value: 'True' },
     ];
     const common: Omit<ContainerProps, 'name'> = {
       image,
       envFrom: [{ secret: secret.secretName }],
       resources: config.litellm.resources,
+      writableDirs,
     };
 
     // Migrations: once per version, before the serving pods (sync wave), never by them.
-    job(chart, {
-      name: `litellm-migrate-${labelValue(version).toLowerCase().replace(/[^a-z0-9-]/g, '-')}`,
-      appName: 'litellm-migrate',
-      namespace: NAMESPACE,
-      component: COMPONENT,
-      version,
-      wave: SYNC_WAVE.migrations,
-      runAs: RUN_AS,
-      serviceAccountName: NAME,
-      podLabels: migrationPods,
+    migrationJob(chart, config, {
+      app: NAME, namespace: NAMESPACE, component: COMPONENT, version, labels, runAs: RUN_AS,
       annotations: policyException('read-only-root-filesystem', 'prisma migrate writes its schema under site-packages; only this Job, never the serving pods'),
-      containers: [
-        {
-          ...common,
-          name: 'migrate',
-          command: ['python', 'litellm/proxy/prisma_migration.py'],
-          workingDir: '/app',
-          env: [{ name: 'DISABLE_SCHEMA_UPDATE', value: 'false' }],
-          writableRootFilesystem: true,
-          writableDirs,
-        },
-      ],
+      container: {
+        ...common,
+        name: 'migrate',
+        command: ['python', 'litellm/proxy/prisma_migration.py'],
+        workingDir: '/app',
+        env: [
+          { name: 'DISABLE_SCHEMA_UPDATE', value: 'false' },
+          // Without it a failed `prisma migrate deploy` only logs and the Job succeeds (proxy_cli.py, 1.85.1).
+          { name: 'ENFORCE_PRISMA_MIGRATION_CHECK', value: 'true' },
+          ...commonEnv,
+        ],
+        writableRootFilesystem: true,
+      },
     });
 
     deployment(chart, {
@@ -187,9 +188,9 @@ export const litellm: Component = {
             { name: 'DISABLE_SCHEMA_UPDATE', value: 'true' },
             { name: 'LITELLM_MODE', value: 'PRODUCTION' },
             { name: 'LITELLM_LOG', value: 'INFO' },
+            ...commonEnv,
           ],
           ports: [{ name: 'http', port: PORTS.litellm }],
-          writableDirs,
           configFiles: [{ name: 'config', configMap: `${NAME}-config`, mountPath: CONFIG_PATH }],
           liveness: httpProbe('/health/liveliness', 'http', { periodSeconds: 15, failureThreshold: 4 }),
           readiness: httpProbe('/health/readiness', 'http', { periodSeconds: 10, failureThreshold: 3 }),

@@ -1,7 +1,7 @@
 /**
  * Open WebUI: the user interface. Deployment, Service, ServiceAccount, the
  * Longhorn data volume, non-secret settings in a ConfigMap, secrets from an
- * ExternalSecret, and its NetworkPolicies.
+ * ExternalSecret, a migration Job per version, and its NetworkPolicies.
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
@@ -9,8 +9,9 @@ import { publicIngress, tailnetIngress } from '../addons/ingress.js';
 import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
 import { networkPolicy, type Flow } from '../k8s/network-policy.js';
-import { checksum, deployment, httpProbe, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
+import { checksum, deployment, httpProbe, persistentVolumeClaim, type ClaimMount, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
+import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
@@ -22,6 +23,8 @@ const NAMESPACE = NAMESPACES.openWebUI;
 const RUN_AS = { uid: 1000, gid: 1000 };
 const DATA_DIR = '/app/backend/data';
 const STATIC_DIR = '/app/backend/open_webui/static';
+/** Where the image's Python finds the open_webui package (its WORKDIR). */
+const BACKEND_DIR = '/app/backend';
 const LITELLM_URL = `http://${serviceHost('litellm', NAMESPACES.litellm)}:${PORTS.litellm}/v1`;
 
 /** Settings that are not secret. Booleans are strings as Open WebUI reads them. */
@@ -36,8 +39,10 @@ export function openWebUISettings({ config, outputs }: RenderContext): Record<st
     DATA_DIR,
     HOME: '/tmp',
     PYTHONDONTWRITEBYTECODE: '1',
-    // git is the source of truth: settings changed in the admin UI do not outlive a restart.
+    // git is the source of truth: every process starts from these values, never from the database.
+    // Admin-panel edits stay in the memory of the one replica that served them, until it restarts.
     ENABLE_PERSISTENT_CONFIG: 'False',
+    // Re-applied at every start; the first admin's sign-up closes it in that one process until it restarts.
     ENABLE_SIGNUP: webui.signup.enabled ? 'True' : 'False',
     DEFAULT_USER_ROLE: webui.signup.defaultRole,
     ENABLE_OLLAMA_API: 'False',
@@ -53,8 +58,8 @@ export function openWebUISettings({ config, outputs }: RenderContext): Record<st
     DO_NOT_TRACK: 'True',
     SCARF_NO_ANALYTICS: 'True',
     UVICORN_WORKERS: '1',
-    // Recreate rollouts make sure only one version ever migrates the database.
-    ENABLE_DB_MIGRATIONS: 'True',
+    // The migration Job migrates once per version; replicas starting together would race (and only log failures).
+    ENABLE_DB_MIGRATIONS: 'False',
     DATABASE_POOL_SIZE: String(webui.databasePool.size),
     DATABASE_POOL_MAX_OVERFLOW: String(webui.databasePool.maxOverflow),
     VECTOR_DB: webui.vectorDb,
@@ -126,11 +131,29 @@ export function openWebUIIngresses(chart: Chart, config: EnvConfig, labels: Reco
   }
 }
 
+/**
+ * What the migration Job runs: alembic to head with the packaged alembic.ini
+ * (as open_webui.config.run_migrations does, but a failure exits non-zero
+ * instead of being logged), then, with pgvector, the vector client's start-up
+ * (extension, tables, indexes), so the serving replicas find them in place.
+ */
+export function openWebUIMigrationScript(config: EnvConfig): string {
+  return [
+    'from alembic import command',
+    'from alembic.config import Config',
+    'from open_webui.env import OPEN_WEBUI_DIR',
+    "cfg = Config(str(OPEN_WEBUI_DIR / 'alembic.ini'))",
+    "cfg.set_main_option('script_location', str(OPEN_WEBUI_DIR / 'migrations'))",
+    "command.upgrade(cfg, 'head')",
+    ...(config.openWebUI.vectorDb === 'pgvector' ? ['import open_webui.retrieval.vector.factory'] : []),
+  ].join('\n');
+}
+
 export const openWebUI: Component = {
   enabled: () => true,
   info: ({ config }) => ({
     folder: 'open-webui',
-    description: 'Open WebUI: Deployment, Service, data volume, settings, ExternalSecret, NetworkPolicies',
+    description: 'Open WebUI: Deployment, Service, data volume, settings, migration Job, ExternalSecret, NetworkPolicies',
     versions: { 'open-webui image': imageRef(config.openWebUI.image) },
   }),
   build(chart: Chart, context: RenderContext) {
@@ -174,6 +197,27 @@ export const openWebUI: Component = {
     const tmp: WritableDir = { name: 'tmp', mountPath: '/tmp', sizeLimit: '2Gi' };
     const staticDir: WritableDir = { name: 'static', mountPath: STATIC_DIR, sizeLimit: '256Mi' };
     const image = imageRef(webui.image);
+    const envFrom = [{ configMap: `${NAME}-settings` }, { secret: secret.secretName }];
+
+    // Migrations: once per version, before the serving pods (sync wave), never by them.
+    // DATA_DIR is scratch here: the Job writes nothing that the serving pods need.
+    migrationJob(chart, config, {
+      app: NAME, namespace: NAMESPACE, component: COMPONENT, version, labels, runAs: RUN_AS,
+      container: {
+        name: 'migrate',
+        image,
+        command: ['python', '-c', openWebUIMigrationScript(config)],
+        workingDir: BACKEND_DIR,
+        envFrom,
+        resources: webui.resources,
+        writableDirs: [tmp, staticDir, { name: 'data', mountPath: DATA_DIR, sizeLimit: '1Gi' }],
+      },
+    });
+
+    // With S3, every upload is also written under DATA_DIR/uploads and kept there (0.11.0 has no setting
+    // to stop it); S3 holds the file, so the local copy lives in an emptyDir instead of the data volume.
+    const uploads: WritableDir[] = webui.storage === 's3' ? [{ name: 'uploads', mountPath: `${DATA_DIR}/uploads`, sizeLimit: '4Gi' }] : [];
+    const data: ClaimMount = { name: 'data', claimName, mountPath: DATA_DIR };
     deployment(chart, {
       name: NAME,
       namespace: NAMESPACE,
@@ -200,13 +244,13 @@ export const openWebUI: Component = {
           name: NAME,
           image,
           ports: [{ name: 'http', port: PORTS.openWebUI }],
-          envFrom: [{ configMap: `${NAME}-settings` }, { secret: secret.secretName }],
+          envFrom,
           resources: webui.resources,
-          writableDirs: [tmp, staticDir],
-          claims: [{ name: 'data', claimName, mountPath: DATA_DIR }],
+          writableDirs: [tmp, staticDir, ...uploads],
+          claims: [data],
           liveness: httpProbe('/health', 'http', { periodSeconds: 20, failureThreshold: 3 }),
           readiness: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 3 }),
-          // Migrations run at start-up: allow up to 10 minutes before liveness applies.
+          // The first start builds caches and the vector client: allow up to 10 minutes before liveness applies.
           startup: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 60 }),
         },
       ],

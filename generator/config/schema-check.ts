@@ -138,6 +138,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** `2GB`, `512mb`, `1 G` → `2Gi`, `512Mi`, `1Gi`, when the field takes Kubernetes binary quantities. */
+function binaryQuantity(value: unknown, pattern: string): string | undefined {
+  if (typeof value !== 'string' || !pattern.includes('Gi')) return undefined;
+  const match = /^([0-9]+)\s*([kmgt])(?:i?b|i)?$/i.exec(value.trim());
+  if (!match) return undefined;
+  const suggestion = `${match[1]}${match[2]!.toUpperCase()}i`;
+  return new RegExp(pattern).test(suggestion) ? suggestion : undefined;
+}
+
 function toIssue(error: ErrorObject, source: YamlSource, root: JsonSchema): ConfigIssue {
   const path = pointerToPath(error.instancePath);
   const owner = schemaAt(root, error.schemaPath);
@@ -149,7 +158,18 @@ function toIssue(error: ErrorObject, source: YamlSource, root: JsonSchema): Conf
   switch (error.keyword) {
     case 'additionalProperties': {
       const field = String(error.params['additionalProperty']);
-      const known = Object.keys((owner?.['properties'] as Record<string, unknown> | undefined) ?? {});
+      const properties = (owner?.['properties'] as Record<string, JsonSchema> | undefined) ?? {};
+      const known = Object.keys(properties);
+      // A key dedented out of the mapping it belongs to lands in the parent as an unknown field.
+      const home = known.find((name) => (properties[name]?.['properties'] as Record<string, unknown> | undefined)?.[field] !== undefined);
+      if (home) {
+        return {
+          ...at([...path, field], true),
+          problem: `unknown field "${field}" here: it is mis-indented, "${field}" is a field of ${formatPath([...path, home])}`,
+          expected: `one of: ${known.join(', ')}`,
+          fix: `indent "${field}" under "${home}:" like the other keys of ${formatPath([...path, home])}`,
+        };
+      }
       const suggestion = closest(field, known);
       return {
         ...at([...path, field], true),
@@ -176,7 +196,8 @@ function toIssue(error: ErrorObject, source: YamlSource, root: JsonSchema): Conf
         ...at(path),
         problem: `expected ${expectedType}, got ${describeValue(value)}`,
         expected: `${description ?? expectedType}${exampleText(owner)}`,
-        fix: quoteHint ? `quote the value so YAML keeps it a string: "${String(value)}"` : `write ${expectedType === 'object' ? 'a mapping' : expectedType === 'array' ? 'a list' : `a ${expectedType}`} here`,
+        // The text as written: 012345678901 parses to 12345678901, and the zero must stay.
+        fix: quoteHint ? `quote the value so YAML keeps it a string: "${source.sourceText(path) ?? String(value)}"` : `write ${expectedType === 'object' ? 'a mapping' : expectedType === 'array' ? 'a list' : `a ${expectedType}`} here`,
       };
     }
     case 'enum': {
@@ -184,13 +205,17 @@ function toIssue(error: ErrorObject, source: YamlSource, root: JsonSchema): Conf
       return { ...at(path), problem: `${describeValue(value)} is not allowed`, expected: `one of ${allowed}`, fix: `use one of ${allowed}` };
     }
     case 'pattern':
-    case 'format':
+    case 'format': {
+      const quantity = error.keyword === 'pattern' ? binaryQuantity(value, String(error.params['pattern'])) : undefined;
       return {
         ...at(path),
         problem: `${describeValue(value)} has the wrong form`,
         expected: `${description ?? 'a value of the right form'}${exampleText(owner)}`,
-        fix: `change the value to match ${error.keyword === 'pattern' ? `the pattern ${String(error.params['pattern'])}` : `the ${String(error.params['format'])} format`}`,
+        fix: quantity
+          ? `did you mean "${quantity}"? Kubernetes writes memory in binary units: Ki, Mi, Gi, Ti`
+          : `change the value to match ${error.keyword === 'pattern' ? `the pattern ${String(error.params['pattern'])}` : `the ${String(error.params['format'])} format`}`,
       };
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':

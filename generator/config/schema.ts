@@ -2,7 +2,7 @@
  * The environment config schema: the one source of truth for
  * `environments/<env>.yaml`. The JSON Schema file editors use
  * (`environments/environment.schema.json`) is written from this module by
- * `npm run schema`, and the TypeScript type `EnvConfig` is derived from it, so
+ * `npm run render`, and the TypeScript type `EnvConfig` is derived from it, so
  * the two cannot drift (a test compares the committed file with this module).
  */
 import type { Static } from '@sinclair/typebox';

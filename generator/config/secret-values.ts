@@ -2,18 +2,17 @@
  * Recognises strings that look like secret values rather than names, so an
  * API key pasted into an environment file is refused before it reaches git.
  */
+import { keyFormatOfValue } from '../secrets/provider-keys.js';
 
-const KNOWN_KEY_PREFIXES: [RegExp, string][] = [
-  [/^sk-/, 'an OpenAI/Anthropic-style API key (sk-...)'],
+/**
+ * Credentials of services the platform does not configure; the provider,
+ * AWS and Tailscale formats are in ../secrets/provider-keys.ts.
+ */
+const OTHER_KEY_PREFIXES: [RegExp, string][] = [
   [/^sk_(live|test)_/, 'a Stripe-style secret key'],
-  [/^(AKIA|ASIA)[0-9A-Z]{12,}/, 'an AWS access key id'],
   [/^gh[pousr]_[A-Za-z0-9]{20,}/, 'a GitHub token'],
   [/^github_pat_/, 'a GitHub token'],
   [/^xox[abprs]-/, 'a Slack token'],
-  [/^AIza[0-9A-Za-z_-]{20,}/, 'a Google API key'],
-  [/^tskey-/, 'a Tailscale key'],
-  [/^hf_[A-Za-z0-9]{20,}/, 'a Hugging Face token'],
-  [/^gsk_[A-Za-z0-9]{20,}/, 'a Groq API key'],
   [/^glpat-/, 'a GitLab token'],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'],
   [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, 'a JSON Web Token'],
@@ -25,7 +24,9 @@ const KNOWN_KEY_PREFIXES: [RegExp, string][] = [
  * random mixes of upper case, lower case and digits without separators.
  */
 export function secretValueReason(value: string): string | undefined {
-  for (const [pattern, what] of KNOWN_KEY_PREFIXES) {
+  const key = keyFormatOfValue(value);
+  if (key) return `it looks like ${key.what}`;
+  for (const [pattern, what] of OTHER_KEY_PREFIXES) {
     if (pattern.test(value)) return `it looks like ${what}`;
   }
   const segments = value.split('/');

@@ -11,6 +11,24 @@ export interface YamlSource {
   data: unknown;
   /** Line and column of the value at a path, or of its closest existing parent. */
   locate(path: readonly (string | number)[], key?: boolean): { line: number; column: number } | undefined;
+  /** The value at a path exactly as written in the file (`012345678901`, not the number it parses to). */
+  sourceText(path: readonly (string | number)[]): string | undefined;
+}
+
+/** Where a syntax error really is: the first character after the indentation, or the bracket never closed. */
+function errorOffset(text: string, error: { code: string; message: string; pos: [number, number] }): { offset: number; problem?: string } {
+  const [start] = error.pos;
+  if (/^Flow (sequence|mapping)/.test(error.message)) {
+    const open = Math.max(text.lastIndexOf('[', start), text.lastIndexOf('{', start));
+    if (open >= 0) return { offset: open, problem: `a "${text[open]}" is opened here and never closed` };
+  }
+  let offset = start;
+  while (text[offset] === ' ' || text[offset] === '\t') offset++;
+  if (error.code === 'BAD_INDENT' && /same column/.test(error.message)) {
+    const key = /^[^:\s]+/.exec(text.slice(offset))?.[0] ?? 'this key';
+    return { offset, problem: `"${key}" is mis-indented: the keys of one mapping must start at the same column` };
+  }
+  return { offset };
 }
 
 export function readYamlFile(absolutePath: string, displayPath: string): YamlSource {
@@ -37,24 +55,44 @@ export function parseYaml(text: string, displayPath: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
     const issues: ConfigIssue[] = doc.errors.map((error) => {
-      const position = lineCounter.linePos(error.pos[0]);
+      const { offset, problem } = errorOffset(text, error);
+      const position = lineCounter.linePos(offset);
       return {
         file: displayPath,
         path: '',
         line: position.line,
         column: position.col,
-        problem: `YAML syntax error: ${error.message.split('\n')[0]}`,
+        problem: `YAML syntax error: ${problem ?? error.message.split('\n')[0]}`,
         expected: 'valid YAML (indent with spaces, one key per line, quote values containing ": " or "#")',
         fix: `correct the YAML at line ${position.line}, column ${position.col}`,
       };
     });
     throw new ConfigError(issues);
   }
+  if (doc.contents === null) {
+    throw new ConfigError([
+      {
+        file: displayPath,
+        path: '',
+        line: 1,
+        column: 1,
+        problem: text.trim() === '' ? 'the file is empty' : 'the file is empty (it holds only comments)',
+        expected: 'a YAML mapping (the schema named on the first line of every environment file describes it)',
+        fix: displayPath.endsWith('.outputs.yaml')
+          ? `copy environments/dev.outputs.yaml (placeholders) to ${displayPath} and change its names, or run \`npm run bootstrap\``
+          : `copy environments/dev.yaml to ${displayPath} and change name, account and hostnames`,
+      },
+    ]);
+  }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   return {
     file: displayPath,
     data,
     locate: (path, key = false) => locate(doc, lineCounter, path, key),
+    sourceText: (path) => {
+      const node = doc.getIn(path, true) as Node | undefined;
+      return node?.range ? text.slice(node.range[0], node.range[1]) : undefined;
+    },
   };
 }
 

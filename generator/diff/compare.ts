@@ -6,6 +6,7 @@
  */
 import { diffLines, structuredPatch } from 'diff';
 import type { Tree } from '../write-rendered.js';
+import { bootstrapNotice, type BootstrapNotice } from './bootstrap-notice.js';
 import { resourcesOf, type Resource } from './resources.js';
 
 export type ResourceChangeKind = 'added' | 'removed' | 'changed' | 'moved' | 'renamed';
@@ -59,6 +60,8 @@ export interface RenderedDiff {
   environments: EnvironmentChange[];
   /** Environments present on both sides with no difference at all. */
   unchanged: string[];
+  /** Environments whose AWS stack changes: `npm run bootstrap` is needed. */
+  bootstrap: BootstrapNotice[];
 }
 
 /** Minimum share of common lines for a removed and an added resource to count as one renamed. */
@@ -285,11 +288,14 @@ export function compareRendered(base: Tree, head: Tree): RenderedDiff {
   const names = [...new Set([...baseEnvs.keys(), ...headEnvs.keys()])].sort();
   const environments: EnvironmentChange[] = [];
   const unchanged: string[] = [];
+  const bootstrap: BootstrapNotice[] = [];
   for (const env of names) {
     const before = baseEnvs.get(env) ?? new Map<string, string>();
     const after = headEnvs.get(env) ?? new Map<string, string>();
     const resources = resourceChanges(before, after);
     const files = fileChanges(env, before, after, resources);
+    const notice = bootstrapNotice(env, before, after);
+    if (notice) bootstrap.push(notice);
     if (files.length === 0) {
       unchanged.push(env);
       continue;
@@ -297,5 +303,5 @@ export function compareRendered(base: Tree, head: Tree): RenderedDiff {
     const status: PresenceChange = !baseEnvs.has(env) ? 'added' : !headEnvs.has(env) ? 'removed' : 'changed';
     environments.push({ env, status, folders: folderChanges(before, after, resources), files });
   }
-  return { environments, unchanged };
+  return { environments, unchanged, bootstrap };
 }

@@ -2,6 +2,7 @@
  * Renders a RenderedDiff for a terminal or as the pull-request comment
  * (markdown with the full diff collapsed in <details>).
  */
+import { noticeLines } from './bootstrap-notice.js';
 import type { EnvironmentChange, FileChange, FolderChange, RenderedDiff, ResourceChange } from './compare.js';
 
 /** Marks the comment the workflow updates instead of adding a new one each push. */
@@ -93,6 +94,10 @@ const TEXT_MARK: Record<ResourceChange['change'], string> = { added: '+', remove
 /** Plain text for a terminal; with `patch`, followed by the unified diffs. */
 export function formatText(diff: RenderedDiff, context: FormatContext, patch = false): string {
   const lines = [`rendered/ in the working tree compared with ${context.base} (${context.baseCommit.slice(0, 12)}):`];
+  if (diff.bootstrap.length > 0) {
+    const { title, items } = noticeLines(diff.bootstrap, (value) => value);
+    lines.push(`!! ${title}`, ...items.flatMap((item) => item.map((line, index) => `!!   ${index === 0 ? '' : '  '}${line}`)), '');
+  }
   if (diff.environments.length === 0) lines.push('  no difference in any environment');
   for (const env of diff.environments) {
     const counts = countChanges(env);
@@ -143,6 +148,10 @@ export function formatMarkdown(diff: RenderedDiff, context: FormatContext, optio
   const rerun = `npm run diff -- --base ${context.baseCommit.slice(0, 12)}`;
   const head: string[] = [COMMENT_MARKER, '### Rendered changes', ''];
   head.push(`\`rendered/\` compared with ${code(context.base)} (${code(context.baseCommit.slice(0, 12))}).${options.subtitle ? ` ${options.subtitle}` : ''}`, '');
+  if (diff.bootstrap.length > 0) {
+    const { title, items } = noticeLines(diff.bootstrap, code);
+    head.push('> [!WARNING]', `> **${title}**`, ...items.flatMap((item) => [`> - ${item[0]}`, ...item.slice(1).map((line) => `>   - ${line}`)]), '');
+  }
   if (diff.environments.length === 0) {
     head.push(`No difference in any environment (${diff.unchanged.join(', ') || 'none rendered'}).`);
     return head.join('\n') + '\n';

@@ -1,6 +1,6 @@
 /**
- * Argo CD sync waves inside an Application: secrets first (ExternalSecrets turn
- * healthy once their Secret exists), then one-off Jobs (database set-up and
+ * Argo CD sync waves inside an Application: secrets and ServiceAccounts first
+ * (ExternalSecrets turn healthy once their Secret exists), then one-off Jobs (database set-up and
  * migrations), then the workloads that need both.
  */
 import { SYNC_WAVE_ANNOTATION } from '../argocd/application.js';

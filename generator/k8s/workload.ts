@@ -9,7 +9,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { ResourcesConfig } from '../config/schema.js';
 import { DATA_SAFETY_ANNOTATIONS, SYNC_WAVE, syncWave } from './sync-waves.js';
-import { selectorLabels, standardLabels, type Labels } from './labels.js';
+import { labelValue, selectorLabels, standardLabels, type Labels } from './labels.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from './security.js';
 
 /** A directory the container may write to, backed by an emptyDir. */
@@ -205,7 +205,11 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
   const selector = selectorLabels(props.name, props.component);
   const metadata = { name: props.name, namespace: props.namespace, labels };
 
-  new k8s.KubeServiceAccount(scope, `${props.name}-service-account`, { metadata, automountServiceAccountToken: false });
+  // Before the Jobs of earlier waves that run under it (migrations), not with the Deployment.
+  new k8s.KubeServiceAccount(scope, `${props.name}-service-account`, {
+    metadata: { ...metadata, annotations: syncWave(SYNC_WAVE.secrets) },
+    automountServiceAccountToken: false,
+  });
 
   new k8s.KubeDeployment(scope, `${props.name}-deployment`, {
     metadata: { ...metadata, annotations: syncWave(SYNC_WAVE.workloads) },
@@ -266,6 +270,11 @@ export interface JobProps {
   annotations?: Record<string, string>;
   /** Extra pod labels, e.g. to match a NetworkPolicy. */
   podLabels?: Labels;
+}
+
+/** A Job name that changes with the version it runs, e.g. `litellm-migrate` + `main-v1.85.1` → `litellm-migrate-main-v1-85-1`. */
+export function versionedJobName(prefix: string, version: string): string {
+  return `${prefix}-${labelValue(version).toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
 }
 
 /**

@@ -30,7 +30,8 @@ export function formatReport(report: ValidationReport): string {
   const envs = report.environments.map((env) => `${env.env} (Kubernetes ${env.kubernetes}, ${env.resources} resources)`).join(', ');
   lines.push(`Validating rendered/: ${envs || 'no environments'}`, '');
   for (const gate of report.gates) {
-    const status = gate.errors > 0 ? 'FAIL' : gate.warnings > 0 ? 'warn' : 'ok  ';
+    // A gate that looked at nothing is never "ok": it failed (an error says why) or was skipped (a note says why).
+    const status = gate.errors > 0 ? 'FAIL' : gate.count === 0 ? 'skip' : gate.warnings > 0 ? 'warn' : 'ok  ';
     const counts = gate.errors + gate.warnings > 0 ? `, ${gate.errors} errors, ${gate.warnings} warnings` : '';
     lines.push(`  ${status}  ${gate.gate.padEnd(13)} ${gate.checked}${counts}  (${Math.round(gate.ms)} ms)`);
   }

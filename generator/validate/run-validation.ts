@@ -10,7 +10,7 @@ import { ensureKubeconform, runKubeconform, type KubeconformResult } from './kub
 import { parseRendered, readRenderedInputs, type ManifestDoc, type RenderedInput } from './manifests.js';
 import { checkPolicy, POLICY_RULES } from './policy/index.js';
 import { schemaFindingsOf } from './schema-validator.js';
-import { renderedSecretData, scanRepositoryFiles } from './secrets-scan.js';
+import { renderedSecretData, scanRepositoryFiles, SCANNED_FOLDERS } from './secrets-scan.js';
 
 export const GATES: readonly Gate[] = ['kubeconform', 'schema', 'policy', 'secrets', 'deprecations'];
 
@@ -30,6 +30,8 @@ export interface GateSummary {
   ran: boolean;
   /** What the gate looked at, in words: `113 resources`, `152 files`. */
   checked: string;
+  /** How many resources, files or environments it looked at; 0 is never "ok". */
+  count: number;
   errors: number;
   warnings: number;
   ms: number;
@@ -46,6 +48,15 @@ export interface ValidationReport {
   notes: string[];
   ms: number;
 }
+
+interface GateRun<T> {
+  value: T;
+  /** Resources, files or environments the gate looked at. */
+  count: number;
+  findings: Finding[];
+}
+
+const NO_MANIFESTS = 'no rendered manifests (run `npm run render`, or check --env)';
 
 function fatal(gate: Gate, message: string): Finding {
   return { gate, severity: 'error', file: '', resource: '', path: '', message };
@@ -96,21 +107,33 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   const parsed = inputs.map((input) => ({ input, ...parseRendered(input) }));
   const docs = parsed.flatMap((entry) => entry.docs);
 
-  const time = async <T>(gate: Gate, checked: (value: T) => string, run: () => Promise<{ value: T; findings: Finding[] }> | { value: T; findings: Finding[] }) => {
+  /**
+   * Runs one gate. `count` is how many things it looked at: a gate that checked
+   * nothing is an error (`nothing`), except where that is a stated skip (the
+   * upgrade check without the next minor's schemas, reported as skipped).
+   */
+  const time = async <T>(
+    gate: Gate,
+    checked: (value: T) => string,
+    run: () => Promise<GateRun<T>> | GateRun<T>,
+    nothing?: string,
+  ) => {
     if (!gates.has(gate)) return;
     const t0 = performance.now();
-    let result: { value: T; findings: Finding[] } | undefined;
+    let result: GateRun<T> | undefined;
     try {
       result = await run();
     } catch (error) {
       findings.push(fatal(gate, (error as Error).message));
     }
-    const gateFindings = result?.findings ?? [];
+    const gateFindings = [...(result?.findings ?? [])];
+    if (result && result.count === 0 && nothing) gateFindings.push(fatal(gate, `the ${gate} gate checked nothing: ${nothing}`));
     findings.push(...gateFindings);
     summaries.push({
       gate,
       ran: result !== undefined,
       checked: result ? checked(result.value) : 'not run',
+      count: result?.count ?? 0,
       errors: gateFindings.filter((finding) => finding.severity === 'error').length + (result ? 0 : 1),
       warnings: gateFindings.filter((finding) => finding.severity === 'warning').length,
       ms: performance.now() - t0,
@@ -121,24 +144,25 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   const kubeconform = time('kubeconform', (resources: number) => `${resources} resources (strict)`, async () => {
     const binary = options.kubeconform ?? ensureKubeconform(options.log ? { log: options.log } : {});
     const result = await kubeconformGate(options.root, inputs, docs, binary);
-    return { value: result.resources, findings: result.findings };
-  });
+    return { value: result.resources, count: result.resources, findings: result.findings };
+  }, NO_MANIFESTS);
 
   await time('schema', () => `${docs.length} resources`, () => ({
     value: undefined,
+    count: docs.length,
     findings: parsed.flatMap(({ input, docs: envDocs, problems }) => schemaFindingsOf(envDocs, problems, input.kubernetes)),
-  }));
+  }), NO_MANIFESTS);
 
-  await time('policy', () => `${POLICY_RULES.length} rules`, () => {
+  await time('policy', () => `${POLICY_RULES.length} rules over ${docs.length} resources`, () => {
     const results = parsed.map(({ input, docs: envDocs }) => checkPolicy(input.env, envDocs));
     exceptions = results.flatMap((result) => result.exceptions);
-    return { value: undefined, findings: results.flatMap((result) => result.findings) };
-  });
+    return { value: undefined, count: docs.length, findings: results.flatMap((result) => result.findings) };
+  }, NO_MANIFESTS);
 
   await time('secrets', (files: number) => `${files} files`, async () => {
     const scan = await scanRepositoryFiles(options.root);
-    return { value: scan.files, findings: [...scan.findings, ...renderedSecretData(docs)] };
-  });
+    return { value: scan.files, count: scan.files, findings: [...scan.findings, ...renderedSecretData(docs)] };
+  }, `no files under ${SCANNED_FOLDERS.join('/, ')}/`);
 
   await time('deprecations', ({ checked, missing }: { checked: number; missing: string }) => `${checked} of ${inputs.length} environments checked against the next minor${missing ? ` (no schemas for ${missing}: see note)` : ''}`, () => {
     upgrades = parsed.map(({ input, docs: envDocs }) => checkUpgrade(input.env, input.kubernetes, envDocs));
@@ -149,7 +173,8 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
       notes.push(`Kubernetes ${to} schemas are not vendored (schemas/kubernetes/v${to}.0/): the upgrade check did not run for ${envs.join(', ')}. Vendor them to see what would break on upgrade.`);
     }
     const missing = [...byTarget.keys()].map((to) => `Kubernetes ${to}`).join(', ');
-    return { value: { checked: upgrades.length - unchecked.length, missing }, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
+    const checkedEnvs = upgrades.length - unchecked.length;
+    return { value: { checked: checkedEnvs, missing }, count: checkedEnvs, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
   });
 
   await kubeconform;

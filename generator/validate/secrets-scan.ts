@@ -1,5 +1,6 @@
 /**
- * The secrets gate: secretlint's recommended rules over everything that is
+ * The secrets gate: secretlint's recommended rules and the repository's
+ * provider-key rule (the same scan as the pre-commit hook's) over whole files
  * committed as configuration or output (environments/, rendered/, bootstrap/),
  * and the rule that no Secret with data is ever rendered (secrets come from
  * AWS Secrets Manager through External Secrets, never from git).
@@ -28,7 +29,7 @@ function listFiles(root: string, folder: string): string[] {
   return out.sort();
 }
 
-/** Runs secretlint (recommended preset, the same scan as the pre-commit hook's) over one text; secrets in messages are masked. */
+/** Runs secretlint (recommended preset and provider-key rule, the same scan as the pre-commit hook's) over one text; secrets in messages are masked. */
 export async function scanText(file: string, content: string): Promise<Finding[]> {
   return (await scan(file, content)).map((found) => ({
     gate: 'secrets',
@@ -45,6 +46,17 @@ export async function scanText(file: string, content: string): Promise<Finding[]
 export async function scanRepositoryFiles(root: string): Promise<{ files: number; findings: Finding[] }> {
   const files = SCANNED_FOLDERS.flatMap((folder) => listFiles(root, folder));
   const findings = (await Promise.all(files.map((path) => scanText(relative(root, path).split('\\').join('/'), readFileSync(path, 'utf8'))))).flat();
+  if (files.length === 0) {
+    // A gate that checked nothing is not a pass.
+    findings.push({
+      gate: 'secrets',
+      severity: 'error',
+      file: '',
+      resource: '',
+      path: '',
+      message: `no files to scan under ${SCANNED_FOLDERS.map((folder) => `${folder}/`).join(', ').replace(/, (?=[^,]*$)/, ' or ')} of ${root}: the secrets gate checked nothing (run it from the repository, or pass --root)`,
+    });
+  }
   return { files: files.length, findings };
 }
 

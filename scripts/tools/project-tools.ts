@@ -7,7 +7,7 @@
  *   from PyPI, which ships the binary;
  * - Renovate's config validator: the `renovate` npm package, which needs
  *   Node 24, with Node 24 itself from the npm registry (`node-<os>-<arch>`),
- *   into `.tools/renovate/` so the project stays on Node 20.
+ *   into `.tools/renovate/` so the project stays on Node 22.
  *
  * Versions are pinned here; the `// renovate:` comments let Renovate move them.
  * A machine without Go, Python or npm gets an error that says what to

@@ -1,6 +1,8 @@
 /** Shared helpers for the validation tests: temp copies of the repository's inputs and outputs. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { copyOfRepository } from '../support/temp-repo.js';
 import { REPO_ROOT } from '../../generator/validate/schemas.js';
 import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
 import { parseRendered, type ManifestDoc } from '../../generator/validate/manifests.js';
@@ -9,6 +11,20 @@ export { REPO_ROOT };
 
 /** A temp directory holding copies of environments/ and rendered/; removed by `cleanup`. */
 export { copyOfRepository as copyRepository } from '../support/temp-repo.js';
+
+/** For one test file: a function that makes a temp copy of the repository, each removed after its test. */
+export function repositoryCopies(): () => string {
+  let cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups) cleanup();
+    cleanups = [];
+  });
+  return () => {
+    const { root, cleanup } = copyOfRepository();
+    cleanups.push(cleanup);
+    return root;
+  };
+}
 
 /** Replaces `from` with `to` in one file, failing loudly when `from` is not there (so the test cannot pass vacuously). */
 export function corrupt(root: string, file: string, from: string | RegExp, to: string): void {
