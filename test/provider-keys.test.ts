@@ -7,7 +7,7 @@
  * the same definitions.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { secretValueReason } from '../generator/config/secret-values.js';
 import { KEY_FORMATS } from '../generator/secrets/provider-keys.js';
 import { PROVIDER_KEYS_RULE_ID } from '../generator/secrets/secretlint-rule.js';
 import { scanRepositoryFiles } from '../generator/validate/secrets-scan.js';
+import { runValidation } from '../generator/validate/run-validation.js';
 import { scan } from '../scripts/secrets-staged.js';
 import { KEY_SAMPLES, LOOK_ALIKES } from './support/provider-key-samples.js';
 import { REPO_ROOT } from './support/temp-repo.js';
@@ -107,10 +108,11 @@ describe('npm run validate -- --gate secrets', () => {
 
   it('is not ok when there was nothing to scan', async () => {
     dir = mkdtempSync(join(tmpdir(), 'dubai-hub-secrets-gate-'));
-    const result = await scanRepositoryFiles(dir);
-    expect(result.files).toBe(0);
-    expect(result.findings).toEqual([
-      expect.objectContaining({ gate: 'secrets', severity: 'error', message: expect.stringContaining('no files to scan under environments/, rendered/ or bootstrap/') }),
-    ]);
+    mkdirSync(join(dir, 'rendered'));
+    expect((await scanRepositoryFiles(dir)).files).toBe(0);
+    // The count is what the gate judges: zero files scanned is one error, said once (runValidation's rule for every gate).
+    const report = await runValidation({ root: dir, gates: ['secrets'] });
+    expect(report.ok).toBe(false);
+    expect(report.findings.map((finding) => finding.message)).toEqual(['the secrets gate checked nothing: no files under environments/, rendered/, bootstrap/']);
   });
 });
