@@ -13,8 +13,12 @@
  *   installed once before any of them (test/support/install-tools.global.ts);
  *   tests that start a process set their own time-out, the lane default is 120 s.
  *
+ * One worker per core: on 2 cores Vitest's default (cores - 1) ran the fast
+ * lane in one worker, 23 s instead of 11 s.
+ *
  * A new suite that spawns processes or tools belongs in SLOW_TESTS.
  */
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export const SLOW_TESTS = [
@@ -38,6 +42,8 @@ const FAST_TIMEOUTS = { testTimeout: 30_000, hookTimeout: 30_000 };
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest's default leaves a core idle (cores - 1: one worker on 2 cores); use them all.
+    maxWorkers: availableParallelism(),
     projects: [
       { test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...SLOW_TESTS, ...ISOLATED_FAST_TESTS], isolate: false, ...FAST_TIMEOUTS } },
       { test: { name: 'fast-isolated', include: ISOLATED_FAST_TESTS, ...FAST_TIMEOUTS } },
