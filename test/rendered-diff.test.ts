@@ -186,10 +186,10 @@ describe('npm run diff: the rendered change per environment, Application folder 
     repository(BASE);
     expect(() => resolveCommit(root, 'origin/main')).toThrow(GitRefError);
     expect(() => resolveCommit(root, 'origin/main')).toThrow(/no such commit.*git fetch origin main/);
-    const result = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'origin/main'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'diff/cli', '--root', root, '--base', 'origin/main'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('diff: --base origin/main: no such commit');
-    const badEnv = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'main', '--env', 'qa'], { encoding: 'utf8' });
+    const badEnv = spawnSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'diff/cli', '--root', root, '--base', 'main', '--env', 'qa'], { encoding: 'utf8' });
     expect(badEnv.status).toBe(2);
     expect(badEnv.stderr).toContain('--env qa: no such environment');
   }, 30_000);
@@ -199,7 +199,7 @@ describe('the pull-request comment (npm run diff -- --markdown)', () => {
   it('summarises per environment, lists resources per Application and collapses the full diff', () => {
     repository(BASE);
     write('rendered/dev/litellm/deployment_litellm_litellm.yaml', deployment('ghcr.io/berriai/litellm-non_root:main-v1.86.0'));
-    const result = spawnSync('npx', ['tsx', join(REPO_ROOT, 'generator/diff/cli.ts'), '--root', root, '--base', 'main', '--markdown'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'diff/cli', '--root', root, '--base', 'main', '--markdown'], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     const body = result.stdout;
     expect(body.startsWith(COMMENT_MARKER)).toBe(true);
@@ -239,7 +239,7 @@ describe('npm run diff on the real repository', () => {
     const before = readFileSync(config, 'utf8');
     const tag = /litellm:\n\s+image:\n(?:\s+repository: \S+\n)?\s+tag: (\S+)/.exec(before)![1]!;
     writeFileSync(config, before.replace(`tag: ${tag}`, 'tag: main-v9.9.9'));
-    execFileSync('npx', ['tsx', join(REPO_ROOT, 'generator/cli.ts'), '--root', root, '--env', 'dev'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'cli', '--root', root, '--env', 'dev'], { stdio: 'pipe' });
 
     const diff = diffAgainst('main');
     expect(diff.unchanged).toEqual(['prod', 'staging']);

@@ -2,12 +2,13 @@
 # npm run tools:install
 # Installs the pinned Python tools of bootstrap/tools/requirements.txt
 # (cfn-lint, checkov, moto_server) into the git-ignored
-# .tools/venv. Does nothing when that venv already matches the requirements.
+# .tools/venv (or $DUBAI_HUB_VENV: `npm run tools` installs it into the per-user
+# tool cache that way). Does nothing when that venv already matches the requirements.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 requirements="$root/bootstrap/tools/requirements.txt"
-venv="$root/.tools/venv"
+venv="${DUBAI_HUB_VENV:-$root/.tools/venv}"
 stamp="$venv/.requirements.sha256"
 python="${PYTHON:-python3}"
 

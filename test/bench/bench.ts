@@ -4,14 +4,20 @@
  * Renders the real environments, then synthetic sets of 10, 50 and 100
  * environments made from a template, each in its own process, and prints per
  * size the time of each phase, resources per second, peak memory and the cost
- * per environment. Then compares cdk8s's own synth with the project's render.
+ * per environment. Then compares cdk8s's own synth with the project's render,
+ * and times the pull-request loop as people run it (./pr-loop.ts).
+ *
+ *   npm run bench                           everything below, full suite excluded
+ *   npm run bench -- --loop                 only the pull-request loop
+ *   npm run bench -- --full-warm --full-cold  add npm test, warm and from a fresh clone (minutes)
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/temp-repo.js';
 import type { SizeResult } from './measure-size.js';
+import { fullSuiteSteps, loopSteps, loopTable, runStep } from './pr-loop.js';
 import { syntheticRepository } from './synthetic-environments.js';
 
 const SIZES = [10, 50, 100];
@@ -59,47 +65,69 @@ function header(result: SizeResult): string {
   ].join(' ');
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-const realCopy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
-cpSync(join(REPO_ROOT, 'environments'), join(realCopy, 'environments'), { recursive: true });
-cpSync(join(REPO_ROOT, 'rendered'), join(realCopy, 'rendered'), { recursive: true });
-const results: [string, SizeResult][] = [['real', measure(realCopy, true)]];
-for (const size of SIZES) {
-  const root = syntheticRepository(REPO_ROOT, TEMPLATE, size);
-  process.stderr.write(`measuring ${size} environments…\n`);
-  results.push([String(size), measure(root)]);
-  rmSync(root, { recursive: true, force: true });
-}
-console.log('');
-console.log(header(results[0]![1]));
-for (const [label, result] of results) console.log(row(label, result));
+const flags = new Set(process.argv.slice(2));
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg().map((load) => load.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
+if (!flags.has('--loop')) sizesAndPhases();
+pullRequestLoop();
 
-const real = results[0]![1];
-console.log('');
-console.log('ratios');
-console.log(`  cdk8s synth ${ms(real.cdk8sSynthMs)} ms vs project render (synth + serialise + write) ${ms(real.projectRenderWarmMs)} ms: ${(real.cdk8sSynthMs! / real.projectRenderWarmMs!).toFixed(2)}×`);
-for (const [label, result] of results) {
-  console.log(
-    `  ${label.padEnd(4)} kubeconform ${ms(result.kubeconformMs)} ms vs in-process schema validation ${ms(result.inProcessSchemaMs)} ms: kubeconform takes ${(result.kubeconformMs / result.inProcessSchemaMs).toFixed(2)}× as long`,
-  );
-  if (result.findings !== 0) throw new Error(`${label}: the gates found ${result.findings} problems in generated output`);
-}
-const largest = results[results.length - 1]![1];
-const smallest = results[1]![1];
-const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
-console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
+function sizesAndPhases(): void {
+  const realCopy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
+  cpSync(join(REPO_ROOT, 'environments'), join(realCopy, 'environments'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'rendered'), join(realCopy, 'rendered'), { recursive: true });
+  const results: [string, SizeResult][] = [['real', measure(realCopy, true)]];
+  for (const size of SIZES) {
+    const root = syntheticRepository(REPO_ROOT, TEMPLATE, size);
+    process.stderr.write(`measuring ${size} environments…\n`);
+    results.push([String(size), measure(root)]);
+    rmSync(root, { recursive: true, force: true });
+  }
+  console.log('');
+  console.log(header(results[0]![1]));
+  for (const [label, result] of results) console.log(row(label, result));
 
-// Whole commands as people run them, process start included (cached bundles warm, as after the first run).
-const launch = (...args: string[]) => wallClock(process.execPath, ['generator/launch.mjs', ...args, '--root', realCopy]);
-launch('cli', '--check');
-launch('validate/cli', '--gate', 'schema');
-const startup = launch('cli', '--help');
-const renderCheck = launch('cli', '--check');
-const validateAll = launch('validate/cli');
-console.log('');
-console.log('wall clock, process start included (3 real environments)');
-console.log(`  start-up alone (render --help)                         ${pad(ms(startup), 6)} ms`);
-console.log(`  render --check (load, synth, in-memory schema check)   ${pad(ms(renderCheck), 6)} ms`);
-console.log(`  validate (kubeconform, ajv, policy, secrets, upgrade)  ${pad(ms(validateAll), 6)} ms`);
-console.log(`  render + validate                                      ${pad(ms(renderCheck + validateAll), 6)} ms`);
-rmSync(realCopy, { recursive: true, force: true });
+  const real = results[0]![1];
+  console.log('');
+  console.log('ratios');
+  console.log(`  cdk8s synth ${ms(real.cdk8sSynthMs)} ms vs project render (synth + serialise + write) ${ms(real.projectRenderWarmMs)} ms: ${(real.cdk8sSynthMs! / real.projectRenderWarmMs!).toFixed(2)}×`);
+  for (const [label, result] of results) {
+    console.log(
+      `  ${label.padEnd(4)} kubeconform ${ms(result.kubeconformMs)} ms vs in-process schema validation ${ms(result.inProcessSchemaMs)} ms: kubeconform takes ${(result.kubeconformMs / result.inProcessSchemaMs).toFixed(2)}× as long`,
+    );
+    if (result.findings !== 0) throw new Error(`${label}: the gates found ${result.findings} problems in generated output`);
+  }
+  const largest = results[results.length - 1]![1];
+  const smallest = results[1]![1];
+  const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
+  console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
+
+  // Whole commands as people run them, process start included (cached bundles warm, as after the first run).
+  const launch = (...args: string[]) => wallClock(process.execPath, ['generator/launch.mjs', ...args, '--root', realCopy]);
+  launch('cli', '--check');
+  launch('validate/cli', '--gate', 'schema');
+  const startup = launch('cli', '--help');
+  const renderCheck = launch('cli', '--check');
+  const validateAll = launch('validate/cli');
+  console.log('');
+  console.log('wall clock, process start included (3 real environments)');
+  console.log(`  start-up alone (render --help)                         ${pad(ms(startup), 6)} ms`);
+  console.log(`  render --check (load, synth, in-memory schema check)   ${pad(ms(renderCheck), 6)} ms`);
+  console.log(`  validate (kubeconform, ajv, policy, secrets, upgrade)  ${pad(ms(validateAll), 6)} ms`);
+  console.log(`  render + validate                                      ${pad(ms(renderCheck + validateAll), 6)} ms`);
+  rmSync(realCopy, { recursive: true, force: true });
+}
+
+function pullRequestLoop(): void {
+  const steps = loopSteps(REPO_ROOT);
+  runStep(steps[1]!); // warm the cached bundles once, as after the first run
+  const results = steps.map(runStep);
+  const full = fullSuiteSteps(REPO_ROOT, { warm: flags.has('--full-warm'), cold: flags.has('--full-cold') });
+  try {
+    results.push(...full.steps.map(runStep));
+  } finally {
+    full.cleanup();
+  }
+  console.log('');
+  console.log('pull-request loop, process start included (targets: 2 idle cores, warm caches)');
+  for (const line of loopTable(results)) console.log(line);
+  if (results.some((result) => result.status !== 0)) process.exitCode = 1;
+}
