@@ -59,7 +59,10 @@ describe('an unquoted account id', () => {
     // (The outputs fixture belongs to 123456789012, so only the outputs file is refused now.)
     const issues = issuesOf(MINIMAL.replace('"123456789012"', '"012345678901"'));
     expect(issues.filter((issue) => issue.file === 'environments/fixture.yaml')).toEqual([]);
-    expect(issues.map((issue) => issue.problem)).toEqual(["the secret belongs to account 123456789012, not the environment's 012345678901"]);
+    // What remains is the outputs file naming the other account (its secret and its account-suffixed buckets).
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.filter((issue) => !issue.file.endsWith('fixture.outputs.yaml'))).toEqual([]);
+    expect(issues.map((issue) => issue.problem)).toContain("the secret belongs to account 123456789012, not the environment's 012345678901");
   });
 });
 

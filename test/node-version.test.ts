@@ -1,6 +1,6 @@
 /**
- * The Node version the project documents (package.json `engines`, the CI
- * workflows) is one the AWS SDK v3 supports: the SDK's own version check
+ * The Node version the project documents (package.json `engines`; `.nvmrc`,
+ * the release .ci/run and the workflows set up) is one the AWS SDK v3 supports: the SDK's own version check
  * stays silent on it, and warns on the Node 20 the project used before.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -41,10 +41,17 @@ describe('the documented Node version', () => {
     expect(sdkWarnings('v20.20.2').join('\n')).toMatch(/NodeVersionSupportWarning/);
   });
 
-  it('is the major every workflow sets up', () => {
+  it('is met by the release in .nvmrc, which .ci/run and every workflow set up', () => {
+    const pinned = readFileSync(join(REPO_ROOT, '.nvmrc'), 'utf8').trim();
+    const [major, minor] = pinned.split('.').map(Number) as [number, number];
+    expect(major > Number(minimum![1]) || (major === Number(minimum![1]) && minor >= Number(minimum![2])), `.nvmrc ${pinned} is below engines ${engines}`).toBe(true);
+    expect(sdkWarnings(`v${pinned}`)).toEqual([]);
+    expect(readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8')).toMatch(/^stage "[^"]*" use_documented_node$/m);
     const dir = join(REPO_ROOT, '.github', 'workflows');
-    const versions = readdirSync(dir).flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/node-version: *['"]?([0-9.]+)/g)].map((match) => `${file}: ${match[1]}`));
-    expect(versions.length).toBeGreaterThan(0);
-    for (const entry of versions) expect(entry.split(': ')[1]!.split('.')[0], entry).toBe(minimum![1]);
+    const setups = readdirSync(dir).flatMap((file) =>
+      [...readFileSync(join(dir, file), 'utf8').matchAll(/uses: actions\/setup-node@[^\n]*\n\s+with:\n((?:\s{10,}.*\n)+)/g)].map((match) => ({ file, with: match[1]! })),
+    );
+    expect(setups.length).toBeGreaterThan(0);
+    for (const setup of setups) expect(setup.with, setup.file).toMatch(/node-version-file: \.nvmrc/);
   });
 });
