@@ -1,7 +1,7 @@
 /**
  * The rendered LiteLLM migration Job, run for real: its command and env from
  * rendered/dev, the LiteLLM version its image tag pins (from PyPI, cached under
- * .tools/), against a database that cannot be reached (127.0.0.1, a closed
+ * the per-user tool cache), against a database that cannot be reached (127.0.0.1, a closed
  * port). A failed migration must fail the Job; without the rendered
  * ENFORCE_PRISMA_MIGRATION_CHECK the same run exits 0, which is the defect.
  * Prisma's engines cannot be downloaded here, so the migration fails before

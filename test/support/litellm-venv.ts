@@ -1,7 +1,9 @@
 /**
  * A cached virtual environment with the LiteLLM version an image tag pins
  * (`main-v1.85.1` → `litellm[proxy]==1.85.1`) and the prisma client its
- * `extra-proxy` extra pins, under the git-ignored .tools/, from PyPI only.
+ * `extra-proxy` extra pins, from PyPI only, in the per-user tool cache
+ * (scripts/tools/tool-cache.ts; keyed by LiteLLM version, Python version and
+ * platform), so a fresh clone on a warm machine installs nothing.
  * A venv cannot be moved (its scripts name their interpreter by absolute path),
  * so it is built in place and marked complete last: an interrupted install is
  * removed and redone, never mistaken for a finished one.
@@ -9,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './temp-repo.js';
+import { cacheKey, toolCacheRoot } from '../../scripts/tools/tool-cache.js';
 
 export interface LitellmVenv {
   version: string;
@@ -41,11 +43,12 @@ function describe(root: string, version: string): LitellmVenv {
 
 /** Installs once per version (about 45 s and 530 MB here); later calls reuse it. */
 export function ensureLitellmVenv(version: string): LitellmVenv {
-  const root = join(REPO_ROOT, '.tools', `litellm-${version}`);
+  const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 20_000 }).stdout.trim();
+  const root = join(toolCacheRoot(), 'litellm', cacheKey(`${version}-py${python}`));
   if (existsSync(join(root, '.complete'))) return describe(root, version);
   rmSync(root, { recursive: true, force: true });
-  mkdirSync(join(REPO_ROOT, '.tools'), { recursive: true });
-  console.log(`installing litellm[proxy]==${version} into .tools/litellm-${version} (first run only)`);
+  mkdirSync(join(root, '..'), { recursive: true });
+  console.log(`installing litellm[proxy]==${version} into ${root} (once per machine and version, ~530 MB)`);
   run('python3', ['-m', 'venv', root], 120_000);
   const pip = join(root, 'bin', 'pip');
   run(pip, ['install', '--quiet', '--disable-pip-version-check', `litellm[proxy]==${version}`], 600_000);
