@@ -8,12 +8,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true }>>['values'];
 
 /** The option values, or the exit code when the command should stop (help shown: 0, bad option: 2). */
-export function parseCommandLine<O extends Options>(argv: string[], options: O, help: string): { values: Values<O> } | { exit: number } {
+export function parseCommandLine<O extends Options>(argv: string[], options: O, help: string, errorPrefix = ''): { values: Values<O> } | { exit: number } {
   let values: Values<O>;
   try {
     ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, strict: true }) as { values: Values<O> });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${help}`);
+    process.stderr.write(`${errorPrefix}${(error as Error).message}\n\n${help}`);
     return { exit: 2 };
   }
   if ((values as { help?: boolean }).help) {

@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../command-line.js';
 import { readTree, type Tree } from '../write-rendered.js';
 import { compareRendered } from './compare.js';
 import { formatMarkdown, formatText } from './format.js';
@@ -38,31 +38,23 @@ function filterEnvs(tree: Tree, envs: string[]): Tree {
 }
 
 export function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        base: { type: 'string', default: 'origin/main' },
-        markdown: { type: 'boolean', default: false },
-        patch: { type: 'boolean', default: false },
-        env: { type: 'string', multiple: true },
-        'max-chars': { type: 'string' },
-        subtitle: { type: 'string' },
-        output: { type: 'string' },
-        root: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    process.stderr.write(`diff: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      base: { type: 'string', default: 'origin/main' },
+      markdown: { type: 'boolean', default: false },
+      patch: { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true },
+      'max-chars': { type: 'string' },
+      subtitle: { type: 'string' },
+      output: { type: 'string' },
+      root: { type: 'string' },
+    },
+    HELP,
+    'diff: ',
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const maxChars = values['max-chars'] === undefined ? undefined : Number(values['max-chars']);
   if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars > 0)) {
     process.stderr.write(`diff: --max-chars ${values['max-chars']}: expected a positive whole number of characters, e.g. --max-chars 60000\n`);
