@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/errors.js';
+import { ConfigError, formatIssue } from './config/errors.js';
 import { checkAcrossEnvironments, readEnvironmentSources } from './config/cross-environment-checks.js';
 import { listEnvironments, loadEnvironment } from './config/load-environment.js';
 import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
@@ -103,6 +103,7 @@ export function main(argv: string[]): number {
     const started = performance.now();
     try {
       const environment = loadEnvironment(root, name);
+      for (const warning of environment.warnings ?? []) process.stderr.write(`${formatIssue(warning)}\n`);
       const env = renderEnvironment(environment);
       const placeholder = environment.outputs.source === 'placeholder' ? placeholderNotice(environment.config) : undefined;
       rendered.push({ env, ms: performance.now() - started, ...(placeholder ? { placeholder } : {}) });

@@ -26,7 +26,8 @@ export function loadConfig(root: string, name: string): EnvConfig {
   const source = readYamlFile(join(environmentsDir, `${name}.yaml`), `environments/${name}.yaml`);
   const issues = checkSchema(envConfigSchema, source);
   if (issues.length === 0) issues.push(...checkEnvironment(source.data as EnvConfig, source, name));
-  if (issues.length > 0) throw new ConfigError(issues);
+  const errors = issues.filter((issue) => issue.severity !== 'warning');
+  if (errors.length > 0) throw new ConfigError(errors);
   return source.data as EnvConfig;
 }
 

@@ -16,6 +16,8 @@ export interface ConfigIssue {
   expected?: string;
   /** What to change. */
   fix?: string;
+  /** A warning names a risk but does not stop the render; anything else is an error. */
+  severity?: 'warning';
 }
 
 export class ConfigError extends Error {
@@ -27,7 +29,7 @@ export class ConfigError extends Error {
 
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
-  const lines = [`${where}: ${issue.path === '' ? '(file)' : issue.path}: ${issue.problem}`];
+  const lines = [`${where}: ${issue.severity === 'warning' ? 'warning: ' : ''}${issue.path === '' ? '(file)' : issue.path}: ${issue.problem}`];
   if (issue.expected) lines.push(`  expected: ${issue.expected}`);
   if (issue.fix) lines.push(`  fix: ${issue.fix}`);
   return lines.join('\n');

@@ -15,6 +15,8 @@ import { readYamlFile } from './yaml-source.js';
 export interface Environment {
   config: EnvConfig;
   outputs: BootstrapOutputs;
+  /** Risks the semantic checks name without refusing the environment (printed by the render). */
+  warnings?: ConfigIssue[];
 }
 
 const ENV_FILE = /^([a-z][a-z0-9-]{1,15})\.yaml$/;
@@ -43,7 +45,7 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
   try {
     const outputsSource = readYamlFile(outputsPath, display(outputsPath));
     const outputIssues = checkSchema(outputsSchema, outputsSource);
-    if (outputIssues.length === 0 && issues.length === 0) {
+    if (outputIssues.length === 0 && issues.every((issue) => issue.severity === 'warning')) {
       const [outputsData, config] = [outputsSource.data as BootstrapOutputs, configSource.data as EnvConfig];
       outputIssues.push(...checkOutputs(outputsData, outputsSource, config), ...checkOutputsBelong(outputsData, outputsSource, config));
     }
@@ -60,6 +62,8 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
     );
   }
 
-  if (issues.length > 0 || !outputs) throw new ConfigError(issues);
-  return { config: configSource.data as EnvConfig, outputs };
+  const warnings = issues.filter((issue) => issue.severity === 'warning');
+  const errors = issues.filter((issue) => issue.severity !== 'warning');
+  if (errors.length > 0 || !outputs) throw new ConfigError(errors);
+  return { config: configSource.data as EnvConfig, outputs, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -126,6 +126,13 @@ export const envConfigSchema = obj(
           uniqueItems: true,
           default: ['10.40.10.0/24', '10.40.11.0/24'],
         }),
+        additionalPublicSubnetCidrs: list(str({ description: 'CIDR of the public subnet of one more availability zone.', pattern: CIDR_PATTERN, examples: ['10.40.1.0/24'] }), {
+          description:
+            'Public subnets of the second and third availability zone (one per zone), for the servers and agents of a cluster spread across zones; publicSubnetCidr is the first zone. Empty: one zone.',
+          maxItems: 2,
+          uniqueItems: true,
+          default: [],
+        }),
       },
       { description: 'The VPC layout. NetworkPolicies use the private subnets for the Aurora egress rule.', default: {} },
     ),
@@ -148,6 +155,47 @@ export const envConfigSchema = obj(
         rootDeviceName: str({ description: 'Root device name of the AMI (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux); the encrypted root volume is mapped there.', pattern: '^/dev/(sd[a-z][0-9]?|xvd[a-z])$', default: '/dev/sda1' }),
       },
       { description: 'The EC2 instance running K3s.', examples: [{ amiId: 'ami-0a1b2c3d4e5f67890' }] },
+    ),
+    cluster: obj(
+      {
+        servers: int({
+          description:
+            'K3s servers (control plane and embedded etcd, also running workloads): 1, or an odd number of 3 or more so etcd keeps a quorum when one fails. They are placed round-robin across the zones (1 + network.additionalPublicSubnetCidrs).',
+          minimum: 1,
+          maximum: 7,
+          default: 1,
+        }),
+        agents: obj(
+          {
+            min: int({ description: 'Fewest agents (worker nodes) the Auto Scaling group keeps; the capacity check counts these.', minimum: 0, maximum: 50, default: 0 }),
+            desired: int({ description: 'Agents the Auto Scaling group starts with (between min and max).', minimum: 0, maximum: 50, default: 0 }),
+            max: int({ description: 'Most agents the Auto Scaling group may run.', minimum: 0, maximum: 50, default: 0 }),
+            instanceType: str({ description: 'EC2 instance type of the agents.', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.xlarge' }),
+            dataVolumeGiB: int({ description: 'Size of each agent\'s encrypted gp3 Longhorn data volume (deleted with the agent: Longhorn keeps replicas elsewhere).', minimum: 20, maximum: 16000, default: 100 }),
+          },
+          { description: 'The agent pool: an Auto Scaling group across the zones, joining through the registration address. No agents by default.', default: {} },
+        ),
+        whenUnsatisfiable: oneOf(['ScheduleAnyway', 'DoNotSchedule'], {
+          description:
+            'What the topology spread of Open WebUI and LiteLLM does when replicas cannot be kept one per node and balanced across zones: ScheduleAnyway (a single node still runs every replica) or DoNotSchedule (a replica waits rather than share a node; needs at least as many schedulable nodes as replicas).',
+          default: 'ScheduleAnyway',
+        }),
+        serverAmiOverrides: list(
+          obj(
+            {
+              server: int({ description: 'Server number (1 is the first server).', minimum: 1, maximum: 7, examples: [2] }),
+              amiId: str({ description: 'AMI this server keeps while the others move to node.amiId.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
+            },
+            { description: 'One server held on another AMI.', examples: [{ server: 2, amiId: 'ami-0a1b2c3d4e5f67890' }] },
+          ),
+          {
+            description:
+              'Servers held on their current AMI while node.amiId moves, so an AMI change replaces one server per bootstrap run (the bootstrap refuses a change set that replaces a majority of servers at once). See docs/high-availability.md.',
+            default: [],
+          },
+        ),
+      },
+      { description: 'Shape of the K3s cluster: servers across zones and an agent pool. Default: one server, no agents.', default: {} },
     ),
     git: obj(
       {
@@ -200,6 +248,7 @@ export const envConfigSchema = obj(
         backupRetentionDays: int({ description: 'Days automated backups are kept (at least 7 in production).', minimum: 1, maximum: 35, default: 7 }),
         deletionProtection: bool({ description: 'Protect the cluster from deletion (always on in production).', default: true }),
         engineVersion: str({ description: 'Aurora PostgreSQL engine version (major.minor), upgraded on purpose in a reviewed change (a major upgrade changes the parameter group family and needs a plan), not by a bot.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
+        readers: int({ description: 'Aurora Serverless v2 reader instances in another zone than the writer: the failover target (at least 1 in production).', minimum: 0, maximum: 2, default: 0 }),
         clientImage: image('docker.io/library/postgres', '17.6-alpine', 'the PostgreSQL client of the database set-up Job'),
       },
       { description: 'The Aurora Serverless v2 PostgreSQL cluster.', default: {} },
@@ -249,7 +298,16 @@ export const envConfigSchema = obj(
     litellm: obj(
       {
         image: image('ghcr.io/berriai/litellm-non_root', 'main-v1.85.1', 'LiteLLM (the non-root image variant)'),
-        replicas: int({ description: 'LiteLLM pods. More than one needs redis.enabled (shared rate limits).', minimum: 1, maximum: 20, default: 1 }),
+        replicas: int({ description: 'LiteLLM pods (the autoscaler\'s minimum when autoscaling is set). More than one needs redis.enabled (shared rate limits).', minimum: 1, maximum: 20, default: 1 }),
+        autoscaling: optional(
+          obj(
+            {
+              maxReplicas: int({ description: 'Most LiteLLM pods the HorizontalPodAutoscaler may run (at least litellm.replicas).', minimum: 1, maximum: 50, examples: [6] }),
+              targetCpuUtilization: int({ description: 'Average CPU use, in percent of the CPU request, the autoscaler keeps LiteLLM at.', minimum: 10, maximum: 100, default: 70 }),
+            },
+            { description: 'Optional HorizontalPodAutoscaler for LiteLLM (K3s ships metrics-server), from litellm.replicas up to maxReplicas.', examples: [{ maxReplicas: 6 }] },
+          ),
+        ),
         resources: resources('LiteLLM', '250m', '1Gi', '2Gi'),
         models: list(model, { description: 'Models LiteLLM serves; names must be unique.', minItems: 1, examples: [[{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }]] }),
         requestTimeoutSeconds: int({ description: 'Upstream request timeout (litellm_settings.request_timeout).', minimum: 10, maximum: 3600, default: 600 }),
@@ -284,7 +342,14 @@ export const envConfigSchema = obj(
     ),
     longhorn: obj(
       {
-        replicaCount: int({ description: 'Longhorn replicas per volume (1 on a single node).', minimum: 1, maximum: 3, default: 1 }),
+        replicaCount: optional(
+          int({
+            description: 'Longhorn replicas per volume. Left out: one per schedulable node at the minimum node count, at most 3 (1 on a single node). Never more than there are schedulable nodes.',
+            minimum: 1,
+            maximum: 3,
+            examples: [1],
+          }),
+        ),
         snapshots: obj(
           {
             cron: str({ description: 'When Longhorn snapshots every volume (cron, UTC).', pattern: '^\\S+( \\S+){4}$', default: '0 */6 * * *' }),
@@ -352,3 +417,4 @@ export const outputsSchema = obj(
 
 export type BootstrapOutputs = Static<typeof outputsSchema>;
 export type ChartConfig = EnvConfig['addons']['argocd'];
+export type ClusterConfig = EnvConfig['cluster'];

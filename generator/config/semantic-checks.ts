@@ -3,6 +3,7 @@
  * rule has its own message naming the field, the expectation and the fix.
  */
 import { isSupportedMinor, kubernetesVersionOf, SUPPORTED_KUBERNETES_MINORS } from '../kubernetes-version.js';
+import { checkCluster } from './cluster-checks.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath } from './errors.js';
 import type { BootstrapOutputs, EnvConfig, ResourcesConfig } from './schema.js';
@@ -15,8 +16,8 @@ type Path = (string | number)[];
 class IssueList {
   readonly issues: ConfigIssue[] = [];
   constructor(private readonly source: YamlSource) {}
-  add(path: Path, problem: string, expected: string, fix: string): void {
-    this.issues.push({ file: this.source.file, path: formatPath(path), ...this.source.locate(path), problem, expected, fix });
+  add(path: Path, problem: string, expected: string, fix: string, severity?: 'warning'): void {
+    this.issues.push({ file: this.source.file, path: formatPath(path), ...this.source.locate(path), problem, expected, fix, ...(severity ? { severity } : {}) });
   }
 }
 
@@ -94,6 +95,12 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
     list.add(['litellm', 'replicas'], `${config.litellm.replicas} LiteLLM replicas need Redis to share rate limits, but redis.enabled is false`, 'redis.enabled: true whenever litellm.replicas > 1', 'set redis.enabled: true, or litellm.replicas: 1');
   }
 
+  checkCluster(
+    config,
+    (path, problem, expected, fix) => list.add(path, problem, expected, fix),
+    (path, problem, expected, fix) => list.add(path, problem, expected, fix, 'warning'),
+  );
+
   const seen = new Map<string, number>();
   config.litellm.models.forEach((model, index) => {
     const first = seen.get(model.name);
@@ -155,6 +162,7 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
   const vpc = cidrRange(config.network.vpcCidr);
   const subnets: [Path, string][] = [
     [['network', 'publicSubnetCidr'], config.network.publicSubnetCidr],
+    ...config.network.additionalPublicSubnetCidrs.map((cidr, index): [Path, string] => [['network', 'additionalPublicSubnetCidrs', index], cidr]),
     ...config.network.privateSubnetCidrs.map((cidr, index): [Path, string] => [['network', 'privateSubnetCidrs', index], cidr]),
   ];
   if (!vpc) {
