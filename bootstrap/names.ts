@@ -44,6 +44,33 @@ export function bucketName(config: EnvConfig, bucket: BucketKey): string {
   return `${stackName(config)}-${BUCKET_PURPOSES[bucket]}-${config.aws.accountId}`;
 }
 
+/**
+ * Logical ids of the K3s servers. Server 1 keeps the single node's ids, so an
+ * environment that grows from one node to three keeps its first server (and
+ * its etcd) instead of replacing it.
+ */
+export function serverLogicalIds(index: number): { instance: string; dataVolume: string; attachment: string } {
+  if (index === 1) return { instance: 'NodeInstance', dataVolume: 'NodeDataVolume', attachment: 'NodeDataVolumeAttachment' };
+  return { instance: `Server${index}Instance`, dataVolume: `Server${index}DataVolume`, attachment: `Server${index}DataVolumeAttachment` };
+}
+
+/** Tailnet and Kubernetes node name of server `index`: hostnames.node for the first, hostnames.node-<n> for the others. */
+export function serverNodeName(config: EnvConfig, index: number): string {
+  return index === 1 ? config.hostnames.node : `${config.hostnames.node}-${index}`;
+}
+
+/** Prefix of the agents' node names; each agent appends its instance id. */
+export function agentNodeNamePrefix(config: EnvConfig): string {
+  return `${config.hostnames.node}-agent`;
+}
+
+/**
+ * Marker the first server writes next to the kubeconfig once the cluster
+ * exists: a replaced first server then joins the running servers instead of
+ * starting a second cluster.
+ */
+export const CLUSTER_MARKER_KEY = 'k3s/cluster-initialized';
+
 /** Stack outputs the scripts read (no secret values, only names, endpoints and ARNs). */
 export const OUTPUTS = {
   auroraEndpoint: 'AuroraEndpoint',

@@ -14,8 +14,9 @@ import { loadConfig } from '../bootstrap/lib/environment.js';
 import { environmentSecrets } from '../bootstrap/names.js';
 import { renderBootstrap } from '../bootstrap/render.js';
 import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
-import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError, userDataSourcePath } from '../bootstrap/template/user-data.js';
+import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError, userDataScript, userDataSourcePath } from '../bootstrap/template/user-data.js';
 import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
+import { TEMPLATE_BODY_LIMIT, TEMPLATE_URL_LIMIT } from '../bootstrap/lib/template-upload.js';
 import { hardeningViolations, type ParsedTemplate } from './support/stack-hardening.js';
 
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
@@ -39,8 +40,11 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
     expect(hardeningViolations(template, config)).toEqual([]);
   });
 
-  it('fits in one CloudFormation request as JSON', () => {
-    expect(JSON.stringify(template).length).toBeLessThan(51_200);
+  it('fits in one CloudFormation request as JSON (one server), else in a template the bootstrap uploads to S3', () => {
+    const size = Buffer.byteLength(JSON.stringify(template));
+    if (config.cluster.servers === 1 && config.cluster.agents.max === 0) expect(size).toBeLessThanOrEqual(TEMPLATE_BODY_LIMIT);
+    else expect(size).toBeGreaterThan(TEMPLATE_BODY_LIMIT);
+    expect(size).toBeLessThan(TEMPLATE_URL_LIMIT);
   });
 
   it('creates every secret the environment references, retained and KMS-encrypted', () => {
@@ -59,7 +63,7 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
   });
 
   it('boots the node with the pinned K3s, its secrets by name, and the Argo CD hand-over', () => {
-    const script = (template.Resources['NodeInstance']!.Properties!['UserData'] as { 'Fn::Base64': string })['Fn::Base64'];
+    const script = userDataScript(template.Resources['NodeInstance']!.Properties!['UserData']);
     expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
     expect(script).toContain(`readonly K3S_VERSION='${config.k3s.version}'`);
     expect(script).toContain(`readonly TAILSCALE_AUTH_KEY_SECRET='${config.secretsManager.prefix}tailscale/node-auth-key'`);
@@ -144,6 +148,13 @@ describe('each hardening rule fires on a template that breaks it', () => {
   const props = (template: ParsedTemplate, id: string) => template.Resources[id]!.Properties!;
   const cases: [string, Tamper, RegExp][] = [
     ['IMDSv1 allowed', (t) => ((props(t, 'NodeInstance')['MetadataOptions'] as Record<string, unknown>)['HttpTokens'] = 'optional'), /NodeInstance: IMDSv2 is not required/],
+    ['IMDSv1 allowed on the agents', (t) => (((props(t, 'AgentLaunchTemplate')['LaunchTemplateData'] as Record<string, unknown>)['MetadataOptions'] as Record<string, unknown>)['HttpTokens'] = 'optional'), /AgentLaunchTemplate: IMDSv2 is not required/],
+    ['unencrypted agent volume', (t) => ((((props(t, 'AgentLaunchTemplate')['LaunchTemplateData'] as Record<string, unknown>)['BlockDeviceMappings'] as { Ebs: Record<string, unknown> }[])[1]!.Ebs)['Encrypted'] = false), /AgentLaunchTemplate: a block device is not encrypted gp3/],
+    ['a server without termination protection', (t) => (props(t, 'Server3Instance')['DisableApiTermination'] = false), /Server3Instance: no termination protection in production/],
+    ['a server missing', (t) => delete t.Resources['Server2Instance'], /expected 3 EC2 instance\(s\) \(cluster.servers\), found 2/],
+    ['internet-facing registration address', (t) => (props(t, 'RegistrationLoadBalancer')['Scheme'] = 'internet-facing'), /RegistrationLoadBalancer: the load balancer is not internal/],
+    ['etcd from the VPC range', (t) => (props(t, 'NodeIngressEtcd')['CidrIp'] = '10.42.0.0/16', delete props(t, 'NodeIngressEtcd')['SourceSecurityGroupId']), /NodeIngressEtcd: admits node-to-node traffic/],
+    ['supervisor from an address range', (t) => (delete props(t, 'NodeIngressSupervisor')['SourceSecurityGroupId'], (props(t, 'NodeIngressSupervisor')['CidrIp'] = '10.0.0.0/8')), /NodeIngressSupervisor: admits the Kubernetes API/],
     ['hop limit 1', (t) => ((props(t, 'NodeInstance')['MetadataOptions'] as Record<string, unknown>)['HttpPutResponseHopLimit'] = 1), /hop limit is not 2/],
     ['unencrypted data volume', (t) => (props(t, 'NodeDataVolume')['Encrypted'] = false), /NodeDataVolume: volume is not encrypted gp3/],
     ['no termination protection', (t) => (props(t, 'NodeInstance')['DisableApiTermination'] = false), /no termination protection in production/],
@@ -195,5 +206,95 @@ describe('user data limits', () => {
 
   it('refuses a source without its placeholders', () => {
     expect(() => renderUserData(configOf('dev'), '#!/bin/bash\necho hi\n')).toThrow(/must contain the line "# @@ENVIRONMENT@@"/);
+  });
+});
+
+describe('the HA stack of staging and prod', () => {
+  type Props = Record<string, unknown>;
+  const propsOf = (template: ParsedTemplate, id: string) => template.Resources[id]!.Properties as Props;
+
+  it.each(['staging', 'prod'])('%s: three servers, one per zone, each with its own data volume in that zone', (env) => {
+    const template = renderedTemplate(env);
+    const servers = ['NodeInstance', 'Server2Instance', 'Server3Instance'];
+    const subnets = servers.map((id) => ((propsOf(template, id)['NetworkInterfaces'] as { SubnetId: { Ref: string } }[])[0]!.SubnetId.Ref));
+    expect(subnets).toEqual(['PublicSubnet', 'PublicSubnetB', 'PublicSubnetC']);
+    expect(['PublicSubnet', 'PublicSubnetB', 'PublicSubnetC'].map((id) => propsOf(template, id)['AvailabilityZone'])).toEqual([0, 1, 2].map((zone) => ({ 'Fn::Select': [zone, { 'Fn::GetAZs': '' }] })));
+    expect(['NodeDataVolume', 'Server2DataVolume', 'Server3DataVolume'].map((id) => propsOf(template, id)['AvailabilityZone'])).toEqual(subnets.map((subnet) => ({ 'Fn::GetAtt': [subnet, 'AvailabilityZone'] })));
+    // Created (and restarted) one after the other.
+    expect(template.Resources['Server3Instance']).toMatchObject({ DependsOn: ['PublicDefaultRoute', 'Server2Instance'] });
+  });
+
+  it.each(['staging', 'prod'])('%s: roles in the user data, one token and the registration address', (env) => {
+    const template = renderedTemplate(env);
+    const config = configOf(env);
+    const scripts = ['NodeInstance', 'Server2Instance', 'Server3Instance'].map((id) => userDataScript(propsOf(template, id)['UserData'], 'nlb.example'));
+    scripts.push(userDataScript((propsOf(template, 'AgentLaunchTemplate')['LaunchTemplateData'] as Props)['UserData'], 'nlb.example'));
+    expect(scripts.map((script) => /^readonly NODE_ROLE='(\w+)'$/m.exec(script)?.[1])).toEqual(['server', 'server', 'server', 'agent']);
+    expect(scripts.map((script) => /^readonly SERVER_INDEX='(\d+)'$/m.exec(script)?.[1])).toEqual(['1', '2', '3', '0']);
+    expect(scripts.map((script) => /^readonly NODE_NAME='(.+)'$/m.exec(script)?.[1])).toEqual([config.hostnames.node, `${config.hostnames.node}-2`, `${config.hostnames.node}-3`, `${config.hostnames.node}-agent`]);
+    for (const script of scripts) {
+      expect(script).toContain("readonly REGISTRATION_ADDRESS='nlb.example'");
+      expect(script).toContain(`readonly K3S_TOKEN_SECRET='${config.secretsManager.prefix}k3s/token'`);
+      expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+    }
+    // The address is the load balancer's DNS name, joined in by CloudFormation.
+    expect(JSON.stringify(propsOf(template, 'Server2Instance')['UserData'])).toContain('{"Fn::GetAtt":["RegistrationLoadBalancer","DNSName"]}');
+  });
+
+  it.each(['staging', 'prod'])('%s: an internal load balancer on 6443 in front of the servers, and nothing between nodes from an address range', (env) => {
+    const template = renderedTemplate(env);
+    expect(propsOf(template, 'RegistrationLoadBalancer')).toMatchObject({ Type: 'network', Scheme: 'internal', Subnets: [{ Ref: 'PublicSubnet' }, { Ref: 'PublicSubnetB' }, { Ref: 'PublicSubnetC' }] });
+    expect(propsOf(template, 'RegistrationListener')).toMatchObject({ Port: 6443, Protocol: 'TCP' });
+    expect(propsOf(template, 'RegistrationTargetGroup')['Targets']).toEqual(['NodeInstance', 'Server2Instance', 'Server3Instance'].map((id) => ({ Id: { Ref: id }, Port: 6443 })));
+    const listeners = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listeners).toHaveLength(1);
+    const betweenNodes = Object.entries(template.Resources).filter(([id]) => /^NodeIngress(Supervisor|Etcd|Kubelet|Flannel)$/.test(id));
+    expect(betweenNodes.map(([, resource]) => [resource.Properties!['IpProtocol'], resource.Properties!['FromPort'], resource.Properties!['ToPort'], resource.Properties!['SourceSecurityGroupId']])).toEqual([
+      ['tcp', 2379, 2380, { 'Fn::GetAtt': ['NodeSecurityGroup', 'GroupId'] }],
+      ['udp', 8472, 8472, { 'Fn::GetAtt': ['NodeSecurityGroup', 'GroupId'] }],
+      ['tcp', 10250, 10250, { 'Fn::GetAtt': ['NodeSecurityGroup', 'GroupId'] }],
+      ['tcp', 6443, 6443, { 'Fn::GetAtt': ['NodeSecurityGroup', 'GroupId'] }],
+    ]);
+  });
+
+  it.each(['staging', 'prod'])('%s: agents in an Auto Scaling group across the zones, from a launch template, replaced one at a time', (env) => {
+    const template = renderedTemplate(env);
+    const config = configOf(env);
+    const group = template.Resources['AgentGroup']! as { Properties: Props; UpdatePolicy: Props };
+    expect(group.Properties).toMatchObject({
+      MinSize: { Ref: 'AgentMinSize' },
+      MaxSize: { Ref: 'AgentMaxSize' },
+      DesiredCapacity: { Ref: 'AgentDesiredCapacity' },
+      LaunchTemplate: { LaunchTemplateId: { Ref: 'AgentLaunchTemplate' }, Version: { 'Fn::GetAtt': ['AgentLaunchTemplate', 'LatestVersionNumber'] } },
+      VPCZoneIdentifier: [{ Ref: 'PublicSubnet' }, { Ref: 'PublicSubnetB' }, { Ref: 'PublicSubnetC' }],
+    });
+    expect(group.UpdatePolicy).toEqual({ AutoScalingRollingUpdate: { MaxBatchSize: 1, MinInstancesInService: config.cluster.agents.desired, PauseTime: 'PT5M' } });
+    const parameters = Object.fromEntries(parameterValues(config).map((p) => [p.ParameterKey, p.ParameterValue]));
+    expect(parameters).toMatchObject({ AgentInstanceType: config.cluster.agents.instanceType, AgentMinSize: String(config.cluster.agents.min), AgentMaxSize: String(config.cluster.agents.max) });
+  });
+
+  it('gives the agents a role without the servers\' etcd and kubeconfig rights', () => {
+    const template = renderedTemplate('prod');
+    const sids = (id: string) => ((propsOf(template, id)['Policies'] as { PolicyDocument: { Statement: { Sid: string }[] } }[])[0]!.PolicyDocument.Statement.map((statement) => statement.Sid));
+    expect(sids('NodeRole')).toEqual(expect.arrayContaining(['EtcdSnapshots', 'UploadKubeconfig', 'ClusterMarker']));
+    expect(sids('AgentRole')).not.toEqual(expect.arrayContaining(['EtcdSnapshots']));
+    expect(sids('AgentRole').filter((sid) => ['EtcdSnapshots', 'UploadKubeconfig', 'ClusterMarker'].includes(sid))).toEqual([]);
+    expect(sids('AgentRole')).toEqual(expect.arrayContaining(['ReadEnvironmentSecrets', 'LonghornBackups']));
+  });
+
+  it('runs an Aurora reader in another zone than the writer in prod, with the reader endpoint in the outputs; staging and dev have none', () => {
+    const prod = renderedTemplate('prod') as ParsedTemplate & { Outputs: Record<string, { Value: unknown }> };
+    expect(propsOf(prod, 'AuroraWriter')['AvailabilityZone']).toEqual({ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] });
+    expect(propsOf(prod, 'AuroraReader1')).toMatchObject({ AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }, PromotionTier: 0, DBClusterIdentifier: { Ref: 'AuroraCluster' }, PubliclyAccessible: false });
+    expect(prod.Outputs['AuroraReaderEndpoint']!.Value).toEqual({ 'Fn::GetAtt': ['AuroraCluster', 'ReadEndpoint.Address'] });
+    for (const env of ['staging', 'dev']) expect(renderedTemplate(env).Resources['AuroraReader1'], env).toBeUndefined();
+  });
+
+  it('keeps dev a single node: no load balancer, no agents, no rules between nodes', () => {
+    const dev = renderedTemplate('dev');
+    const types = new Set(Object.values(dev.Resources).map((resource) => resource.Type));
+    for (const type of ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate']) expect(types.has(type), type).toBe(false);
+    expect(Object.keys(dev.Resources).filter((id) => id.startsWith('NodeIngress'))).toEqual([]);
+    expect(userDataScript(propsOf(dev, 'NodeInstance')['UserData'])).toContain("readonly REGISTRATION_ADDRESS=''");
   });
 });

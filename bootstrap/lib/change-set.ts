@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { BootstrapError, errorName } from './errors.js';
 import { pollUntil, realClock, type Clock } from './polling.js';
+import type { TemplateSource } from './template-upload.js';
 
 export interface PlannedChange {
   logicalId: string;
@@ -58,7 +59,8 @@ const NO_CHANGES = /didn't contain changes|No updates are to be performed/i;
 
 export interface ChangeSetInput {
   stackName: string;
-  templateBody: string;
+  /** The template in the request, or (above 51,200 bytes) the S3 URL it was uploaded to. */
+  template: TemplateSource;
   parameters: Parameter[];
   tags: Tag[];
   clock?: Clock;
@@ -85,7 +87,7 @@ export async function createChangeSet(cfn: CloudFormationClient, input: ChangeSe
       StackName: input.stackName,
       ChangeSetName: changeSetName,
       ChangeSetType: changeSetType,
-      TemplateBody: input.templateBody,
+      ...('templateUrl' in input.template ? { TemplateURL: input.template.templateUrl } : { TemplateBody: input.template.templateBody }),
       Parameters: input.parameters,
       Tags: input.tags,
       Capabilities: ['CAPABILITY_IAM'],
@@ -174,4 +176,35 @@ export function formatChanges(changes: PlannedChange[]): string[] {
 export function summarizeChanges(changes: PlannedChange[]): string {
   const count = (action: string) => changes.filter((change) => change.action === action).length;
   return `${count('Add')} to add, ${count('Modify')} to modify (${changes.filter(mayReplace).length} replacing), ${count('Remove')} to remove`;
+}
+
+/** K3s server instances of the template: NodeInstance (server 1) and Server<n>Instance. */
+export const SERVER_INSTANCE = /^(NodeInstance|Server[0-9]+Instance)$/;
+
+export interface QuorumCheck {
+  /** Servers in the stack before the change. */
+  before: number;
+  /** Servers the change replaces or removes. */
+  lost: PlannedChange[];
+  /** Servers etcd can lose at once and keep its quorum. */
+  tolerance: number;
+}
+
+/**
+ * What a change set does to the server set: how many servers the stack has
+ * now (the rendered count, less those it adds, plus those it removes) and
+ * which of them it replaces or removes. With three or more servers, losing
+ * more than a minority at once loses etcd's quorum.
+ */
+export function quorumCheck(changes: PlannedChange[], renderedServers: number): QuorumCheck {
+  const servers = changes.filter((change) => change.type === 'AWS::EC2::Instance' && SERVER_INSTANCE.test(change.logicalId));
+  const added = servers.filter((change) => change.action === 'Add').length;
+  const lost = servers.filter((change) => change.action === 'Remove' || mayReplace(change));
+  const before = renderedServers - added + servers.filter((change) => change.action === 'Remove').length;
+  return { before, lost, tolerance: Math.floor((before - 1) / 2) };
+}
+
+/** Whether the change set would take away more servers than etcd can lose (never for a single server: that is a rebuild). */
+export function losesQuorum(check: QuorumCheck): boolean {
+  return check.before >= 3 && check.lost.length > check.tolerance;
 }

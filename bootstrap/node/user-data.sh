@@ -1,5 +1,8 @@
 #!/bin/bash
-# K3s node bootstrap, run once by cloud-init as EC2 user data.
+# K3s node bootstrap, run once by cloud-init as EC2 user data. One script, three roles:
+#   init  the first server: starts the cluster (cluster-init), hands it to Argo CD, uploads the kubeconfig
+#   join  another server: joins through the registration address (an internal load balancer)
+#   agent a worker from the Auto Scaling group: joins through the registration address
 # Rendered by `npm run render` from bootstrap/node/user-data.sh; do not edit the rendered copy.
 # Idempotent: every step checks before it acts, so it can be run again over SSM:
 #   sudo bash /var/lib/cloud/instance/user-data.txt
@@ -19,6 +22,36 @@ K3S_SERVER_DIR=/var/lib/rancher/k3s/server
 LONGHORN_DIR=/var/lib/longhorn
 
 log() { printf '%s [dubai-bootstrap] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+# imds PATH: instance metadata over IMDSv2 (a session token first; IMDSv1 is off).
+imds() {
+  local token
+  token="$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)"
+  curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+# Servers have fixed names; an agent appends its instance id (the Auto Scaling group names no instance).
+node_name() {
+  if [[ $NODE_ROLE == agent ]]; then printf '%s-%s\n' "$NODE_NAME" "$(imds instance-id)"; else printf '%s\n' "$NODE_NAME"; fi
+}
+
+cluster_initialized() {
+  aws s3api head-object --region "$AWS_REGION" --bucket "$KUBECONFIG_BUCKET" --key "$CLUSTER_MARKER_KEY" >/dev/null 2>&1
+}
+
+# node_role: init, join or agent. Decided once per instance (kept in $K3S_CONFIG_DIR/role): the first
+# server starts the cluster only if it was never started; a replaced first server joins the others.
+node_role() {
+  if [[ $NODE_ROLE == agent ]]; then
+    echo agent
+  elif [[ -s $K3S_CONFIG_DIR/role ]]; then
+    cat "$K3S_CONFIG_DIR/role"
+  elif ((SERVER_COUNT == 1)) || { ((SERVER_INDEX == 1)) && ! cluster_initialized; }; then
+    echo init
+  else
+    echo join
+  fi
+}
 
 # retry ATTEMPTS COMMAND...: runs COMMAND until it succeeds, with a growing pause.
 retry() {
@@ -104,14 +137,35 @@ secret_value() {
 }
 
 write_k3s_config() {
-  log "writing the K3s configuration"
+  local role=$1 name zone
+  log "writing the K3s configuration ($role)"
   mkdir -p "$K3S_CONFIG_DIR" "$K3S_SERVER_DIR/manifests" "$K3S_SERVER_DIR/logs"
   if [[ ! -s $K3S_CONFIG_DIR/token ]]; then
     retry 10 secret_value "$K3S_TOKEN_SECRET" >"$K3S_CONFIG_DIR/token.new"
     mv "$K3S_CONFIG_DIR/token.new" "$K3S_CONFIG_DIR/token"
   fi
   chmod 0600 "$K3S_CONFIG_DIR/token"
+  name="$(node_name)"
+  zone="$(imds placement/availability-zone)"
+  # Every node: its name, the shared token, the zone label spread constraints and Longhorn read, CIS kubelet flags.
+  cat >"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
+node-name: ${name}
+token-file: ${K3S_CONFIG_DIR}/token
+protect-kernel-defaults: true
+node-label:
+  - topology.kubernetes.io/zone=${zone}
+  - topology.kubernetes.io/region=${AWS_REGION}
+kubelet-arg:
+  - streaming-connection-idle-timeout=5m
+  - make-iptables-util-chains=true
+CONFIG
+  if [[ $role != init ]]; then printf 'server: https://%s:6443\n' "$REGISTRATION_ADDRESS" >>"$K3S_CONFIG_DIR/config.yaml"; fi
+  if [[ $role != agent ]]; then write_server_config "$role" "$name"; fi
+  chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
+}
 
+write_server_config() {
+  local role=$1 name=$2 disable="" san=""
   cat >"$K3S_SERVER_DIR/psa.yaml" <<'PSA'
 apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
@@ -140,18 +194,16 @@ rules:
   - level: Metadata
 AUDIT
 
-  local disable=""
   if [[ $DISABLE_TRAEFIK == true ]]; then disable=$'disable:\n  - traefik'; fi
-  cat >"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
-node-name: ${NODE_NAME}
-token-file: ${K3S_CONFIG_DIR}/token
+  if [[ -n $REGISTRATION_ADDRESS ]]; then san="  - ${REGISTRATION_ADDRESS}"; fi
+  if [[ $role == init ]]; then printf 'cluster-init: true\n' >>"$K3S_CONFIG_DIR/config.yaml"; fi
+  cat >>"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
 write-kubeconfig-mode: "0600"
-cluster-init: true
 tls-san:
-  - ${NODE_FQDN}
-  - ${NODE_NAME}
+  - ${name}.${TAILNET_DOMAIN}
+  - ${name}
+${san}
 secrets-encryption: true
-protect-kernel-defaults: true
 ${disable}
 etcd-snapshot-schedule-cron: "0 */6 * * *"
 etcd-snapshot-retention: 28
@@ -170,11 +222,7 @@ kube-apiserver-arg:
   - enable-admission-plugins=NodeRestriction
 kube-controller-manager-arg:
   - terminated-pod-gc-threshold=10
-kubelet-arg:
-  - streaming-connection-idle-timeout=5m
-  - make-iptables-util-chains=true
 CONFIG
-  chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
 }
 
 # with_repository_credentials COMMAND...: runs COMMAND with git reading the private repository's
@@ -211,12 +259,17 @@ write_argocd_bootstrap() {
   rm -rf "$dir"
 }
 
+# The systemd unit the install script creates: k3s for a server, k3s-agent for an agent.
+k3s_service() { if [[ $1 == agent ]]; then echo k3s-agent; else echo k3s; fi; }
+
 install_k3s() {
-  if command -v k3s >/dev/null 2>&1 && k3s --version | grep -qF "$K3S_VERSION" && systemctl is-active --quiet k3s; then
+  local role=${1:-init} exec=server
+  if [[ $role == agent ]]; then exec=agent; fi
+  if command -v k3s >/dev/null 2>&1 && k3s --version | grep -qF "$K3S_VERSION" && systemctl is-active --quiet "$(k3s_service "$role")"; then
     log "K3s $K3S_VERSION already running"
     return 0
   fi
-  log "installing K3s $K3S_VERSION"
+  log "installing K3s $K3S_VERSION ($exec)"
   local installer
   installer="$(mktemp)"
   # The install script at a pinned commit, checked against its sha256 before it runs; it then
@@ -227,13 +280,24 @@ install_k3s() {
     rm -f "$installer"
     return 1
   fi
-  INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC=server sh "$installer"
+  INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$exec" sh "$installer"
   rm -f "$installer"
 }
 
 wait_for_k3s() {
+  if [[ $1 == agent ]]; then
+    log "waiting for the K3s agent"
+    retry 30 systemctl is-active --quiet k3s-agent
+    return
+  fi
   log "waiting for the Kubernetes API"
   retry 30 k3s kubectl get --raw /readyz >/dev/null
+}
+
+mark_cluster_initialized() {
+  ((SERVER_COUNT > 1)) || return 0
+  log "recording that the cluster exists (s3://$KUBECONFIG_BUCKET/$CLUSTER_MARKER_KEY)"
+  date -u +%Y-%m-%dT%H:%M:%SZ | retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" - "s3://$KUBECONFIG_BUCKET/$CLUSTER_MARKER_KEY"
 }
 
 seed_repository_credentials() {
@@ -266,6 +330,8 @@ upload_kubeconfig() {
 }
 
 join_tailnet() {
+  local name
+  name="$(node_name)"
   if ! command -v tailscale >/dev/null 2>&1; then
     log "installing Tailscale"
     retry 5 sh -c 'curl -fsSL https://tailscale.com/install.sh | sh'
@@ -288,24 +354,31 @@ join_tailnet() {
     return 1
   fi
   printf '%s' "$key" >"$key_file"
-  tailscale up --auth-key="file:$key_file" --hostname="$NODE_NAME"
+  tailscale up --auth-key="file:$key_file" --hostname="$name"
   rm -f "$key_file"
-  log "joined the tailnet as $NODE_FQDN"
+  log "joined the tailnet as $name.$TAILNET_DOMAIN"
 }
 
 main() {
-  log "bootstrapping $NODE_NAME ($ENV_NAME)"
+  local role
   install_packages
+  role="$(node_role)"
+  mkdir -p "$K3S_CONFIG_DIR"
+  printf '%s\n' "$role" >"$K3S_CONFIG_DIR/role"
+  log "bootstrapping $(node_name) ($ENV_NAME) as $role"
   kernel_settings
   mount_data_volume
-  write_k3s_config
-  write_argocd_bootstrap
-  install_k3s
-  wait_for_k3s
-  seed_repository_credentials
-  upload_kubeconfig
+  write_k3s_config "$role"
+  if [[ $role == init ]]; then write_argocd_bootstrap; fi
+  install_k3s "$role"
+  wait_for_k3s "$role"
+  if [[ $role == init ]]; then
+    seed_repository_credentials
+    upload_kubeconfig
+    mark_cluster_initialized
+  fi
   join_tailnet
-  log "done: Argo CD takes over from rendered/$ENV_NAME/apps"
+  log "done ($role): Argo CD manages the cluster from rendered/$ENV_NAME/apps"
 }
 
 main "$@"

@@ -14,11 +14,12 @@ import { stackName as stackNameOf } from '../names.js';
 import { checkAccount } from '../lib/account-guard.js';
 import { parseCommandLine, runMain } from '../lib/args.js';
 import { awsClients, type AwsClients } from '../lib/aws-clients.js';
-import { createChangeSet, destructiveChanges, discardChangeSet, formatChanges, PROTECTED_TYPES, summarizeChanges } from '../lib/change-set.js';
+import { createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
 import { executeAndWait } from '../lib/deploy.js';
 import { loadConfig, readRenderedStack } from '../lib/environment.js';
 import { BootstrapError, consoleReporter, type Reporter } from '../lib/errors.js';
 import { readStackOutputs, toBootstrapOutputs, writeOutputsFile } from '../lib/outputs.js';
+import { templateSource } from '../lib/template-upload.js';
 import type { Clock } from '../lib/polling.js';
 
 export const HELP = `Usage: npm run bootstrap -- --env NAME [options]
@@ -29,7 +30,8 @@ CloudFormation stack, then writes environments/<env>.outputs.yaml.
   1. checks with STS that your credentials are for the environment's account
   2. creates a change set and prints it
   3. refuses to replace or delete Aurora, a bucket, a secret, the KMS key or
-     the data volume unless you name it with --allow-replace
+     the data volume unless you name it with --allow-replace, and always
+     refuses to replace or remove more K3s servers at once than etcd can lose
   4. executes it after you confirm (or with --yes) and follows the events
   5. writes the stack outputs to environments/<env>.outputs.yaml
 
@@ -74,10 +76,11 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   const caller = await checkAccount(clients.sts, config);
   reporter.info(`✓ credentials are for account ${caller.account} (${caller.arn})`);
 
+  const template = await templateSource(clients.s3, config, rendered.templateBody, (line) => reporter.info(line));
   reporter.info('Creating a change set…');
   const plan = await createChangeSet(clients.cfn, {
     stackName,
-    templateBody: rendered.templateBody,
+    template,
     parameters: rendered.parameters,
     tags: [
       { Key: 'dubai-hub:environment', Value: config.name },
@@ -109,9 +112,23 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
       `if that is intended (and backed up), run again with ${refused.map((change) => `--allow-replace ${change.logicalId}`).join(' ')}`,
     );
   }
+  const quorum = quorumCheck(plan.changes, config.cluster.servers);
+  if (losesQuorum(quorum)) {
+    await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
+    throw new BootstrapError(
+      [
+        `refusing to replace or remove ${quorum.lost.length} of the ${quorum.before} K3s servers at once: etcd keeps its quorum only while at most ${quorum.tolerance} ${quorum.tolerance === 1 ? 'is' : 'are'} gone`,
+        ...quorum.lost.map((change) => `  ${change.logicalId} would be ${change.action === 'Remove' ? 'REMOVED' : 'REPLACED'}${change.details.length > 0 ? ` (because of ${change.details.join(', ')})` : ''}`),
+        'The change set was deleted; nothing was changed. --allow-replace does not override this.',
+      ].join('\n'),
+      'change one server per run: hold the others on their current AMI with cluster.serverAmiOverrides, or remove one server per run (see docs/high-availability.md)',
+    );
+  }
+  const restarted = plan.changes.filter((change) => SERVER_INSTANCE.test(change.logicalId) && change.action === 'Modify' && change.replacement === 'False');
+  if (quorum.before > 1 && restarted.length > 1) reporter.warn(`! ${restarted.length} servers may be stopped and started, one after another (${restarted.map((change) => change.logicalId).join(', ')})`);
   for (const change of destructive) reporter.warn(`! ${change.logicalId} will be ${change.action === 'Remove' ? 'deleted' : 'replaced'} (allowed with --allow-replace)`);
   const node = plan.changes.find((change) => change.type === 'AWS::EC2::Instance' && change.action === 'Modify');
-  if (node) reporter.warn(`! the K3s node ${node.replacement === 'False' ? 'may be stopped and started' : 'will be REPLACED (a new cluster; restore etcd from S3)'} by this change`);
+  if (node && config.cluster.servers === 1) reporter.warn(`! the K3s node ${node.replacement === 'False' ? 'may be stopped and started' : 'will be REPLACED (a new cluster; restore etcd from S3)'} by this change`);
 
   if (!options.yes) {
     if (!deps.confirm) {

@@ -15,6 +15,7 @@ export interface CfnResource {
   Condition?: string;
   DeletionPolicy?: 'Retain' | 'Snapshot' | 'Delete' | 'RetainExceptOnCreate';
   UpdateReplacePolicy?: 'Retain' | 'Snapshot' | 'Delete';
+  UpdatePolicy?: CfnObject;
   Metadata?: CfnObject;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { DATABASES } from '../../generator/platform-names.js';
-import { checkovSkips, getAtt, ref, SNAPSHOT, tags, type Resources } from './cfn.js';
+import { checkovSkips, getAtt, ref, selectAz, SNAPSHOT, tags, type Resources } from './cfn.js';
 import { POSTGRES_PORT } from './network.js';
 
 export const AURORA_ENGINE = 'aurora-postgresql';
@@ -72,26 +72,48 @@ export function databaseResources(config: EnvConfig, stack: string): Resources {
         Tags: tags(stack, 'aurora'),
       },
     },
-    AuroraWriter: {
-      Type: 'AWS::RDS::DBInstance',
-      // The data lives in the cluster (snapshotted above); an instance of a cluster cannot be snapshotted on its own.
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Delete',
-      Properties: {
-        Engine: AURORA_ENGINE,
-        DBClusterIdentifier: ref('AuroraCluster'),
-        DBInstanceClass: 'db.serverless',
-        PubliclyAccessible: false,
-        AutoMinorVersionUpgrade: true,
-        EnablePerformanceInsights: true,
-        PerformanceInsightsKMSKeyId: getAtt('KmsKey', 'Arn'),
-        PerformanceInsightsRetentionPeriod: 7,
-        Tags: tags(stack, 'aurora-writer'),
-      },
-      Metadata: checkovSkips([
-        { id: 'CKV_AWS_157', comment: 'Aurora keeps six copies of the data across three zones; a second serverless reader would double the cost of a single-node platform' },
-        { id: 'CKV_AWS_118', comment: 'Performance Insights and CloudWatch log exports cover monitoring; enhanced monitoring would need another IAM role' },
-      ]),
-    },
+    ...auroraInstances(config, stack),
   };
+}
+
+/**
+ * The writer and, with aurora.readers, reader instances. With readers the
+ * writer sits in the first zone and reader n in the zone after it, so a
+ * failover (to the reader with promotion tier 0) moves to another zone.
+ */
+function auroraInstances(config: EnvConfig, stack: string): Resources {
+  const readers = config.aurora.readers;
+  const instance = (name: string, zone: number | undefined, promotionTier: number | undefined) => ({
+    Type: 'AWS::RDS::DBInstance',
+    // The data lives in the cluster (snapshotted above); an instance of a cluster cannot be snapshotted on its own.
+    DeletionPolicy: 'Delete' as const,
+    UpdateReplacePolicy: 'Delete' as const,
+    Properties: {
+      Engine: AURORA_ENGINE,
+      DBClusterIdentifier: ref('AuroraCluster'),
+      DBInstanceClass: 'db.serverless',
+      PubliclyAccessible: false,
+      AutoMinorVersionUpgrade: true,
+      EnablePerformanceInsights: true,
+      PerformanceInsightsKMSKeyId: getAtt('KmsKey', 'Arn'),
+      PerformanceInsightsRetentionPeriod: 7,
+      ...(zone === undefined ? {} : { AvailabilityZone: selectAz(zone) }),
+      ...(promotionTier === undefined ? {} : { PromotionTier: promotionTier }),
+      Tags: tags(stack, name),
+    },
+    Metadata: checkovSkips([
+      {
+        id: 'CKV_AWS_157',
+        comment:
+          readers > 0
+            ? 'Multi-AZ does not apply to an Aurora instance: the cluster keeps six copies across three zones and the reader instances in other zones are the failover targets'
+            : 'Aurora keeps six copies of the data across three zones; a second serverless reader would double the cost of a single-node platform',
+      },
+      { id: 'CKV_AWS_118', comment: 'Performance Insights and CloudWatch log exports cover monitoring; enhanced monitoring would need another IAM role' },
+    ]),
+  });
+  const resources: Resources = { AuroraWriter: instance('aurora-writer', readers > 0 ? 0 : undefined, undefined) };
+  // The private subnets span two zones: readers alternate into the one that is not the writer's.
+  for (let index = 1; index <= readers; index++) resources[`AuroraReader${index}`] = instance(`aurora-reader-${index}`, 1, index - 1);
+  return resources;
 }

@@ -5,8 +5,18 @@
  * node when the environment chooses a public ingress; administration goes
  * over Tailscale and SSM, never SSH, and 6443 only over the tailnet.
  */
+import { zoneCount } from '../../generator/cluster/topology.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { bucketArn, getAtt, ref, selectAz, tags, type CfnObject, type Resources } from './cfn.js';
+
+/** Logical id of the public subnet of zone `zone` (0-based): the single node's PublicSubnet, then PublicSubnetB and PublicSubnetC. */
+export function publicSubnetId(zone: number): string {
+  return zone === 0 ? 'PublicSubnet' : `PublicSubnet${String.fromCharCode(65 + zone)}`;
+}
+
+export function publicSubnetIds(config: EnvConfig): string[] {
+  return Array.from({ length: zoneCount(config) }, (_, zone) => publicSubnetId(zone));
+}
 
 export const INTERNET = '0.0.0.0/0';
 export const POSTGRES_PORT = 5432;
@@ -57,6 +67,15 @@ export function networkResources(config: EnvConfig, stack: string): Resources {
     InternetGateway: { Type: 'AWS::EC2::InternetGateway', Properties: { Tags: tags(stack, 'igw') } },
     VpcGatewayAttachment: { Type: 'AWS::EC2::VPCGatewayAttachment', Properties: { VpcId: ref('Vpc'), InternetGatewayId: ref('InternetGateway') } },
     PublicSubnet: subnet(network.publicSubnetCidr, 0, 'public'),
+    ...Object.fromEntries(
+      network.additionalPublicSubnetCidrs.flatMap((cidr, index) => {
+        const id = publicSubnetId(index + 1);
+        return [
+          [id, subnet(cidr, index + 1, `public-${String.fromCharCode(97 + index + 1)}`)],
+          [`${id}RouteTableAssociation`, association(id, 'PublicRouteTable')],
+        ];
+      }),
+    ),
     PublicRouteTable: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: ref('Vpc'), Tags: tags(stack, 'public') } },
     PublicDefaultRoute: {
       Type: 'AWS::EC2::Route',

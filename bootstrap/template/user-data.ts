@@ -12,7 +12,9 @@ import { REPOSITORY_SECRET } from '../../generator/addons/argocd.js';
 import { ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
-import { argocdBootstrapPath, bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
+import { isHighlyAvailable } from '../../generator/cluster/topology.js';
+import { agentNodeNamePrefix, argocdBootstrapPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverNodeName } from '../names.js';
+import { getAtt, type CfnValue } from './cfn.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
 
@@ -49,15 +51,37 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function userDataVariables(config: EnvConfig): Record<string, string> {
+/** Which node a user data is for: server `index` (1 is the first) or an agent of the Auto Scaling group. */
+export type NodeSpec = { role: 'server'; index: number } | { role: 'agent' };
+export const FIRST_SERVER: NodeSpec = { role: 'server', index: 1 };
+
+/** Logical id of the internal Network Load Balancer that is the cluster's fixed registration address. */
+export const REGISTRATION_LOAD_BALANCER = 'RegistrationLoadBalancer';
+
+/** Whether nodes join through a registration address: several servers, or any agents. */
+export function hasRegistrationAddress(config: EnvConfig): boolean {
+  return isHighlyAvailable(config) || config.cluster.agents.max > 0;
+}
+
+/** Stands for the load balancer's DNS name until the template joins the real one in (Fn::Join). */
+const REGISTRATION_MARKER = '@@REGISTRATION_ADDRESS@@';
+/** Room kept for that DNS name when checking the size limit (internal NLB names are far shorter). */
+const REGISTRATION_ADDRESS_ALLOWANCE = 128;
+
+export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERVER): Record<string, string> {
   return {
     ENV_NAME: config.name,
     AWS_REGION: config.aws.region,
     K3S_VERSION: config.k3s.version,
     K3S_INSTALLER_URL: K3S_INSTALLER.url,
     K3S_INSTALLER_SHA256: K3S_INSTALLER.sha256,
-    NODE_NAME: config.hostnames.node,
-    NODE_FQDN: `${config.hostnames.node}.${config.hostnames.tailnetDomain}`,
+    NODE_ROLE: node.role,
+    SERVER_INDEX: node.role === 'server' ? String(node.index) : '0',
+    SERVER_COUNT: String(config.cluster.servers),
+    NODE_NAME: node.role === 'server' ? serverNodeName(config, node.index) : agentNodeNamePrefix(config),
+    TAILNET_DOMAIN: config.hostnames.tailnetDomain,
+    REGISTRATION_ADDRESS: hasRegistrationAddress(config) ? REGISTRATION_MARKER : '',
+    CLUSTER_MARKER_KEY,
     K3S_TOKEN_SECRET: secretsManagerName(config, GENERATED_SECRETS.k3sToken),
     TAILSCALE_AUTH_KEY_SECRET: secretsManagerName(config, MANUAL_SECRETS.tailscaleAuthKey),
     ETCD_BUCKET: bucketName(config, 'etcdSnapshots'),
@@ -80,19 +104,45 @@ export function userDataVariables(config: EnvConfig): Record<string, string> {
 
 export class UserDataError extends Error {}
 
-export function renderUserData(config: EnvConfig, source = readFileSync(userDataSourcePath(), 'utf8')): string {
+/**
+ * The script for one node, with the registration address still a marker
+ * (`@@REGISTRATION_ADDRESS@@`) where the environment has one; `userDataValue`
+ * turns it into the template value.
+ */
+export function renderUserData(config: EnvConfig, source = readFileSync(userDataSourcePath(), 'utf8'), node: NodeSpec = FIRST_SERVER): string {
   if (!source.includes(ENVIRONMENT_MARKER)) {
     throw new UserDataError(`bootstrap/node/user-data.sh must contain the line "${ENVIRONMENT_MARKER}"`);
   }
-  const variables = Object.entries(userDataVariables(config))
+  const variables = Object.entries(userDataVariables(config, node))
     .map(([name, value]) => `readonly ${name}=${shellQuote(value)}`)
     .join('\n');
   const script = source.replace(ENVIRONMENT_MARKER, () => variables);
-  const size = Buffer.byteLength(script, 'utf8');
+  const allowance = script.includes(REGISTRATION_MARKER) ? REGISTRATION_ADDRESS_ALLOWANCE - REGISTRATION_MARKER.length : 0;
+  const size = Buffer.byteLength(script, 'utf8') + allowance;
   if (size > USER_DATA_LIMIT_BYTES) {
     throw new UserDataError(
       `${config.name}: the node's user data is ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}; move work from bootstrap/node/user-data.sh into Argo CD`,
     );
   }
   return script;
+}
+
+/**
+ * The UserData of a node in the template: the script as a plain string, or,
+ * with a registration address, joined around the load balancer's DNS name
+ * (Fn::Join, not Fn::Sub: the script's own ${...} must stay as they are).
+ */
+export function userDataValue(config: EnvConfig, node: NodeSpec): CfnValue {
+  const parts = renderUserData(config, undefined, node).split(REGISTRATION_MARKER);
+  if (parts.length === 1) return { 'Fn::Base64': parts[0]! };
+  const joined: CfnValue[] = parts.flatMap((part, index) => (index === 0 ? [part] : [getAtt(REGISTRATION_LOAD_BALANCER, 'DNSName'), part]));
+  return { 'Fn::Base64': { 'Fn::Join': ['', joined] } };
+}
+
+/** The script of a UserData value, with the registration address as `address` (for tests and linters). */
+export function userDataScript(value: unknown, address = 'registration.internal.example'): string {
+  const inner = (value as { 'Fn::Base64': unknown })['Fn::Base64'];
+  if (typeof inner === 'string') return inner;
+  const [, parts] = (inner as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : address)).join('');
 }

@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { BOOTSTRAP_FOLDER, TEMPLATE_FILE } from '../names.js';
 import { findTool, REPO_ROOT, ToolMissing } from './python-tools.js';
 import { shellcheckPath } from '../../scripts/tools/project-tools.js';
+import { userDataScript } from '../template/user-data.js';
 
 export { findTool, REPO_ROOT, ToolMissing };
 
@@ -87,13 +88,16 @@ export function checkov(templates: string[]): CheckovResult {
   return { ok: failed.length === 0 && passed > 0 && skipped.every((check) => check.reason.trim() !== ''), report: lines.join('\n'), passed, failed, skipped };
 }
 
-/** The node's user data of a rendered template. */
-export function userDataOf(templateFile: string, text: string): string {
-  const template = parse(text) as { Resources?: Record<string, { Type: string; Properties?: { UserData?: { 'Fn::Base64'?: unknown } } }> };
-  const instance = Object.values(template.Resources ?? {}).find((resource) => resource.Type === 'AWS::EC2::Instance');
-  const script = instance?.Properties?.UserData?.['Fn::Base64'];
-  if (typeof script !== 'string') throw new Error(`${templateFile}: the EC2 instance has no literal Fn::Base64 user data`);
-  return script;
+/** The user data of every node of a rendered template (each server instance and the agents' launch template), one script each. */
+export function userDataOf(templateFile: string, text: string): { name: string; text: string }[] {
+  type Node = { Type: string; Properties?: { UserData?: unknown; LaunchTemplateData?: { UserData?: unknown } } };
+  const template = parse(text) as { Resources?: Record<string, Node> };
+  const scripts = Object.entries(template.Resources ?? {}).flatMap(([id, resource]) => {
+    const value = resource.Type === 'AWS::EC2::Instance' ? resource.Properties?.UserData : resource.Type === 'AWS::EC2::LaunchTemplate' ? resource.Properties?.LaunchTemplateData?.UserData : undefined;
+    return value === undefined ? [] : [{ name: `${templateFile}#${id}`, text: userDataScript(value) }];
+  });
+  if (scripts.length === 0) throw new Error(`${templateFile}: no EC2 instance or launch template carries user data`);
+  return scripts;
 }
 
 export function shellcheck(scripts: { name: string; text: string }[]): LintResult {
@@ -126,7 +130,7 @@ function main(): number {
     const scan = checkov(templates);
     process.stdout.write(`${scan.report}\n`);
     ok &&= scan.ok;
-    const check = shellcheck(templates.map((file) => ({ name: file, text: userDataOf(file, readFileSync(file, 'utf8')) })));
+    const check = shellcheck(templates.flatMap((file) => userDataOf(file, readFileSync(file, 'utf8'))));
     process.stdout.write(`shellcheck (user data): ${check.ok ? 'clean' : `problems\n${check.report}`}\n`);
     ok &&= check.ok;
   } catch (error) {

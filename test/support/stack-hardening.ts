@@ -31,6 +31,8 @@ function asList<T>(value: T | T[] | undefined): T[] {
 }
 
 interface Rule {
+  /** Source security group: traffic between the stack's own groups, not from an address range. */
+  group?: Json;
   cidr?: string;
   cidrV6?: string;
   from?: number;
@@ -43,7 +45,7 @@ function ingressRules(template: ParsedTemplate): { where: string; rule: Rule }[]
   const read = (where: string, raw: Record<string, Json>) =>
     rules.push({
       where,
-      rule: { cidr: raw['CidrIp'] as string, cidrV6: raw['CidrIpv6'] as string, from: raw['FromPort'] as number, to: raw['ToPort'] as number, protocol: String(raw['IpProtocol']) },
+      rule: { group: raw['SourceSecurityGroupId'], cidr: raw['CidrIp'] as string, cidrV6: raw['CidrIpv6'] as string, from: raw['FromPort'] as number, to: raw['ToPort'] as number, protocol: String(raw['IpProtocol']) },
     });
   for (const [id, group] of byType(template, 'AWS::EC2::SecurityGroup')) {
     for (const raw of asList(group.Properties?.['SecurityGroupIngress'] as Record<string, Json>[] | undefined)) read(id, raw);
@@ -65,20 +67,29 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
   const problems: string[] = [];
   const production = config.tier === 'production';
 
-  // Node: IMDSv2 with hop limit 2, encrypted gp3, monitoring, termination protection in production.
+  // Nodes (server instances and the agents' launch template): IMDSv2 with hop limit 2, encrypted gp3,
+  // monitoring, no SSH key; servers with termination protection in production.
   const instances = byType(template, 'AWS::EC2::Instance');
-  if (instances.length !== 1) problems.push(`expected one EC2 instance, found ${instances.length}`);
-  for (const [id, instance] of instances) {
-    const props = instance.Properties ?? {};
+  if (instances.length !== config.cluster.servers) problems.push(`expected ${config.cluster.servers} EC2 instance(s) (cluster.servers), found ${instances.length}`);
+  const launchTemplates = byType(template, 'AWS::EC2::LaunchTemplate').map(([id, lt]): [string, Record<string, Json>] => [id, (lt.Properties?.['LaunchTemplateData'] ?? {}) as Record<string, Json>]);
+  const nodes: [string, Record<string, Json>, boolean][] = [...instances.map(([id, instance]): [string, Record<string, Json>, boolean] => [id, instance.Properties ?? {}, true]), ...launchTemplates.map(([id, data]): [string, Record<string, Json>, boolean] => [id, data, false])];
+  for (const [id, props, server] of nodes) {
     const metadata = (props['MetadataOptions'] ?? {}) as Record<string, Json>;
     if (metadata['HttpTokens'] !== 'required') problems.push(`${id}: IMDSv2 is not required`);
     if (metadata['HttpPutResponseHopLimit'] !== 2) problems.push(`${id}: metadata hop limit is not 2`);
-    if (props['Monitoring'] !== true) problems.push(`${id}: detailed monitoring is off`);
-    if (production && props['DisableApiTermination'] !== true) problems.push(`${id}: no termination protection in production`);
+    const monitoring = server ? props['Monitoring'] : (props['Monitoring'] as { Enabled?: Json } | undefined)?.Enabled;
+    if (monitoring !== true) problems.push(`${id}: detailed monitoring is off`);
+    if (server && production && props['DisableApiTermination'] !== true) problems.push(`${id}: no termination protection in production`);
     if (props['KeyName'] !== undefined) problems.push(`${id}: has an SSH key pair`);
     for (const mapping of asList(props['BlockDeviceMappings'] as { Ebs?: Record<string, Json> }[])) {
       if (mapping.Ebs?.['Encrypted'] !== true || mapping.Ebs?.['VolumeType'] !== 'gp3') problems.push(`${id}: a block device is not encrypted gp3`);
     }
+  }
+  for (const [id, group] of byType(template, 'AWS::AutoScaling::AutoScalingGroup')) {
+    if (!group.Properties?.['LaunchTemplate']) problems.push(`${id}: the Auto Scaling group does not use a launch template`);
+  }
+  for (const [id, balancer] of byType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+    if (balancer.Properties?.['Scheme'] !== 'internal') problems.push(`${id}: the load balancer is not internal`);
   }
   for (const [id, volume] of byType(template, 'AWS::EC2::Volume')) {
     if (volume.Properties?.['Encrypted'] !== true || volume.Properties?.['VolumeType'] !== 'gp3') problems.push(`${id}: volume is not encrypted gp3`);
@@ -86,9 +97,13 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
   }
 
   // Network: no SSH, no Kubernetes API, nothing from the internet except 443 with a public ingress.
+  // Between nodes (6443, etcd, kubelet, VXLAN) only from the stack's security groups, never from an address range.
   for (const { where, rule } of ingressRules(template)) {
-    if (covers(rule, 22)) problems.push(`${where}: admits SSH (22)`);
-    if (covers(rule, 6443)) problems.push(`${where}: admits the Kubernetes API (6443)`);
+    const fromRange = rule.group === undefined;
+    if (fromRange && covers(rule, 22)) problems.push(`${where}: admits SSH (22)`);
+    if (fromRange && covers(rule, 6443)) problems.push(`${where}: admits the Kubernetes API (6443)`);
+    if (fromRange && [2379, 2380, 10250, 8472].some((port) => covers(rule, port))) problems.push(`${where}: admits node-to-node traffic (etcd, kubelet or VXLAN) from an address range`);
+    if (!fromRange && covers(rule, 22)) problems.push(`${where}: admits SSH (22)`);
     const fromInternet = INTERNET.has(rule.cidr ?? '') || INTERNET.has(rule.cidrV6 ?? '');
     if (fromInternet && !(rule.protocol === 'tcp' && rule.from === 443 && rule.to === 443)) problems.push(`${where}: admits port ${rule.from}-${rule.to} from the internet`);
     if (fromInternet && !config.publicIngress.enabled) problems.push(`${where}: admits traffic from the internet without publicIngress.enabled`);
