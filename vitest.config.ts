@@ -31,6 +31,7 @@ export const SLOW_TESTS = [
   'test/litellm-migration-exit.test.ts',
   'test/new-environment.test.ts',
   'test/node-k3s-installer.test.ts',
+  'test/node-roles.test.ts',
   'test/pre-commit-hook.test.ts',
   'test/provider-keys.test.ts',
   'test/renovate.test.ts',

@@ -1,0 +1,188 @@
+/**
+ * The node's roles, run for real: the rendered user data of each node is
+ * sourced in bash with the commands it calls (curl for instance metadata,
+ * aws, k3s, systemctl and the steps that need a machine) replaced by
+ * stand-ins that record their calls, and its functions are run in scratch
+ * folders. Proves which role each node takes (including a replaced first
+ * server, which must join, never start a second cluster), the K3s
+ * configuration each role writes, and which steps each role runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderUserData, type NodeSpec } from '../bootstrap/template/user-data.js';
+import { environment } from './support/environments.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'node-roles-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let runs = 0;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Commands the stand-ins saw, one per line. */
+  calls: string[];
+  dir: string;
+  file: (path: string) => string;
+}
+
+/**
+ * Sources the rendered script for `node` of `env` (without running main), points its folders into a
+ * scratch directory, installs the stand-ins and runs `commands`. `marker` says whether the cluster
+ * marker exists in S3.
+ */
+function run(env: string, node: NodeSpec, commands: string, options: { marker?: boolean; address?: string } = {}): Run {
+  const dir = join(scratch, `run-${++runs}`);
+  const config = environment(env).config;
+  const script = renderUserData(config, undefined, node)
+    .replace('@@REGISTRATION_ADDRESS@@', options.address ?? 'nlb.internal.example')
+    .replace(/^exec > >\(tee .*$/m, '')
+    .replace(/^main "\$@"$/m, '')
+    .replace(/^LOG_FILE=.*$/m, `LOG_FILE=${dir}/log`)
+    .replace(/^K3S_CONFIG_DIR=.*$/m, `K3S_CONFIG_DIR=${dir}/etc`)
+    .replace(/^K3S_SERVER_DIR=.*$/m, `K3S_SERVER_DIR=${dir}/server`);
+  const calls = join(dir, 'calls');
+  const record = (name: string) => `${name}() { printf '%s\\n' "${name} $*" >>${calls}; }`;
+  const harness = [
+    `mkdir -p ${dir}`,
+    script,
+    // Instance metadata: only IMDSv2 (a PUT for the token first) answers.
+    `curl() { printf '%s\\n' "curl $*" >>${calls}; case "$*" in *"-X PUT"*api/token*) echo token-1 ;; *"X-aws-ec2-metadata-token: token-1"*placement/availability-zone) echo me-central-1b ;; *"X-aws-ec2-metadata-token: token-1"*instance-id) echo i-0abc123 ;; *) return 22 ;; esac; }`,
+    `aws() { printf '%s\\n' "aws $*" >>${calls}; case "$1 $2" in "s3api head-object") return ${options.marker ? 0 : 1} ;; "secretsmanager get-secret-value") echo secret-token ;; esac; }`,
+    'retry() { shift; "$@"; }',
+    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'write_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
+      commands.includes(`real:${name}`) ? '' : record(name),
+    ),
+    commands.replaceAll('real:', ''),
+  ].join('\n');
+  const result = spawnSync('bash', ['-c', harness], { encoding: 'utf8', timeout: 30_000 });
+  let recorded: string[] = [];
+  try {
+    recorded = readFileSync(calls, 'utf8').trim().split('\n');
+  } catch {
+    // nothing was called
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: recorded, dir, file: (path) => readFileSync(join(dir, path), 'utf8') };
+}
+
+const FIRST: NodeSpec = { role: 'server', index: 1 };
+const SECOND: NodeSpec = { role: 'server', index: 2 };
+const AGENT: NodeSpec = { role: 'agent' };
+
+describe('which role a node takes', () => {
+  it.each<[string, string, NodeSpec, boolean, string]>([
+    ['dev: the only server starts the cluster', 'dev', FIRST, false, 'init'],
+    ['dev: the only server starts it even if a marker exists (a rebuild restores etcd from S3)', 'dev', FIRST, true, 'init'],
+    ['prod: the first server starts a new cluster', 'prod', FIRST, false, 'init'],
+    ['prod: a replaced first server joins the running servers', 'prod', FIRST, true, 'join'],
+    ['prod: server 2 joins', 'prod', SECOND, false, 'join'],
+    ['prod: an agent is an agent', 'prod', AGENT, true, 'agent'],
+  ])('%s', (_name, env, node, marker, role) => {
+    const result = run(env, node, 'node_role', { marker });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(role);
+  });
+
+  it('keeps the role it took the first time (an idempotent re-run does not change it)', () => {
+    const result = run('prod', FIRST, 'mkdir -p "$K3S_CONFIG_DIR"; echo join >"$K3S_CONFIG_DIR/role"; node_role', { marker: false });
+    expect(result.stdout.trim()).toBe('join');
+    expect(result.calls.filter((call) => call.startsWith('aws s3api head-object'))).toEqual([]);
+  });
+
+  it('asks S3 for the marker only where it matters (a first server of several)', () => {
+    expect(run('prod', FIRST, 'node_role').calls).toEqual([expect.stringMatching(/^aws s3api head-object --region me-central-1 --bucket dubai-prod-kubeconfig-210987654323 --key k3s\/cluster-initialized$/)]);
+    expect(run('prod', SECOND, 'node_role').calls).toEqual([]);
+    expect(run('dev', FIRST, 'node_role').calls).toEqual([]);
+  });
+});
+
+describe('the K3s configuration each role writes', () => {
+  it('init: cluster-init, the registration address in the certificate, the zone from IMDSv2', () => {
+    const result = run('prod', FIRST, 'write_k3s_config init');
+    expect(result.status).toBe(0);
+    const config = result.file('etc/config.yaml');
+    expect(config).toMatch(/^node-name: k3s-prod$/m);
+    expect(config).toMatch(/^cluster-init: true$/m);
+    expect(config).not.toMatch(/^server:/m);
+    expect(config).toMatch(/^tls-san:\n {2}- k3s-prod\.tail4f2a9c\.ts\.net\n {2}- k3s-prod\n {2}- nlb\.internal\.example$/m);
+    expect(config).toMatch(/^ {2}- topology\.kubernetes\.io\/zone=me-central-1b$/m);
+    expect(config).toMatch(/^etcd-s3-bucket: dubai-prod-etcd-snapshots-210987654323$/m);
+    expect(config).toMatch(/^secrets-encryption: true$/m);
+    expect(result.file('etc/token')).toBe('secret-token\n');
+    // The metadata came over IMDSv2: a token request, then the token on every read.
+    expect(result.calls.filter((call) => call.startsWith('curl'))[0]).toMatch(/-X PUT .*latest\/api\/token/);
+  });
+
+  it('join: the registration address as server, no cluster-init, its own name in the certificate', () => {
+    const config = run('prod', SECOND, 'write_k3s_config join').file('etc/config.yaml');
+    expect(config).toMatch(/^node-name: k3s-prod-2$/m);
+    expect(config).toMatch(/^server: https:\/\/nlb\.internal\.example:6443$/m);
+    expect(config).not.toMatch(/cluster-init/);
+    expect(config).toMatch(/^ {2}- k3s-prod-2\.tail4f2a9c\.ts\.net$/m);
+    expect(config).toMatch(/^etcd-s3: true$/m);
+  });
+
+  it('agent: joins through the registration address, named after its instance, with no server settings', () => {
+    const config = run('prod', AGENT, 'write_k3s_config agent').file('etc/config.yaml');
+    expect(config).toMatch(/^node-name: k3s-prod-agent-i-0abc123$/m);
+    expect(config).toMatch(/^server: https:\/\/nlb\.internal\.example:6443$/m);
+    expect(config).toMatch(/^ {2}- topology\.kubernetes\.io\/zone=me-central-1b$/m);
+    expect(config).toMatch(/^protect-kernel-defaults: true$/m);
+    expect(config).not.toMatch(/cluster-init|tls-san|etcd-s3|secrets-encryption|kube-apiserver-arg/);
+  });
+
+  it('dev: one server without a registration address, as before', () => {
+    const config = run('dev', FIRST, 'write_k3s_config init').file('etc/config.yaml');
+    expect(config).toMatch(/^cluster-init: true$/m);
+    expect(config).toMatch(/^tls-san:\n {2}- k3s-dev\.tail4f2a9c\.ts\.net\n {2}- k3s-dev\n\n/m);
+    expect(config).not.toMatch(/^server:/m);
+  });
+
+  it('refuses to go on when instance metadata does not answer over IMDSv2 (no zone label from nowhere)', () => {
+    const result = run('prod', AGENT, 'curl() { return 7; }; write_k3s_config agent');
+    expect(result.status).not.toBe(0);
+  });
+});
+
+describe('the steps each role runs', () => {
+  const steps = (calls: string[]) => calls.filter((call) => !/^(curl|aws) /.test(call)).map((call) => call.split(' ')[0]);
+
+  it('init: hands over to Argo CD, uploads the kubeconfig and records that the cluster exists', () => {
+    const result = run('prod', FIRST, 'write_k3s_config() { echo "config $1"; }; main');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'write_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
+    expect(result.stdout).toContain('config init');
+    expect(result.file('etc/role')).toBe('init\n');
+  });
+
+  it.each<[string, NodeSpec, boolean, string]>([
+    ['a joining server', SECOND, false, 'join'],
+    ['a replaced first server', FIRST, true, 'join'],
+    ['an agent', AGENT, false, 'agent'],
+  ])('%s neither starts a cluster nor hands it over', (_name, node, marker, role) => {
+    const result = run('prod', node, 'write_k3s_config() { echo "config $1"; }; main', { marker });
+    expect(result.status).toBe(0);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'install_k3s', 'wait_for_k3s', 'join_tailnet']);
+    expect(result.calls).toEqual(expect.arrayContaining([`install_k3s ${role}`, `wait_for_k3s ${role}`]));
+    expect(result.stdout).toContain(`config ${role}`);
+    expect(result.file('etc/role')).toBe(`${role}\n`);
+  });
+
+  it('installs K3s as an agent or a server, and checks the matching service', () => {
+    const install = (role: string) => run('prod', AGENT, `command() { return 1; }; sh() { echo "sh INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC"; }; curl() { : ; }; sha256sum() { return 0; }; real:install_k3s ${role}`);
+    expect(install('agent').stdout).toContain('sh INSTALL_K3S_EXEC=agent');
+    expect(install('join').stdout).toContain('sh INSTALL_K3S_EXEC=server');
+    expect(run('prod', AGENT, 'k3s_service agent; k3s_service join').stdout).toBe('k3s-agent\nk3s\n');
+  });
+
+  it('marks the cluster only when it has several servers', () => {
+    const prod = run('prod', FIRST, 'real:mark_cluster_initialized');
+    expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors --region me-central-1 - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
+    expect(run('dev', FIRST, 'real:mark_cluster_initialized').calls).toEqual([]);
+  });
+});
