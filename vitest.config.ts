@@ -23,6 +23,7 @@ import { defineConfig } from 'vitest/config';
 
 export const SLOW_TESTS = [
   'test/bootstrap-moto-e2e.test.ts',
+  'test/bootstrap-moto-ha.test.ts',
   'test/bootstrap-scripts-cli.test.ts',
   'test/bootstrap-template-lint.test.ts',
   'test/cpu-hogs.test.ts',

@@ -206,3 +206,38 @@ describe('confirmation and stack state', () => {
     await expect(runBootstrap(options(), deps())).rejects.toThrow(/could not plan the change: Parameter validation failed/);
   });
 });
+
+describe('a change set that would replace a majority of the K3s servers (prod: three servers)', () => {
+  const PROD_ACCOUNT = '210987654323';
+  let prod: ReturnType<typeof scratchRepository>;
+  beforeEach(() => {
+    prod = scratchRepository('prod');
+    mockClient(clients.sts).on(GetCallerIdentityCommand).resolves({ Account: PROD_ACCOUNT, Arn: `arn:aws:iam::${PROD_ACCOUNT}:user/ops` });
+    // prod's template is above the request limit: the bootstrap uploads it (S3 answered by the mock).
+    mockClient(clients.s3).resolves({});
+  });
+  afterEach(() => prod.remove());
+  const prodOptions = (extra: Partial<BootstrapOptions> = {}) => options({ root: prod.root, env: 'prod', ...extra });
+  const amiChange = (...servers: [string, 'True' | 'False'][]) => servers.map(([id, replacement]) => change(id, 'AWS::EC2::Instance', 'Modify', replacement, 'ImageId'));
+
+  it('is refused even with --allow-replace, and nothing is executed', async () => {
+    existingStackWith(amiChange(['NodeInstance', 'True'], ['Server2Instance', 'True'], ['Server3Instance', 'True']));
+    const attempt = runBootstrap(prodOptions({ allowReplace: ['NodeInstance', 'Server2Instance', 'Server3Instance'] }), deps());
+    await expect(attempt).rejects.toThrow(/refusing to replace or remove 3 of the 3 K3s servers at once: etcd keeps its quorum only while at most 1 is gone\n {2}NodeInstance would be REPLACED \(because of ImageId\)/);
+    await expect(attempt).rejects.toMatchObject({ fix: expect.stringContaining('cluster.serverAmiOverrides') });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0]!.args[0].input).toMatchObject({ TemplateURL: expect.stringMatching(/^https:\/\/dubai-prod-cfn-templates-210987654323\.s3\.me-central-1\.amazonaws\.com\/dubai-prod\/[0-9a-f]{64}\.json$/) });
+  });
+
+  it('lets one server be replaced per run (the others held on their AMI), and warns about servers that restart', async () => {
+    existingStackWith(amiChange(['NodeInstance', 'True'], ['Server2Instance', 'False'], ['Server3Instance', 'False']));
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'dubai-prod', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Outputs: [] }] });
+    const attempt = runBootstrap(prodOptions(), deps());
+    // It executes; writing the outputs then fails on the empty outputs of this mock, after the guard.
+    await expect(attempt).rejects.toThrow(/has no output/);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);
+    expect(lines).toContain('! 2 servers may be stopped and started, one after another (Server2Instance, Server3Instance)');
+  });
+});

@@ -5,7 +5,10 @@
  *
  * 1. moto has no CloudFormation support for AWS::RDS::DBCluster,
  *    AWS::RDS::DBClusterParameterGroup, AWS::SecretsManager::Secret,
- *    AWS::S3::BucketPolicy and AWS::EC2::SecurityGroupEgress. The template
+ *    AWS::S3::BucketPolicy and AWS::EC2::SecurityGroupEgress, and its
+ *    AWS::ElasticLoadBalancingV2::LoadBalancer handler drops `Type: network`
+ *    (it makes an application load balancer), on which the TCP listener
+ *    (AWS::ElasticLoadBalancingV2::Listener) is then refused. The template
  *    sent to moto leaves them out (and the Aurora writer instance, which
  *    cannot exist without its cluster); a Ref or GetAtt to one of them becomes
  *    a placeholder string such as `moto-gap:SecretK3sToken`, and DependsOn
@@ -27,12 +30,24 @@
  * 6. moto_server answers every caller as account 123456789012 unless a
  *    request names another in the header x-moto-account-id: `actAsAccount`
  *    adds it, so the account guard sees the account the test chose.
+ * 7. A template above 51,200 bytes reaches CloudFormation as a TemplateURL
+ *    the bootstrap uploaded to S3 (moto's S3). The adaptations above need the
+ *    template itself: the bridge reads that object back from moto's S3,
+ *    adapts it and sends it as TemplateBody (moto enforces no size limit).
+ * 8. moto enforces bucket policies, and moto_server speaks plain HTTP: the
+ *    template bucket's TLS-only policy would deny every later request.
+ *    `holdBucketPolicies` records PutBucketPolicy requests on the test's S3
+ *    client instead of sending them, so the test can check the policy.
+ * 9. moto_server answers UpdateTerminationProtection (the bootstrap's last
+ *    step in production) with an internal server error: the bridge answers
+ *    it and records the request in `terminationProtection`.
  */
 import {
   ListStackResourcesCommand,
   type CloudFormationClient,
   type Output,
 } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { OUTPUTS } from '../../bootstrap/names.js';
 
 export const MOTO_UNSUPPORTED_TYPES = [
@@ -41,6 +56,7 @@ export const MOTO_UNSUPPORTED_TYPES = [
   'AWS::SecretsManager::Secret',
   'AWS::S3::BucketPolicy',
   'AWS::EC2::SecurityGroupEgress',
+  'AWS::ElasticLoadBalancingV2::Listener',
 ];
 /** Properties moto's CloudFormation handler of a type cannot read, and how they are sent instead. */
 const MOTO_PROPERTY_GAPS: Record<string, (properties: Record<string, Json>) => void> = {
@@ -134,11 +150,31 @@ async function outputsFromResources(cfn: CloudFormationClient, stackName: string
   return Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 }
 
-/** Installs the adaptations above on a CloudFormation client that talks to moto. */
-export function bridgeMotoGaps(cfn: CloudFormationClient, region: string, account: string): void {
+/** The uploaded template a TemplateURL names (https://<bucket>.s3.<region>.amazonaws.com/<key>), read from moto's S3. */
+async function uploadedTemplate(s3: S3Client, url: string): Promise<string> {
+  const match = /^https:\/\/([^.]+)\.s3\.[a-z0-9-]+\.amazonaws\.com\/(.+)$/.exec(url);
+  if (!match) throw new Error(`not a template URL the bootstrap writes: ${url}`);
+  const object = await s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  return object.Body!.transformToString();
+}
+
+/** UpdateTerminationProtection requests the bridge answered instead of moto (gap 9). */
+export const terminationProtection: { StackName?: string; EnableTerminationProtection?: boolean }[] = [];
+
+/** Installs the adaptations above on a CloudFormation client that talks to moto (`s3`: where uploaded templates are read back). */
+export function bridgeMotoGaps(cfn: CloudFormationClient, region: string, account: string, s3?: S3Client): void {
   cfn.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
+      if (context.commandName === 'UpdateTerminationProtectionCommand') {
+        terminationProtection.push(input as (typeof terminationProtection)[number]);
+        return { output: { $metadata: {}, StackId: `moto-gap:${String(input['StackName'])}` }, response: {} } as never;
+      }
+      if (context.commandName === 'CreateChangeSetCommand' && typeof input['TemplateURL'] === 'string') {
+        if (!s3) throw new Error('bridgeMotoGaps needs the S3 client to read an uploaded template');
+        input['TemplateBody'] = await uploadedTemplate(s3, input['TemplateURL']);
+        delete input['TemplateURL'];
+      }
       if (context.commandName === 'CreateChangeSetCommand' && typeof input['TemplateBody'] === 'string') {
         input['TemplateBody'] = motoTemplate(input['TemplateBody']);
       }
@@ -173,4 +209,19 @@ export function actAsAccount(clients: MiddlewareClient[], account: string): void
       { step: 'build', name: 'actAsMotoAccount' },
     );
   }
+}
+
+/** Records the PutBucketPolicy requests of an S3 client talking to moto instead of sending them (gap 8 above). */
+export function holdBucketPolicies(s3: S3Client): { bucket: string; policy: string }[] {
+  const held: { bucket: string; policy: string }[] = [];
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'PutBucketPolicyCommand') return next(args);
+      const input = args.input as { Bucket: string; Policy: string };
+      held.push({ bucket: input.Bucket, policy: input.Policy });
+      return { output: { $metadata: {} }, response: {} } as never;
+    },
+    { step: 'initialize', name: 'holdBucketPolicies' },
+  );
+  return held;
 }
