@@ -260,7 +260,7 @@ describe('the HA stack of staging and prod', () => {
   it.each(['staging', 'prod'])('%s: agents in an Auto Scaling group across the zones, from a launch template, replaced one at a time', (env) => {
     const template = renderedTemplate(env);
     const config = configOf(env);
-    const group = template.Resources['AgentGroup']! as { Properties: Props; UpdatePolicy: Props };
+    const group = template.Resources['AgentGroup']! as unknown as { Properties: Props; UpdatePolicy: Props };
     expect(group.Properties).toMatchObject({
       MinSize: { Ref: 'AgentMinSize' },
       MaxSize: { Ref: 'AgentMaxSize' },
@@ -283,7 +283,7 @@ describe('the HA stack of staging and prod', () => {
   });
 
   it('runs an Aurora reader in another zone than the writer in prod, with the reader endpoint in the outputs; staging and dev have none', () => {
-    const prod = renderedTemplate('prod') as ParsedTemplate & { Outputs: Record<string, { Value: unknown }> };
+    const prod = renderedTemplate('prod') as unknown as ParsedTemplate & { Outputs: Record<string, { Value: unknown }> };
     expect(propsOf(prod, 'AuroraWriter')['AvailabilityZone']).toEqual({ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] });
     expect(propsOf(prod, 'AuroraReader1')).toMatchObject({ AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }, PromotionTier: 0, DBClusterIdentifier: { Ref: 'AuroraCluster' }, PubliclyAccessible: false });
     expect(prod.Outputs['AuroraReaderEndpoint']!.Value).toEqual({ 'Fn::GetAtt': ['AuroraCluster', 'ReadEndpoint.Address'] });
