@@ -34,7 +34,7 @@ describe('one environment config, one environment output', () => {
 
   it('a value in staging (Longhorn replicas) changes only staging', () => {
     const staging = copyOf(environment('staging'));
-    staging.config.longhorn.replicaCount = 3;
+    staging.config.longhorn.replicaCount = 2;
     const diffs = renderWith(staging);
     expect(diffs.get('staging')).toEqual(['~README.md', '~apps/application_argocd_longhorn.yaml', '~longhorn/storageclass_longhorn-retain.yaml']);
     for (const name of ENVIRONMENTS.filter((env) => env !== 'staging')) expect(diffs.get(name)).toEqual([]);

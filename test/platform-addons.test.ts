@@ -2,6 +2,7 @@
  * What each platform add-on renders, read from the committed rendered/<env>/
  * trees and compared with the environment configs they come from.
  */
+import { longhornReplicaCount, schedulableNodes } from '../generator/cluster/topology.js';
 import { parseAllDocuments, parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { argocdBootstrapYaml } from '../generator/argocd/bootstrap-manifests.js';
@@ -39,13 +40,20 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(kind(resources, 'NetworkPolicy').filter((r) => actAsNode.includes(r.manifest.metadata.namespace ?? ''))).toEqual([]);
   });
 
-  it('backs Longhorn up to the environment bucket, disables the pre-upgrade checker, and uses the configured replica count', () => {
+  it('backs Longhorn up to the environment bucket, disables the pre-upgrade checker, and uses the replica count from the node count', () => {
     const values = chartOf('longhorn').helm.valuesObject;
+    const replicas = longhornReplicaCount(config);
     expect(values.defaultBackupStore.backupTarget).toBe(`s3://${outputs.buckets.longhornBackups}@${config.aws.region}/longhorn/`);
     expect(values.preUpgradeChecker).toEqual({ jobEnabled: false });
-    expect(JSON.parse(values.defaultSettings.defaultReplicaCount)).toEqual({ v1: String(config.longhorn.replicaCount), v2: String(config.longhorn.replicaCount) });
+    expect(JSON.parse(values.defaultSettings.defaultReplicaCount)).toEqual({ v1: String(replicas), v2: String(replicas) });
+    if (schedulableNodes(config) > 1) {
+      // Several nodes: one copy per node and per zone, and pods of a lost node start elsewhere.
+      expect(values.defaultSettings).toMatchObject({ replicaSoftAntiAffinity: false, replicaZoneSoftAntiAffinity: false, nodeDownPodDeletionPolicy: 'delete-both-statefulset-and-deployment-pod' });
+    } else {
+      expect(values.defaultSettings.replicaZoneSoftAntiAffinity).toBeUndefined();
+    }
     const storageClass = file(resources, `longhorn/storageclass_${STORAGE_CLASS}.yaml`);
-    expect(storageClass).toMatchObject({ provisioner: 'driver.longhorn.io', reclaimPolicy: 'Retain', parameters: { numberOfReplicas: String(config.longhorn.replicaCount) } });
+    expect(storageClass).toMatchObject({ provisioner: 'driver.longhorn.io', reclaimPolicy: 'Retain', parameters: { numberOfReplicas: String(replicas) } });
     const jobs = kind(resources, 'RecurringJob').map((r) => r.manifest.spec);
     expect(jobs).toEqual(
       expect.arrayContaining([

@@ -174,6 +174,8 @@ export const litellm: Component = {
       component: COMPONENT,
       version,
       replicas: config.litellm.replicas,
+      whenUnsatisfiable: config.cluster.whenUnsatisfiable,
+      ...(config.litellm.autoscaling ? { autoscaling: config.litellm.autoscaling } : {}),
       runAs: RUN_AS,
       strategy: 'RollingUpdate',
       service: { port: PORTS.litellm, targetPort: 'http' },

@@ -224,6 +224,7 @@ export const openWebUI: Component = {
       component: COMPONENT,
       version,
       replicas: webui.replicas,
+      whenUnsatisfiable: config.cluster.whenUnsatisfiable,
       runAs: RUN_AS,
       strategy: 'Recreate',
       service: { port: 80, targetPort: 'http' },

@@ -138,8 +138,32 @@ export interface PodProps {
   initContainers?: ContainerProps[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
-  /** Spread replicas over nodes (set when replicas > 1). */
-  spread?: Labels;
+  /** Spread replicas over nodes and zones (set when replicas > 1). */
+  spread?: Spread;
+}
+
+export type WhenUnsatisfiable = 'ScheduleAnyway' | 'DoNotSchedule';
+
+export interface Spread {
+  labels: Labels;
+  /** ScheduleAnyway prefers the spread; DoNotSchedule keeps a replica pending rather than break it. */
+  whenUnsatisfiable: WhenUnsatisfiable;
+}
+
+/**
+ * At most one replica more on any node (hostname) and in any zone than on
+ * the emptiest. Tainted nodes (a lost node is tainted unreachable) do not
+ * count as places to spread to, so a lost zone does not hold the replicas
+ * that should move away from it pending.
+ */
+export function topologySpread(spread: Spread): k8s.TopologySpreadConstraint[] {
+  return ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: spread.whenUnsatisfiable,
+    nodeTaintsPolicy: 'Honor',
+    labelSelector: { matchLabels: spread.labels },
+  }));
 }
 
 export function podSpec(props: PodProps): k8s.PodSpec {
@@ -155,15 +179,7 @@ export function podSpec(props: PodProps): k8s.PodSpec {
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(props.restartPolicy ? { restartPolicy: props.restartPolicy } : {}),
     ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
-    ...(props.spread
-      ? {
-          topologySpreadConstraints: [
-            // ScheduleAnyway: a single-node K3s cluster must still schedule every replica.
-            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: props.spread } },
-            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: props.spread } },
-          ],
-        }
-      : {}),
+    ...(props.spread ? { topologySpreadConstraints: topologySpread(props.spread) } : {}),
   };
 }
 
@@ -187,6 +203,10 @@ export interface WorkloadProps {
   service?: { port: number; targetPort: string };
   podAnnotations?: Record<string, string>;
   terminationGracePeriodSeconds?: number;
+  /** How the spread of several replicas is enforced (cluster.whenUnsatisfiable); ScheduleAnyway when not given. */
+  whenUnsatisfiable?: WhenUnsatisfiable;
+  /** A HorizontalPodAutoscaler from `replicas` up to `maxReplicas`; the Deployment then leaves its replica count to it. */
+  autoscaling?: { maxReplicas: number; targetCpuUtilization: number };
 }
 
 export interface Workload {
@@ -214,7 +234,8 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
   new k8s.KubeDeployment(scope, `${props.name}-deployment`, {
     metadata: { ...metadata, annotations: syncWave(SYNC_WAVE.workloads) },
     spec: {
-      replicas: props.replicas,
+      // With an autoscaler the count is its to set: a count here would be reset by every sync.
+      ...(props.autoscaling ? {} : { replicas: props.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selector },
       strategy:
@@ -229,7 +250,7 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
           containers: props.containers,
           initContainers: props.initContainers,
           terminationGracePeriodSeconds: props.terminationGracePeriodSeconds,
-          spread: props.replicas > 1 ? selector : undefined,
+          spread: props.replicas > 1 ? { labels: selector, whenUnsatisfiable: props.whenUnsatisfiable ?? 'ScheduleAnyway' } : undefined,
         }),
       },
     },
@@ -250,6 +271,21 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
     new k8s.KubePodDisruptionBudget(scope, `${props.name}-pdb`, {
       metadata,
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    });
+  }
+
+  if (props.autoscaling) {
+    new k8s.KubeHorizontalPodAutoscalerV2(scope, `${props.name}-hpa`, {
+      metadata,
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: props.name },
+        minReplicas: props.replicas,
+        maxReplicas: props.autoscaling.maxReplicas,
+        // K3s ships metrics-server: CPU use against the CPU request.
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.autoscaling.targetCpuUtilization } } }],
+        // Scale down slowly: a LiteLLM pod holds streaming responses.
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } },
+      },
     });
   }
 

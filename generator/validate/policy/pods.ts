@@ -30,8 +30,21 @@ const TEMPLATE_PATHS: Record<string, Path> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
 };
 
+/** minReplicas of each HorizontalPodAutoscaler, by `namespace/Kind/name` of what it scales. */
+function autoscaledMinimums(docs: ManifestDoc[]): Map<string, number> {
+  const minimums = new Map<string, number>();
+  for (const doc of docs) {
+    if (doc.object.kind !== 'HorizontalPodAutoscaler') continue;
+    const target = get(doc.object, ['spec', 'scaleTargetRef']);
+    const min = get(doc.object, ['spec', 'minReplicas']);
+    if (isRecord(target)) minimums.set(`${doc.object.metadata?.namespace ?? ''}/${String(target.kind)}/${String(target.name)}`, typeof min === 'number' ? min : 1);
+  }
+  return minimums;
+}
+
 export function podTemplates(docs: ManifestDoc[]): PodTemplate[] {
   const out: PodTemplate[] = [];
+  const autoscaled = autoscaledMinimums(docs);
   for (const doc of docs) {
     const kind = String(doc.object.kind);
     if (kind === 'Pod') {
@@ -44,7 +57,9 @@ export function podTemplates(docs: ManifestDoc[]): PodTemplate[] {
     const spec = get(doc.object, [...templatePath, 'spec']);
     if (!isRecord(spec)) continue;
     const labels = get(doc.object, [...templatePath, 'metadata', 'labels']);
-    const replicas = kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet' ? (get(doc.object, ['spec', 'replicas']) ?? 1) : undefined;
+    // A workload an autoscaler scales leaves its count out; it runs at least the autoscaler's minimum.
+    const scaledBy = autoscaled.get(`${doc.object.metadata?.namespace ?? ''}/${kind}/${doc.object.metadata?.name ?? ''}`);
+    const replicas = kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet' ? (get(doc.object, ['spec', 'replicas']) ?? scaledBy ?? 1) : undefined;
     out.push({
       doc,
       specPath: [...templatePath, 'spec'],
