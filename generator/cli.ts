@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue } from './config/errors.js';
 import { checkAcrossEnvironments, readEnvironmentSources } from './config/cross-environment-checks.js';
-import { listEnvironments, loadEnvironment } from './config/load-environment.js';
+import { listEnvironments, loadEnvironment, locateIssues } from './config/load-environment.js';
 import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
 import { invalidRenderMessage } from './validate/render-hook.js';
@@ -108,7 +108,8 @@ export function main(argv: string[]): number {
       const placeholder = environment.outputs.source === 'placeholder' ? placeholderNotice(environment.config) : undefined;
       rendered.push({ env, ms: performance.now() - started, ...(placeholder ? { placeholder } : {}) });
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof RenderError) errors.push(error.message);
+      if (error instanceof ConfigError) errors.push(new ConfigError(locateIssues(root, error.issues)).message);
+      else if (error instanceof RenderError) errors.push(error.message);
       else throw error;
     }
   }

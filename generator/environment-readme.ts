@@ -2,13 +2,21 @@
 import type { ComponentInfo } from './components/component.js';
 import type { BootstrapOutputs, EnvConfig } from './config/schema.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
+import { budgetLines, type CapacityBudget } from './cluster/capacity.js';
 
 /** The one sentence the render line and the README print while the stack outputs are placeholders. */
 export function placeholderNotice(config: EnvConfig): string {
   return `rendered from placeholder outputs until \`npm run bootstrap -- --env ${config.name}\` writes the real ones`;
 }
 
-export function environmentReadme(config: EnvConfig, outputs: BootstrapOutputs, components: ComponentInfo[], resourceCount: number): string {
+function clusterLine(config: EnvConfig): string {
+  const { servers, agents } = config.cluster;
+  const zones = 1 + config.network.additionalPublicSubnetCidrs.length;
+  const pool = agents.max > 0 ? `, agents ${agents.min}–${agents.max} (${agents.desired} desired, ${agents.instanceType})` : ', no agents';
+  return `K3s: ${servers} server(s) (${config.node.instanceType}) across ${zones} zone(s)${pool}; see docs/high-availability.md`;
+}
+
+export function environmentReadme(config: EnvConfig, outputs: BootstrapOutputs, components: ComponentInfo[], resourceCount: number, budget?: CapacityBudget): string {
   const kubernetes = kubernetesVersionOf(config.k3s.version);
   const rows = components.map((component) => {
     const versions = Object.entries(component.versions)
@@ -27,6 +35,7 @@ export function environmentReadme(config: EnvConfig, outputs: BootstrapOutputs, 
     `- K3s \`${config.k3s.version}\` (manifests validated against Kubernetes ${kubernetes.short})`,
     `- Argo CD follows \`${config.git.targetRevision}\` of ${config.git.repoURL}`,
     `- ${resourceCount} resources`,
+    `- ${clusterLine(config)}`,
     '',
     'Each folder is one Argo CD Application.',
     '',
@@ -34,6 +43,7 @@ export function environmentReadme(config: EnvConfig, outputs: BootstrapOutputs, 
     '| --- | --- | --- |',
     ...rows,
     '',
+    ...(budget ? budgetLines(budget) : []),
     '## Regenerate',
     '',
     '```sh',

@@ -11,6 +11,8 @@ import { componentChart, renderContext, type Component, type ComponentInfo } fro
 import type { Environment } from './config/load-environment.js';
 import { kubernetesVersionOf } from './kubernetes-version.js';
 import { environmentReadme } from './environment-readme.js';
+import { capacityBudget } from './cluster/capacity.js';
+import { ConfigError } from './config/errors.js';
 import { renderBootstrap } from '../bootstrap/render.js';
 
 export interface Manifest {
@@ -95,7 +97,10 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
     }
   }
   const components = charts.map(({ info }) => info);
-  files.set('README.md', environmentReadme(config, environment.outputs, components, resources.length));
+  // Refuses an environment whose pods cannot be scheduled on its nodes; the README shows the budget.
+  const capacity = capacityBudget(config, resources.map(({ manifest }) => manifest));
+  if (capacity.issues.length > 0) throw new ConfigError(capacity.issues);
+  files.set('README.md', environmentReadme(config, environment.outputs, components, resources.length, capacity.budget));
   // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
   for (const [file, content] of renderBootstrap(config)) files.set(file, content);
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };

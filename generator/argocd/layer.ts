@@ -27,6 +27,7 @@ export const APPS_NAMESPACED_KINDS: readonly GroupKind[] = [
   { group: '', kind: 'Service' },
   { group: '', kind: 'ServiceAccount' },
   { group: 'apps', kind: 'Deployment' },
+  { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' },
   { group: 'batch', kind: 'Job' },
   { group: 'external-secrets.io', kind: 'ExternalSecret' },
   { group: 'networking.k8s.io', kind: 'Ingress' },

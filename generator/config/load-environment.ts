@@ -67,3 +67,24 @@ export function loadEnvironment(rootDir: string, name: string, environmentsDir =
   if (errors.length > 0 || !outputs) throw new ConfigError(errors);
   return { config: configSource.data as EnvConfig, outputs, ...(warnings.length > 0 ? { warnings } : {}) };
 }
+
+/**
+ * Fills in the line and column of issues found after loading (e.g. the
+ * capacity check of a render), which know their file and field path only.
+ */
+export function locateIssues(rootDir: string, issues: ConfigIssue[]): ConfigIssue[] {
+  const sources = new Map<string, ReturnType<typeof readYamlFile> | undefined>();
+  return issues.map((issue) => {
+    if (issue.line !== undefined || issue.path === '') return issue;
+    if (!sources.has(issue.file)) {
+      try {
+        sources.set(issue.file, readYamlFile(join(rootDir, issue.file), issue.file));
+      } catch {
+        sources.set(issue.file, undefined);
+      }
+    }
+    const path = issue.path.split(/\.|\[(\d+)\]/).filter((part) => part !== undefined && part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+    const at = sources.get(issue.file)?.locate(path);
+    return at ? { ...issue, ...at } : issue;
+  });
+}
