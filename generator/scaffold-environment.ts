@@ -46,11 +46,11 @@ function numberToIpv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
 }
 
-/** The public subnet is the VPC's first /24, the private ones its 11th and 12th (as in the repository's environments). */
-export function subnetsOf(vpcCidr: string): { publicSubnetCidr: string; privateSubnetCidrs: [string, string] } {
+/** The public subnet is the VPC's first /24 (the further zones' its 2nd and 3rd), the private ones its 11th and 12th (as in the repository's environments). */
+export function subnetsOf(vpcCidr: string): { publicSubnetCidr: string; additionalPublicSubnetCidrs: [string, string]; privateSubnetCidrs: [string, string] } {
   const [start] = cidrRange(vpcCidr)!;
   const block = (index: number) => `${numberToIpv4(start + index * 256)}/24`;
-  return { publicSubnetCidr: block(0), privateSubnetCidrs: [block(10), block(11)] };
+  return { publicSubnetCidr: block(0), additionalPublicSubnetCidrs: [block(1), block(2)], privateSubnetCidrs: [block(10), block(11)] };
 }
 
 /** VPC ranges already used in an account and region, by environment. */
@@ -112,6 +112,9 @@ export function scaffoldConfigText(templateText: string, request: ScaffoldReques
   doc.setIn(['network', 'publicSubnetCidr'], subnets.publicSubnetCidr);
   const privates = doc.createNode(subnets.privateSubnetCidrs, { flow: true });
   doc.setIn(['network', 'privateSubnetCidrs'], privates);
+  // A template spread across zones keeps as many zones, in the new VPC.
+  const zones = doc.getIn(['network', 'additionalPublicSubnetCidrs']) as { items?: unknown[] } | undefined;
+  if (zones?.items) doc.setIn(['network', 'additionalPublicSubnetCidrs'], doc.createNode(subnets.additionalPublicSubnetCidrs.slice(0, zones.items.length), { flow: true }));
   doc.setIn(['hostnames', 'openWebUI'], `chat-${name}`);
   doc.setIn(['hostnames', 'argocd'], `argocd-${name}`);
   doc.setIn(['hostnames', 'node'], `k3s-${name}`);

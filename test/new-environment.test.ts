@@ -69,7 +69,9 @@ describe('npm run env:new', () => {
     expect(config.aws.accountId).toBe('123456789012');
     expect(config.secretsManager.prefix).toBe('dubai/qa/');
     expect(config.hostnames).toMatchObject({ openWebUI: 'chat-qa', argocd: 'argocd-qa', node: 'k3s-qa' });
-    expect(config.network).toEqual({ vpcCidr: '10.40.0.0/16', publicSubnetCidr: '10.40.0.0/24', privateSubnetCidrs: ['10.40.10.0/24', '10.40.11.0/24'] });
+    // staging spans three zones: so does qa, in its own VPC.
+    expect(config.network).toEqual({ vpcCidr: '10.40.0.0/16', publicSubnetCidr: '10.40.0.0/24', additionalPublicSubnetCidrs: ['10.40.1.0/24', '10.40.2.0/24'], privateSubnetCidrs: ['10.40.10.0/24', '10.40.11.0/24'] });
+    expect(config.cluster.servers).toBe(3);
     expect(outputs).toEqual({
       source: 'placeholder',
       stackName: 'dubai-qa',
@@ -143,7 +145,7 @@ describe('npm run env:new', () => {
     expect(existsSync(join(repo.root, 'environments', 'qa2.yaml'))).toBe(false);
     const given = envNew(repo.root, '--name', 'qa2', '--from', 'dev', '--account', '210987654321', '--vpc-cidr', '10.60.16.0/20');
     expect(given.status).toBe(0);
-    expect(loadEnvironment(repo.root, 'qa2').config.network).toEqual({ vpcCidr: '10.60.16.0/20', publicSubnetCidr: '10.60.16.0/24', privateSubnetCidrs: ['10.60.26.0/24', '10.60.27.0/24'] });
+    expect(loadEnvironment(repo.root, 'qa2').config.network).toEqual({ vpcCidr: '10.60.16.0/20', publicSubnetCidr: '10.60.16.0/24', additionalPublicSubnetCidrs: [], privateSubnetCidrs: ['10.60.26.0/24', '10.60.27.0/24'] });
   }, 120_000);
 
   it('outputs copied from dev are refused for qa, field by field', () => {
@@ -172,7 +174,7 @@ describe('VPC layout', () => {
     expect(freeVpcCidr(['10.40.0.0/16', '10.41.8.0/22'])).toBe('10.42.0.0/16');
   });
 
-  it('puts the public subnet first and the private ones at the 11th and 12th /24', () => {
-    expect(subnetsOf('10.52.0.0/16')).toEqual({ publicSubnetCidr: '10.52.0.0/24', privateSubnetCidrs: ['10.52.10.0/24', '10.52.11.0/24'] });
+  it('puts the public subnet first, the further zones\' next, and the private ones at the 11th and 12th /24', () => {
+    expect(subnetsOf('10.52.0.0/16')).toEqual({ publicSubnetCidr: '10.52.0.0/24', additionalPublicSubnetCidrs: ['10.52.1.0/24', '10.52.2.0/24'], privateSubnetCidrs: ['10.52.10.0/24', '10.52.11.0/24'] });
   });
 });
