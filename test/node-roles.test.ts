@@ -174,9 +174,9 @@ describe('the steps each role runs', () => {
   });
 
   it('installs K3s as an agent or a server, and checks the matching service', () => {
-    const install = (role: string) => run('prod', AGENT, `command() { return 1; }; sh() { echo "sh INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC"; }; curl() { : ; }; sha256sum() { return 0; }; real:install_k3s ${role}`);
+    const install = (role: string) => run('prod', AGENT, `command() { return 1; }; sh() { echo "sh INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC"; }; curl() { : ; }; sha256sum() { cat >/dev/null; }; real:install_k3s ${role}`);
     expect(install('agent').stdout).toContain('sh INSTALL_K3S_EXEC=agent');
-    expect(install('join').stdout).toContain('sh INSTALL_K3S_EXEC=server');
+    const join = install("join"); expect(join.stdout + join.stderr).toContain("sh INSTALL_K3S_EXEC=server");
     expect(run('prod', AGENT, 'k3s_service agent; k3s_service join').stdout).toBe('k3s-agent\nk3s\n');
   });
 
@@ -184,5 +184,42 @@ describe('the steps each role runs', () => {
     const prod = run('prod', FIRST, 'real:mark_cluster_initialized');
     expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors --region me-central-1 - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
     expect(run('dev', FIRST, 'real:mark_cluster_initialized').calls).toEqual([]);
+  });
+});
+
+describe('a re-run over SSM (the way a single node becomes the first of three)', () => {
+  it('restarts a running K3s when its configuration changed, and leaves it alone when nothing did', () => {
+    const rerun = (before: string) =>
+      run(
+        'prod',
+        FIRST,
+        [
+          `mkdir -p "$K3S_CONFIG_DIR"; printf '%s' '${before}' >"$K3S_CONFIG_DIR/config.yaml"`,
+          'write_k3s_config init',
+          // K3s of the pinned version is running already.
+          `command() { return 0; }; k3s() { echo "$K3S_VERSION"; }; systemctl() { printf '%s\\n' "systemctl $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; return 0; }`,
+          'real:install_k3s init',
+        ].join('\n'),
+      );
+    const changed = rerun('node-name: k3s-prod\\n');
+    expect(changed.stderr).toBe('');
+    expect(changed.status).toBe(0);
+    expect(changed.stdout).toContain('restarting K3s for its new configuration');
+    expect(changed.calls).toContain('systemctl restart k3s');
+
+    // The same configuration again (written twice in one run): no restart.
+    const same = run(
+      'prod',
+      FIRST,
+      [
+        'write_k3s_config init',
+        'write_k3s_config init',
+        `command() { return 0; }; k3s() { echo "$K3S_VERSION"; }; systemctl() { printf '%s\\n' "systemctl $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; return 0; }`,
+        'real:install_k3s init',
+      ].join('\n'),
+    );
+    expect(same.status).toBe(0);
+    expect(same.stdout).toContain('K3s v1.36.3+k3s1 already running');
+    expect(same.calls).not.toContain('systemctl restart k3s');
   });
 });

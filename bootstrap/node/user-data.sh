@@ -20,6 +20,7 @@ exec > >(tee -a "$LOG_FILE") 2>&1
 K3S_CONFIG_DIR=/etc/rancher/k3s
 K3S_SERVER_DIR=/var/lib/rancher/k3s/server
 LONGHORN_DIR=/var/lib/longhorn
+CONFIG_CHANGED=false
 
 log() { printf '%s [dubai-bootstrap] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
@@ -30,7 +31,7 @@ imds() {
   curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
 
-# Servers have fixed names; an agent appends its instance id (the Auto Scaling group names no instance).
+# An agent appends its instance id to its name.
 node_name() {
   if [[ $NODE_ROLE == agent ]]; then printf '%s-%s\n' "$NODE_NAME" "$(imds instance-id)"; else printf '%s\n' "$NODE_NAME"; fi
 }
@@ -39,8 +40,8 @@ cluster_initialized() {
   aws s3api head-object --region "$AWS_REGION" --bucket "$KUBECONFIG_BUCKET" --key "$CLUSTER_MARKER_KEY" >/dev/null 2>&1
 }
 
-# node_role: init, join or agent. Decided once per instance (kept in $K3S_CONFIG_DIR/role): the first
-# server starts the cluster only if it was never started; a replaced first server joins the others.
+# node_role: init, join or agent, decided once (kept in $K3S_CONFIG_DIR/role). A replaced first
+# server joins the others instead of starting a second cluster.
 node_role() {
   if [[ $NODE_ROLE == agent ]]; then
     echo agent
@@ -131,13 +132,13 @@ mount_data_volume() {
   log "mounted $disk on $LONGHORN_DIR"
 }
 
-# secret_value NAME: the current value of a Secrets Manager secret (through the instance role, IMDSv2).
+# secret_value NAME: a Secrets Manager value (instance role).
 secret_value() {
   aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" --query SecretString --output text
 }
 
 write_k3s_config() {
-  local role=$1 name zone
+  local role=$1 name zone before
   log "writing the K3s configuration ($role)"
   mkdir -p "$K3S_CONFIG_DIR" "$K3S_SERVER_DIR/manifests" "$K3S_SERVER_DIR/logs"
   if [[ ! -s $K3S_CONFIG_DIR/token ]]; then
@@ -147,7 +148,8 @@ write_k3s_config() {
   chmod 0600 "$K3S_CONFIG_DIR/token"
   name="$(node_name)"
   zone="$(imds placement/availability-zone)"
-  # Every node: its name, the shared token, the zone label spread constraints and Longhorn read, CIS kubelet flags.
+  before="$(cat "$K3S_CONFIG_DIR/config.yaml" 2>/dev/null || true)"
+  # Every node: name, token, zone label (read by spread constraints and Longhorn), CIS kubelet flags.
   cat >"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
 node-name: ${name}
 token-file: ${K3S_CONFIG_DIR}/token
@@ -162,6 +164,8 @@ CONFIG
   if [[ $role != init ]]; then printf 'server: https://%s:6443\n' "$REGISTRATION_ADDRESS" >>"$K3S_CONFIG_DIR/config.yaml"; fi
   if [[ $role != agent ]]; then write_server_config "$role" "$name"; fi
   chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
+  # A re-run that changes the configuration restarts K3s.
+  if [[ -n $before && $before != "$(cat "$K3S_CONFIG_DIR/config.yaml")" ]]; then CONFIG_CHANGED=true; fi
 }
 
 write_server_config() {
@@ -244,9 +248,8 @@ with_repository_credentials() {
   return "$status"
 }
 
-# The Argo CD HelmChart, the platform AppProject and the root Application are not part of this
-# script: they are read from the repository at git.targetRevision (the file Argo CD itself syncs
-# from), so a chart bump changes rendered/, never the instance's user data.
+# The Argo CD bootstrap manifests are read from git at git.targetRevision: a chart bump never
+# changes this user data.
 write_argocd_bootstrap() {
   log "fetching $ARGOCD_BOOTSTRAP_PATH at $GIT_REVISION from $REPO_URL"
   local dir
@@ -259,7 +262,7 @@ write_argocd_bootstrap() {
   rm -rf "$dir"
 }
 
-# The systemd unit the install script creates: k3s for a server, k3s-agent for an agent.
+# The systemd unit: k3s for a server, k3s-agent for an agent.
 k3s_service() { if [[ $1 == agent ]]; then echo k3s-agent; else echo k3s; fi; }
 
 install_k3s() {
@@ -267,13 +270,16 @@ install_k3s() {
   if [[ $role == agent ]]; then exec=agent; fi
   if command -v k3s >/dev/null 2>&1 && k3s --version | grep -qF "$K3S_VERSION" && systemctl is-active --quiet "$(k3s_service "$role")"; then
     log "K3s $K3S_VERSION already running"
+    if [[ $CONFIG_CHANGED == true ]]; then
+      log "restarting K3s for its new configuration"
+      systemctl restart "$(k3s_service "$role")"
+    fi
     return 0
   fi
   log "installing K3s $K3S_VERSION ($exec)"
   local installer
   installer="$(mktemp)"
-  # The install script at a pinned commit, checked against its sha256 before it runs; it then
-  # verifies the K3s binary against the sha256sum file of the release it downloads.
+  # The install script at a pinned commit, checked against its sha256; it checks the K3s binary.
   retry 5 curl -sfL -o "$installer" "$K3S_INSTALLER_URL"
   if ! printf '%s  %s\n' "$K3S_INSTALLER_SHA256" "$installer" | sha256sum --check --status; then
     log "the K3s install script does not match its pinned sha256 $K3S_INSTALLER_SHA256; not running it"
