@@ -156,3 +156,21 @@ describe('writing', () => {
     expect(readdirSync(dir).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 });
+
+describe('cluster problems on the command line', () => {
+  it('prints a warning with its location and still renders', () => {
+    edit('environments/dev.yaml', /^ {2}replicas: 1$/m, '  replicas: 2');
+    expect(run('--env', 'dev')).toBe(0);
+    expect(err).toMatch(/^environments\/dev\.yaml:\d+:\d+: warning: openWebUI\.replicas: 2 Open WebUI replicas all run on the one node/m);
+    expect(existsSync(join(repo.root, 'rendered', 'dev', 'open-webui'))).toBe(true);
+  });
+
+  it('refuses an over-committed environment with a located capacity error and writes nothing', () => {
+    const before = rendered();
+    edit('environments/dev.yaml', 'instanceType: t3.xlarge', 'instanceType: t3.medium');
+    expect(run()).toBe(1);
+    expect(err).toMatch(/^environments\/dev\.yaml:\d+:\d+: node\.instanceType: the pods request .* but 1 × t3\.medium offer .* after each node's reserve$/m);
+    expect(err).toContain('Nothing was written; rendered/ is unchanged.');
+    expect(rendered()).toEqual(before);
+  });
+});
