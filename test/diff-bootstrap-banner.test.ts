@@ -89,3 +89,52 @@ describe('the bootstrap banner', () => {
     expect(formatText(diff, context)).toContain('qa: npm run bootstrap -- --env qa (creates the stack)');
   });
 });
+
+describe('the bootstrap banner of a cluster (prod: three servers and agents)', () => {
+  function prodDiffAfter(edit: (config: Environment['config']) => void) {
+    const base = environment('prod');
+    const changed = copyOf(base);
+    edit(changed.config);
+    return compareRendered(tree(base), tree(changed));
+  }
+
+  it('says a new AMI replaces each server (one per run) and rolls the agents', () => {
+    const diff = prodDiffAfter((config) => {
+      config.node.amiId = 'ami-0fedcba9876543210';
+    });
+    expect(diff.bootstrap[0]!.node).toEqual([
+      { instance: 'AgentLaunchTemplate', effect: 'rolls', properties: ['ImageId'] },
+      { instance: 'NodeInstance', effect: 'replaces', properties: ['ImageId'], clustered: true },
+      { instance: 'Server2Instance', effect: 'replaces', properties: ['ImageId'], clustered: true },
+      { instance: 'Server3Instance', effect: 'replaces', properties: ['ImageId'], clustered: true },
+    ]);
+    const text = formatText(diff, context);
+    expect(text).toContain('REPLACES THE AGENTS ONE AT A TIME (the Auto Scaling group\'s rolling update): AgentLaunchTemplate ImageId changes');
+    expect(text).toContain('REPLACES A SERVER (a new instance that joins the others; the bootstrap refuses to replace a majority of the servers at once): Server2Instance ImageId changes');
+    expect(text).not.toContain('a new cluster, restored from the etcd snapshot bucket');
+  });
+
+  it('holding servers 2 and 3 on their AMI leaves only server 1 (and the agents) to replace', () => {
+    const diff = prodDiffAfter((config) => {
+      config.cluster.serverAmiOverrides = [2, 3].map((server) => ({ server, amiId: config.node.amiId }));
+      config.node.amiId = 'ami-0fedcba9876543210';
+    });
+    expect(diff.bootstrap[0]!.node.map((node) => [node.instance, node.effect])).toEqual([
+      ['AgentLaunchTemplate', 'rolls'],
+      ['NodeInstance', 'replaces'],
+    ]);
+  });
+
+  it('says the servers restart one after another for a user-data change', () => {
+    const diff = prodDiffAfter((config) => {
+      config.k3s.version = 'v1.36.4+k3s1';
+    });
+    expect(diff.bootstrap[0]!.node.map((node) => [node.instance, node.effect])).toEqual([
+      ['AgentLaunchTemplate', 'rolls'],
+      ['NodeInstance', 'restarts'],
+      ['Server2Instance', 'restarts'],
+      ['Server3Instance', 'restarts'],
+    ]);
+    expect(formatText(diff, context)).toContain('RESTARTS A SERVER (CloudFormation stops and starts the servers one after another): NodeInstance UserData changes');
+  });
+});

@@ -23,12 +23,15 @@ const REPLACEMENT = new Set([
   'ElasticInferenceAccelerators', 'HostResourceGroupArn', 'BlockDeviceMappings',
 ]);
 
-export type NodeEffect = 'replaces' | 'restarts';
+/** `rolls`: the agents' launch template changes, so the Auto Scaling group replaces the agents one at a time. */
+export type NodeEffect = 'replaces' | 'restarts' | 'rolls';
 
 export interface NodeChange {
-  /** Logical id of the EC2 instance. */
+  /** Logical id of the EC2 instance (or of the agents' launch template). */
   instance: string;
   effect: NodeEffect;
+  /** The stack has several servers: a replaced one joins the others instead of starting a new cluster. */
+  clustered?: boolean;
   /** Properties whose (parameter-resolved) value changes. */
   properties: string[];
 }
@@ -78,8 +81,19 @@ function resolved(value: unknown, parameters: Record<string, string>): unknown {
 
 const ofType = (stack: Stack, type: string) => Object.entries(stack.resources).filter(([, resource]) => resource['Type'] === type);
 
+const changedKeys = (a: Json, b: Json, before: Stack, after: Stack) =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(resolved(a[key], before.parameters)) !== JSON.stringify(resolved(b[key], after.parameters))).sort();
+
 export function nodeChanges(before: Stack, after: Stack): NodeChange[] {
   const out: NodeChange[] = [];
+  const clustered = ofType(after, 'AWS::EC2::Instance').length > 1;
+  for (const [id, resource] of ofType(after, 'AWS::EC2::LaunchTemplate')) {
+    const old = before.resources[id];
+    if (old === undefined) continue;
+    const data = (r: Json) => (((r['Properties'] ?? {}) as Json)['LaunchTemplateData'] ?? {}) as Json;
+    const changed = changedKeys(data(old), data(resource), before, after).filter((key) => key !== 'TagSpecifications');
+    if (changed.length > 0) out.push({ instance: id, effect: 'rolls', properties: changed });
+  }
   for (const [id, resource] of ofType(after, 'AWS::EC2::Instance')) {
     const old = before.resources[id];
     if (old === undefined || old['Type'] !== 'AWS::EC2::Instance') continue;
@@ -90,7 +104,7 @@ export function nodeChanges(before: Stack, after: Stack): NodeChange[] {
       .filter((key) => !NO_INTERRUPTION.has(key))
       .sort();
     if (changed.length === 0) continue;
-    out.push({ instance: id, effect: changed.some((key) => REPLACEMENT.has(key)) ? 'replaces' : 'restarts', properties: changed });
+    out.push({ instance: id, effect: changed.some((key) => REPLACEMENT.has(key)) ? 'replaces' : 'restarts', properties: changed, ...(clustered ? { clustered } : {}) });
   }
   return out;
 }
@@ -125,14 +139,21 @@ export function bootstrapNotice(env: string, before: Tree, after: Tree): Bootstr
 const EFFECT_TEXT: Record<NodeEffect, string> = {
   restarts: 'RESTARTS THE NODE (CloudFormation stops and starts the instance)',
   replaces: 'REPLACES THE NODE (a new instance: a new cluster, restored from the etcd snapshot bucket)',
+  rolls: 'REPLACES THE AGENTS ONE AT A TIME (the Auto Scaling group\'s rolling update)',
 };
+
+function effectText(node: NodeChange): string {
+  if (!node.clustered) return EFFECT_TEXT[node.effect];
+  if (node.effect === 'replaces') return 'REPLACES A SERVER (a new instance that joins the others; the bootstrap refuses to replace a majority of the servers at once)';
+  return 'RESTARTS A SERVER (CloudFormation stops and starts the servers one after another)';
+}
 
 /** The banner's lines, without markup; `code` wraps commands and names. */
 export function noticeLines(notices: BootstrapNotice[], code: (value: string) => string): { title: string; items: string[][] } {
   const title = `Needs ${code('npm run bootstrap')}: this change alters the AWS stack, which Argo CD does not deploy. Run after merging:`;
   const items = notices.map((notice) => {
     const lines = [`${notice.env}: ${code(notice.command)}${notice.creates ? ' (creates the stack)' : ''} (${notice.files.map(code).join(', ')} changed)`];
-    for (const node of notice.node) lines.push(`${EFFECT_TEXT[node.effect]}: ${code(node.instance)} ${node.properties.map(code).join(', ')} changes`);
+    for (const node of notice.node) lines.push(`${effectText(node)}: ${code(node.instance)} ${node.properties.map(code).join(', ')} changes`);
     for (const command of notice.secretCommands) lines.push(`then store the new secret: ${code(command)}`);
     return lines;
   });
