@@ -273,6 +273,22 @@ describe('the HA stack of staging and prod', () => {
     expect(parameters).toMatchObject({ AgentInstanceType: config.cluster.agents.instanceType, AgentMinSize: String(config.cluster.agents.min), AgentMaxSize: String(config.cluster.agents.max) });
   });
 
+  it('launches the agents with the stack\'s own Auto Scaling role, which alone the key lets encrypt their volumes', () => {
+    const template = renderedTemplate('prod');
+    expect(propsOf(template, 'AgentServiceLinkedRole')).toMatchObject({ AWSServiceName: 'autoscaling.amazonaws.com', CustomSuffix: 'dubai-prod' });
+    const arn = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_dubai-prod' };
+    expect(propsOf(template, 'AgentGroup')['ServiceLinkedRoleARN']).toEqual(arn);
+    const statements = (propsOf(template, 'KmsKey')['KeyPolicy'] as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] }).Statement;
+    expect(statements.filter((statement) => statement.Sid.startsWith('AgentVolume')).map((statement) => [statement.Sid, statement.Principal])).toEqual([
+      ['AgentVolumesThroughAutoScaling', { AWS: arn }],
+      ['AgentVolumeGrantsThroughAutoScaling', { AWS: arn }],
+    ]);
+    expect(statements.find((statement) => statement.Sid === 'AgentVolumeGrantsThroughAutoScaling')!.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': true } });
+    // The key policy names the role, which must exist before the key.
+    expect(template.Resources['KmsKey']).toMatchObject({ DependsOn: 'AgentServiceLinkedRole' });
+    expect(renderedTemplate('dev').Resources['AgentServiceLinkedRole']).toBeUndefined();
+  });
+
   it('gives the agents a role without the servers\' etcd and kubeconfig rights', () => {
     const template = renderedTemplate('prod');
     const sids = (id: string) => ((propsOf(template, id)['Policies'] as { PolicyDocument: { Statement: { Sid: string }[] } }[])[0]!.PolicyDocument.Statement.map((statement) => statement.Sid));

@@ -12,7 +12,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { isProduction } from './database.js';
-import { checkovSkips, getAtt, ref, tags, type CfnObject, type Resources } from './cfn.js';
+import { checkovSkips, getAtt, ref, sub, tags, type CfnObject, type Resources } from './cfn.js';
 import { publicSubnetIds } from './network.js';
 import { DATA_VOLUME_DEVICE, ENCRYPTED_GP3, METADATA_OPTIONS, nodeRole } from './node.js';
 import { serverLogicalIds } from '../names.js';
@@ -125,9 +125,38 @@ function registrationResources(config: EnvConfig, stack: string): Resources {
   };
 }
 
+/**
+ * The Auto Scaling group launches the agents with this service-linked role,
+ * one of the stack's own (custom suffix): the stack's KMS key lets exactly
+ * this role encrypt the agents' volumes. The account's default Auto Scaling
+ * role cannot be named in the key policy before it exists, and its managed
+ * policy grants no KMS rights.
+ */
+export function agentServiceLinkedRoleName(stack: string): string {
+  return `AWSServiceRoleForAutoScaling_${stack}`;
+}
+
+export const AGENT_SERVICE_LINKED_ROLE = 'AgentServiceLinkedRole';
+
+const agentServiceLinkedRoleArn = (stack: string) => sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/aws-service-role/autoscaling.amazonaws.com/${agentServiceLinkedRoleName(stack)}`);
+
+/** Key-policy statements that let the agents' Auto Scaling role use the stack's key for their EBS volumes (none without agents). */
+export function agentKeyStatements(config: EnvConfig, stack: string): CfnObject[] {
+  if (!hasRegistrationAddress(config) || config.cluster.agents.max === 0) return [];
+  const principal = { AWS: agentServiceLinkedRoleArn(stack) };
+  return [
+    { Sid: 'AgentVolumesThroughAutoScaling', Effect: 'Allow', Principal: principal, Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'], Resource: '*' },
+    { Sid: 'AgentVolumeGrantsThroughAutoScaling', Effect: 'Allow', Principal: principal, Action: 'kms:CreateGrant', Resource: '*', Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } },
+  ];
+}
+
 function agentResources(config: EnvConfig, stack: string): Resources {
   const { agents } = config.cluster;
   return {
+    [AGENT_SERVICE_LINKED_ROLE]: {
+      Type: 'AWS::IAM::ServiceLinkedRole',
+      Properties: { AWSServiceName: 'autoscaling.amazonaws.com', CustomSuffix: stack, Description: `${stack}: launches the K3s agents (the stack's KMS key allows it)` },
+    },
     AgentRole: nodeRole(config, stack, 'agent'),
     AgentInstanceProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [ref('AgentRole')] } },
     AgentLaunchTemplate: {
@@ -160,8 +189,9 @@ function agentResources(config: EnvConfig, stack: string): Resources {
     },
     AgentGroup: {
       Type: 'AWS::AutoScaling::AutoScalingGroup',
-      DependsOn: ['PublicDefaultRoute', 'RegistrationListener'],
+      DependsOn: ['PublicDefaultRoute', 'RegistrationListener', AGENT_SERVICE_LINKED_ROLE],
       Properties: {
+        ServiceLinkedRoleARN: agentServiceLinkedRoleArn(stack),
         MinSize: ref('AgentMinSize'),
         MaxSize: ref('AgentMaxSize'),
         DesiredCapacity: ref('AgentDesiredCapacity'),

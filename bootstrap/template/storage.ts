@@ -6,6 +6,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { bucketName, type BucketKey } from '../names.js';
+import { AGENT_SERVICE_LINKED_ROLE, agentKeyStatements } from './cluster.js';
 import { bucketArn, checkovSkips, getAtt, ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type CfnValue, type Resources } from './cfn.js';
 
 /** The data buckets and their logical ids. */
@@ -75,6 +76,8 @@ export function storageResources(config: EnvConfig, stack: string): Resources {
     KmsKey: {
       Type: 'AWS::KMS::Key',
       ...RETAIN,
+      // The key policy names the agents' Auto Scaling role, which must exist first.
+      ...(agentKeyStatements(config, stack).length > 0 ? { DependsOn: AGENT_SERVICE_LINKED_ROLE } : {}),
       Properties: {
         Description: `${stack}: encrypts the node's volumes, Aurora, the buckets and the secrets`,
         EnableKeyRotation: true,
@@ -90,6 +93,7 @@ export function storageResources(config: EnvConfig, stack: string): Resources {
               // A key policy's only resource is the key itself; "*" here means this key.
               Resource: '*',
             },
+            ...agentKeyStatements(config, stack),
           ],
         },
         Tags: tags(stack, 'kms'),

@@ -8,7 +8,8 @@
  *    AWS::S3::BucketPolicy and AWS::EC2::SecurityGroupEgress, and its
  *    AWS::ElasticLoadBalancingV2::LoadBalancer handler drops `Type: network`
  *    (it makes an application load balancer), on which the TCP listener
- *    (AWS::ElasticLoadBalancingV2::Listener) is then refused. The template
+ *    (AWS::ElasticLoadBalancingV2::Listener) is then refused; nor does it
+ *    create AWS::IAM::ServiceLinkedRole (the agents' Auto Scaling role). The template
  *    sent to moto leaves them out (and the Aurora writer instance, which
  *    cannot exist without its cluster); a Ref or GetAtt to one of them becomes
  *    a placeholder string such as `moto-gap:SecretK3sToken`, and DependsOn
@@ -57,6 +58,7 @@ export const MOTO_UNSUPPORTED_TYPES = [
   'AWS::S3::BucketPolicy',
   'AWS::EC2::SecurityGroupEgress',
   'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::IAM::ServiceLinkedRole',
 ];
 /** Properties moto's CloudFormation handler of a type cannot read, and how they are sent instead. */
 const MOTO_PROPERTY_GAPS: Record<string, (properties: Record<string, Json>) => void> = {
