@@ -42,9 +42,9 @@ let removeScratch: () => void;
 
 const heldPolicies: { bucket: string; policy: string }[] = [];
 
-function deps(lines: string[]): BootstrapDeps & { clients: AwsClients } {
+function deps(lines: string[], account = ACCOUNT): BootstrapDeps & { clients: AwsClients } {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
-  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets] as never[], ACCOUNT);
+  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets] as never[], account);
   bridgeMotoGaps(clients.cfn, REGION, ACCOUNT, clients.s3);
   const held = holdBucketPolicies(clients.s3);
   const record = { info: (line: string) => (lines.push(line), heldPolicies.push(...held.splice(0))), warn: (line: string) => lines.push(line) };
@@ -70,6 +70,16 @@ async function physicalIds(clients: AwsClients): Promise<Map<string, { type: str
 }
 
 describe('npm run bootstrap of the HA stack against moto_server', () => {
+  it('uploads nothing and creates nothing with credentials of another account', async () => {
+    const lines: string[] = [];
+    const wrong = deps(lines, '111122223333');
+    await expect(runBootstrap(options(), wrong)).rejects.toThrow(/account 111122223333 .* but environments\/prod\.yaml sets aws\.accountId 210987654323; nothing was changed/);
+    expect(lines.some((line) => /s3:\/\//.test(line))).toBe(false);
+    const mine = deps([]);
+    await expect(mine.clients.s3.send(new HeadBucketCommand({ Bucket: templateBucketName(config) }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(mine.clients.cfn.send(new ListStackResourcesCommand({ StackName: STACK }))).rejects.toThrow(/does not exist/);
+  }, 60_000);
+
   it('uploads the oversized template to its own private bucket and creates servers, load balancer and agent group', async () => {
     const lines: string[] = [];
     const d = deps(lines);
