@@ -58,6 +58,7 @@ export function longhornExceptions(): ChartException[] {
       allow: {
         ...exempt([...HOST_ACCESS, 'privileged-container', 'host-path-volume', 'restricted-volume-types'], PRIVILEGED),
         'memory-limit': 'an OOM-killed manager would stall the I/O of every volume on its node, so it has requests and no limit',
+        'resource-requests': 'the manager container has its requests; the pre-pull-share-manager-image sidecar only pulls an image, and the chart gives it no resources value',
         'service-account-token-automount': CALLS_THE_API,
         'readiness-probe': 'the pre-pull-share-manager-image sidecar only pulls an image and serves nothing; the manager container has its readiness probe',
         'secret-from-external-secret': 'mounts the optional longhorn-grpc-tls Secret; without it Longhorn uses its built-in certificate',
