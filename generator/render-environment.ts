@@ -4,7 +4,7 @@
  */
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { APPS_FOLDER } from './argocd/bootstrap-manifests.js';
+import { APPS_FOLDER, argocdInstallFiles } from './argocd/bootstrap-manifests.js';
 import { buildArgocdLayer, MissingApplicationError } from './argocd/layer.js';
 import { COMPONENTS } from './components/index.js';
 import { componentChart, renderContext, type Component, type ComponentInfo } from './components/component.js';
@@ -117,7 +117,7 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
   const components = charts.map(({ info }) => info);
   files.set('README.md', environmentReadme(config, environment.outputs, components, resources.length));
   // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
-  for (const [file, content] of renderBootstrap(config)) files.set(file, content);
+  for (const [file, content] of renderBootstrap(config, argocdInstallFiles(resources))) files.set(file, content);
   return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
 }
 

@@ -79,3 +79,30 @@ export function argocdBootstrapYaml(config: EnvConfig): string {
     .map((manifest) => stringify(manifest, { sortMapEntries: true, lineWidth: 0 }))
     .join('---\n');
 }
+
+/** A rendered file and its object, as the render holds them. */
+interface RenderedFile {
+  file: string;
+  manifest: { apiVersion: string; kind: string };
+}
+
+const ARGOCD_GROUP = 'argoproj.io';
+
+/**
+ * The files of rendered/<env>/argocd/ the node applies before Argo CD runs, in
+ * order: the namespace, the CRDs, then every object of the Kubernetes API or
+ * of Argo CD's own CRDs. Custom resources of other add-ons (the repository
+ * credentials' ExternalSecret) wait for Argo CD, whose Application syncs the
+ * whole folder, these files included, unchanged.
+ */
+export function argocdInstallFiles(resources: readonly RenderedFile[], folder = 'argocd'): string[] {
+  const rank = ({ manifest }: RenderedFile) => (manifest.kind === 'Namespace' ? 0 : manifest.kind === 'CustomResourceDefinition' ? 1 : 2);
+  const installable = ({ manifest }: RenderedFile) => {
+    const group = manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/')[0]! : '';
+    return group === '' || group.endsWith('.k8s.io') || !group.includes('.') || group === ARGOCD_GROUP;
+  };
+  return resources
+    .filter((resource) => resource.file.startsWith(`${folder}/`) && installable(resource))
+    .sort((a, b) => rank(a) - rank(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .map((resource) => resource.file);
+}
