@@ -228,7 +228,7 @@ describe('the pull-request comment (npm run diff -- --markdown)', () => {
 describe('npm run diff on the real repository', () => {
   it('shows what bumping the LiteLLM tag in environments/dev.yaml does to the real rendered tree', () => {
     root = mkdtempSync(join(tmpdir(), 'dubai-hub-diff-real-'));
-    for (const path of ['environments', 'rendered']) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
+    for (const path of ['environments', 'rendered', 'charts']) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
     git('init', '-q', '-b', 'main');
     git('config', 'user.email', 'test@example.com');
     git('config', 'user.name', 'test');

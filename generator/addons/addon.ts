@@ -11,17 +11,8 @@ import { standardLabels, type Labels } from '../k8s/labels.js';
 import { podSecurityNamespace, restrictedNamespace } from '../k8s/namespace.js';
 import { addOnNetworkPolicies, type AddOnNetworkProps } from './network.js';
 
-export interface SecretRef {
-  namespace: string;
-  name: string;
-}
-
 export interface AddOn extends Component {
   application(context: RenderContext): ApplicationSettings;
-  /** API groups whose CRDs this add-on's chart installs; custom resources of these groups sync in later waves. */
-  readonly providesApiGroups?: readonly string[];
-  /** Secrets the chart's pods read, which an ExternalSecret of the same namespace must produce. */
-  chartSecrets?(context: RenderContext): SecretRef[];
 }
 
 /** Labels of every object an add-on folder renders. */
@@ -48,7 +39,6 @@ export interface ChartAddOnProps {
   /** Policy exceptions for what the chart renders, each with its reason (a stale one is a render error). */
   exceptions?(context: RenderContext): ChartException[];
   enabled?(context: RenderContext): boolean;
-  providesApiGroups?: readonly string[];
   /** The namespace holds volume data or Argo CD itself: never pruned or deleted. */
   holdsData?: boolean;
   /** Makes the namespace privileged instead of restricted; says why. */
@@ -57,7 +47,6 @@ export interface ChartAddOnProps {
   network(context: RenderContext): Omit<AddOnNetworkProps, 'namespace' | 'labels'>;
   /** What the folder holds besides the namespace, its NetworkPolicies and the chart. */
   build?(chart: Chart, context: RenderContext, labels: Labels): void;
-  chartSecrets?(context: RenderContext): SecretRef[];
   serverSideApply?: boolean;
   ignoreDifferences?: IgnoredField[];
 }
@@ -65,8 +54,6 @@ export interface ChartAddOnProps {
 /** An add-on made of a pinned chart in its own namespace, plus whatever its folder adds. */
 export function chartAddOn(props: ChartAddOnProps): AddOn {
   return {
-    ...(props.providesApiGroups ? { providesApiGroups: props.providesApiGroups } : {}),
-    ...(props.chartSecrets ? { chartSecrets: props.chartSecrets } : {}),
     enabled: (context) => props.enabled?.(context) ?? true,
     info: (context) => ({ folder: props.folder, description: props.description(context), versions: chartVersion(context.config.addons[props.chart]) }),
     chart: (context) => ({

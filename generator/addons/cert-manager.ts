@@ -34,7 +34,6 @@ export const certManager: AddOn = chartAddOn({
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
   enabled: publicIngressOn,
-  providesApiGroups: ['cert-manager.io', 'acme.cert-manager.io'],
   description: () => 'cert-manager (chart) and its namespace, for the public ingress',
   values: certManagerValues,
   network: () => ({

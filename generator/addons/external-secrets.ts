@@ -52,7 +52,6 @@ export const externalSecrets: AddOn = chartAddOn({
   chart: 'externalSecrets',
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
-  providesApiGroups: ['external-secrets.io', 'generators.external-secrets.io'],
   description: () => 'External Secrets Operator (chart) and its namespace',
   values: externalSecretsValues,
   exceptions: externalSecretsExceptions,

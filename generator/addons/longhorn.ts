@@ -92,7 +92,6 @@ export const longhorn: AddOn = chartAddOn({
   chart: 'longhorn',
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
-  providesApiGroups: ['longhorn.io'],
   description: ({ config }) =>
     `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
   values: longhornValues,

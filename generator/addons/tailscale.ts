@@ -57,7 +57,6 @@ export const tailscale: AddOn = chartAddOn({
   chart: 'tailscaleOperator',
   releaseName: 'tailscale-operator',
   wave: APPLICATION_WAVE.addOnsWithSecrets,
-  providesApiGroups: ['tailscale.com'],
   description: () => 'Tailscale operator (chart), its namespace and the ExternalSecret of its OAuth client',
   values: tailscaleValues,
   exceptions: tailscaleExceptions,
@@ -75,5 +74,4 @@ export const tailscale: AddOn = chartAddOn({
       ],
     });
   },
-  chartSecrets: () => [{ namespace: NAMESPACES.tailscale, name: TAILSCALE_OAUTH_SECRET }],
 });

@@ -200,7 +200,7 @@ export class Hydrator {
   }
 
   private helmBinary(): string {
-    this.helm ??= this.options.helm ?? ensureHelm(this.options.root);
+    this.helm ??= this.options.helm ?? ensureHelm();
     return this.helm;
   }
 
@@ -268,7 +268,7 @@ export class Hydrator {
     writeFileSync(valuesFile, JSON.stringify(call.values));
     const archive = `${CHARTS_DIR}/${call.chart.archive}`;
     const once = () =>
-      this.gate.run(() => runHelm(helm, templateArgs(call, valuesFile), { env: helmEnvironment(this.options.root) })).then(
+      this.gate.run(() => runHelm(helm, templateArgs(call, valuesFile), { env: helmEnvironment() })).then(
         ({ stdout }) => stdout,
         (error: unknown) => {
           if (error instanceof HelmError) throw new HydrationError([{ file: archive, path: '', problem: `helm template ${call.releaseName} (namespace ${call.namespace}) failed: ${error.message}` }]);
