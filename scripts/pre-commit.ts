@@ -24,7 +24,7 @@ import { reportStagedSecrets } from './secrets-staged.js';
 import { checkoutIndex, unstagedChanges } from './staged-index.js';
 
 /** What the render reads and writes. */
-export const RENDER_DATA = ['environments', 'rendered'] as const;
+export const RENDER_DATA = ['environments', 'charts', 'rendered'] as const;
 /** What the render is made of: when these differ from the index, the staged version renders. */
 export const RENDER_CODE = ['generator', 'bootstrap', 'scripts', 'schemas', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
 

@@ -1,7 +1,7 @@
 /**
  * `npm run render` validates the rendered trees in memory and refuses to write
  * (exit 1, rendered/ unchanged) when a manifest is invalid. The generator is
- * made to emit one invalid manifest by wrapping renderEnvironment.
+ * made to emit one invalid manifest by wrapping renderHydrated.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readTree } from '../generator/write-rendered.js';
@@ -16,8 +16,8 @@ vi.mock('../generator/render-environment.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../generator/render-environment.js')>();
   return {
     ...original,
-    renderEnvironment: (...args: Parameters<typeof original.renderEnvironment>) => {
-      const rendered = original.renderEnvironment(...args);
+    renderHydrated: async (...args: Parameters<typeof original.renderHydrated>) => {
+      const rendered = await original.renderHydrated(...args);
       const content = rendered.files.get(DEPLOYMENT);
       if (sabotage.on && content) rendered.files.set(DEPLOYMENT, content.replace(/^spec:\n/m, 'spec:\n  replica: 2\n'));
       return rendered;
