@@ -7,6 +7,8 @@
 import { diffLines, structuredPatch } from 'diff';
 import type { Tree } from '../write-rendered.js';
 import { bootstrapNotice, type BootstrapNotice } from './bootstrap-notice.js';
+import { chartVersionChanges, headerOnlyChange, type ChartVersionChange } from './chart-headers.js';
+import { crdArea, diffValues, schemaFieldChanges, type FieldChange, type SchemaFieldChange } from './fields.js';
 import { resourcesOf, type Resource } from './resources.js';
 
 export type ResourceChangeKind = 'added' | 'removed' | 'changed' | 'moved' | 'renamed';
@@ -27,6 +29,19 @@ export interface ResourceChange {
   similarity?: number;
   /** For changed resources: the fields that differ (`spec.replicas`, `metadata.labels.app.kubernetes.io/version`). */
   fields?: string[];
+  /** For changed resources: the same fields with short renderings of their old and new values. */
+  values?: FieldChange[];
+  /** Set when the resource is a CustomResourceDefinition: reviews group these apart. */
+  crd?: CrdChange;
+}
+
+export interface CrdChange {
+  /** `applicationsets.argoproj.io` */
+  name: string;
+  /** For a changed CRD: number of changed fields per area (`schema`, `metadata`, `spec.names`), in order of appearance. */
+  areas: [area: string, count: number][];
+  /** For a changed CRD: the custom-resource fields its schema change touches. */
+  schema: SchemaFieldChange[];
 }
 
 export type PresenceChange = 'added' | 'removed' | 'changed';
@@ -47,6 +62,10 @@ export interface FileChange {
   deletions: number;
   /** Unified diff with `a/` and `b/` prefixes, paths relative to the repository. */
   patch: string;
+  /** Modified in nothing but its leading comment lines (the generated header naming the chart archive). */
+  headerOnly?: boolean;
+  /** The file holds a CustomResourceDefinition (its diff is schema text: summarised, not shown in the comment). */
+  crd?: boolean;
 }
 
 export interface EnvironmentChange {
@@ -54,6 +73,8 @@ export interface EnvironmentChange {
   status: PresenceChange;
   folders: FolderChange[];
   files: FileChange[];
+  /** Application folders whose chart archive (read from the file headers) changed. */
+  charts: ChartVersionChange[];
 }
 
 export interface RenderedDiff {
@@ -99,30 +120,30 @@ export function similarity(a: string, b: string): number {
   return (2 * common) / total;
 }
 
-/** Paths of the values that differ between two JSON documents (leaves, in document order). */
-export function changedFields(before: string, after: string): string[] {
-  let a: unknown;
-  let b: unknown;
+const CRD_KIND = 'apiextensions.k8s.io/CustomResourceDefinition';
+const CRD_FILE = /^kind: CustomResourceDefinition$/m;
+
+const crdName = (resource: Resource) => resource.label.slice(resource.label.indexOf(' ') + 1);
+
+/** The fields of a changed resource and, for a CRD, what its schema change means for custom resources. */
+function describeChange(old: Resource, now: Resource): Pick<ResourceChange, 'fields' | 'values' | 'crd'> {
+  if (now.kind === 'File') return {};
+  let a: { spec?: { versions?: { name?: unknown }[] } };
+  let b: typeof a;
   try {
-    a = JSON.parse(before);
-    b = JSON.parse(after);
+    a = JSON.parse(old.content) as typeof a;
+    b = JSON.parse(now.content) as typeof a;
   } catch {
-    return [];
+    return {};
   }
-  const out: string[] = [];
-  const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-  const walk = (x: unknown, y: unknown, path: string) => {
-    if (JSON.stringify(x) === JSON.stringify(y)) return;
-    if (Array.isArray(x) && Array.isArray(y)) {
-      for (let i = 0; i < Math.max(x.length, y.length); i++) walk(x[i], y[i], join(path, i));
-    } else if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) {
-      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
-      for (const key of keys) walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], join(path, key));
-    } else {
-      out.push(path || '(whole document)');
-    }
-  };
-  walk(a, b, '');
+  const values = diffValues(a, b);
+  const out: Pick<ResourceChange, 'fields' | 'values' | 'crd'> = values.length > 0 ? { fields: values.map((value) => value.path), values } : {};
+  if (now.kind === CRD_KIND) {
+    const areas = new Map<string, number>();
+    for (const value of values) areas.set(crdArea(value.segments), (areas.get(crdArea(value.segments)) ?? 0) + 1);
+    const versionName = (index: number) => String(b.spec?.versions?.[index]?.name ?? a.spec?.versions?.[index]?.name ?? `versions[${index}]`);
+    out.crd = { name: crdName(now), areas: [...areas], schema: schemaFieldChanges(values, versionName) };
+  }
   return out;
 }
 
@@ -163,8 +184,7 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
     if (old.file !== now.file) {
       changes.push({ change: 'moved', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged });
     } else if (contentChanged) {
-      const fields = now.resource.kind === 'File' ? [] : changedFields(old.resource.content, now.resource.content);
-      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged, ...(fields.length > 0 ? { fields } : {}) });
+      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged, ...describeChange(old.resource, now.resource) });
     }
   }
   for (const [key, now] of after) if (!before.has(key)) added.push(now);
@@ -182,8 +202,9 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
       similarity: pair.similarity,
     });
   }
-  for (const old of removed) if (!paired.has(old)) changes.push({ change: 'removed', label: old.resource.label, previousFile: old.file, contentChanged: true });
-  for (const now of added) if (!paired.has(now)) changes.push({ change: 'added', label: now.resource.label, file: now.file, contentChanged: true });
+  const crd = (resource: Resource) => (resource.kind === CRD_KIND ? { crd: { name: crdName(resource), areas: [], schema: [] } } : {});
+  for (const old of removed) if (!paired.has(old)) changes.push({ change: 'removed', label: old.resource.label, previousFile: old.file, contentChanged: true, ...crd(old.resource) });
+  for (const now of added) if (!paired.has(now)) changes.push({ change: 'added', label: now.resource.label, file: now.file, contentChanged: true, ...crd(now.resource) });
   return changes;
 }
 
@@ -232,16 +253,20 @@ function fileChanges(env: string, base: Tree, head: Tree, resources: ResourceCha
   }
   const files: FileChange[] = [];
   const envPath = (path: string) => `${env}/${path}`;
+  const flags = (before: string, after: string) => ({
+    ...(headerOnlyChange(before, after) ? { headerOnly: true } : {}),
+    ...(CRD_FILE.test(before) || CRD_FILE.test(after) ? { crd: true } : {}),
+  });
   for (const [path, content] of base) {
     const now = head.get(path);
-    if (now !== undefined && now !== content) files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now) });
+    if (now !== undefined && now !== content) files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now), ...flags(content, now) });
   }
   for (const path of removed) {
     const target = renamedTo.get(path);
-    if (target) files.push({ status: 'renamed', path: envPath(target), previousPath: envPath(path), ...patchOf(env, path, target, base.get(path)!, head.get(target)!) });
-    else files.push({ status: 'removed', path: envPath(path), ...patchOf(env, path, undefined, base.get(path)!, '') });
+    if (target) files.push({ status: 'renamed', path: envPath(target), previousPath: envPath(path), ...patchOf(env, path, target, base.get(path)!, head.get(target)!), ...(flags(base.get(path)!, head.get(target)!).crd ? { crd: true } : {}) });
+    else files.push({ status: 'removed', path: envPath(path), ...patchOf(env, path, undefined, base.get(path)!, ''), ...flags(base.get(path)!, '') });
   }
-  for (const path of added) files.push({ status: 'added', path: envPath(path), ...patchOf(env, undefined, path, '', head.get(path)!) });
+  for (const path of added) files.push({ status: 'added', path: envPath(path), ...patchOf(env, undefined, path, '', head.get(path)!), ...flags('', head.get(path)!) });
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -301,7 +326,7 @@ export function compareRendered(base: Tree, head: Tree): RenderedDiff {
       continue;
     }
     const status: PresenceChange = !baseEnvs.has(env) ? 'added' : !headEnvs.has(env) ? 'removed' : 'changed';
-    environments.push({ env, status, folders: folderChanges(before, after, resources), files });
+    environments.push({ env, status, folders: folderChanges(before, after, resources), files, charts: chartVersionChanges(before, after) });
   }
   return { environments, unchanged, bootstrap };
 }
