@@ -168,9 +168,18 @@ function pairRenames(removed: Located[], added: Located[]): { before: Located; a
   return pairs;
 }
 
+/**
+ * The files that can hold a change: a file with the same text on both sides
+ * holds the same resources in the same place, so it is not parsed at all (a
+ * chart bump in one environment leaves every other file of the tree alone).
+ */
+function differing(tree: Tree, other: Tree): Tree {
+  return new Map([...tree].filter(([path, content]) => other.get(path) !== content));
+}
+
 function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
-  const before = locate(base);
-  const after = locate(head);
+  const before = locate(differing(base, head));
+  const after = locate(differing(head, base));
   const changes: ResourceChange[] = [];
   const removed: Located[] = [];
   const added: Located[] = [];
