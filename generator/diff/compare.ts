@@ -152,6 +152,8 @@ function pairRenames(removed: Located[], added: Located[]): { before: Located; a
   for (const before of removed) {
     for (const after of added) {
       if (before.resource.kind !== after.resource.kind || before.resource.scope !== after.resource.scope) continue;
+      // A CRD of another name is another API: removing one deletes its custom resources, so it is never a rename.
+      if (before.resource.kind === CRD_KIND) continue;
       const score = similarity(before.resource.content, after.resource.content);
       if (score >= RENAME_SIMILARITY) candidates.push({ before, after, similarity: score });
     }
