@@ -355,8 +355,13 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
     );
     expect(body).toContain('- 2 files with only the generated header changed, not shown');
     expect(body).toContain(`Full diff: \`git diff ${base} -- rendered/dev/\``);
-    // The Deployment's diff is shown; no schema text and no header-only file is.
+    // The Deployment's diff is shown without its header lines and with the file's line numbers; no schema text and no header-only file is.
     expect(body).toContain('+          image: quay.io/argoproj/argocd:v3.4.1');
+    const deployment = env(diffAgainst('main'), 'dev').files.find((file) => file.path === 'dev/argocd/deployment_argocd_argocd-server.yaml')!;
+    const hunks = deployment.patch.split('\n').filter((line) => line.startsWith('@@'));
+    expect(hunks).toEqual(['@@ -1,4 +1,4 @@', expect.stringMatching(/^@@ -3\d\d,7 \+3\d\d,7 @@$/)]);
+    expect(body).toContain(`+++ b/rendered/dev/argocd/deployment_argocd_argocd-server.yaml\n(generated header changed, not shown)\n${hunks[1]}\n`);
+    expect(body).not.toContain('charts/argo-cd-9.6.0.tgz (argo-cd/templates/argocd-server/deployment.yaml)');
     expect(body).not.toMatch(/openAPIV3Schema|reviewNote:|A note for reviewers/);
     expect(body).not.toContain('rendered/dev/argocd/serviceaccount_argocd_argocd-server.yaml');
     // prod's diff is not repeated.

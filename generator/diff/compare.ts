@@ -7,7 +7,7 @@
 import { diffLines, structuredPatch } from 'diff';
 import type { Tree } from '../write-rendered.js';
 import { bootstrapNotice, type BootstrapNotice } from './bootstrap-notice.js';
-import { chartVersionChanges, headerOnlyChange, type ChartVersionChange } from './chart-headers.js';
+import { chartVersionChanges, headerLength, headerOnlyChange, type ChartVersionChange } from './chart-headers.js';
 import { crdArea, diffValues, schemaFieldChanges, type FieldChange, type SchemaFieldChange } from './fields.js';
 import { resourcesOf, type Resource } from './resources.js';
 
@@ -62,6 +62,8 @@ export interface FileChange {
   deletions: number;
   /** Unified diff with `a/` and `b/` prefixes, paths relative to the repository. */
   patch: string;
+  /** The patch without the generated header's lines, when the header and the body both changed (for the comment). */
+  reviewPatch?: string;
   /** Modified in nothing but its leading comment lines (the generated header naming the chart archive). */
   headerOnly?: boolean;
   /** The file holds a CustomResourceDefinition (its diff is schema text: summarised, not shown in the comment). */
@@ -219,25 +221,52 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
   return changes;
 }
 
+interface Hunks {
+  lines: string[];
+  additions: number;
+  deletions: number;
+  count: number;
+}
+
+/** The hunks of a line diff, their line numbers shifted by lines left out in front (a header). */
+function hunksOf(oldText: string, newText: string, oldOffset = 0, newOffset = 0): Hunks {
+  const structured = structuredPatch('a', 'b', oldText, newText, undefined, undefined, { context: 3 });
+  const out: Hunks = { lines: [], additions: 0, deletions: 0, count: structured.hunks.length };
+  for (const hunk of structured.hunks) {
+    out.lines.push(`@@ -${hunk.oldStart + oldOffset},${hunk.oldLines} +${hunk.newStart + newOffset},${hunk.newLines} @@`);
+    for (const line of hunk.lines) {
+      if (line.startsWith('+')) out.additions++;
+      else if (line.startsWith('-')) out.deletions++;
+      out.lines.push(line);
+    }
+  }
+  return out;
+}
+
 function patchOf(env: string, oldPath: string | undefined, newPath: string | undefined, oldText: string, newText: string): Omit<FileChange, 'status' | 'path' | 'previousPath'> {
   const from = oldPath === undefined ? '/dev/null' : `a/rendered/${env}/${oldPath}`;
   const to = newPath === undefined ? '/dev/null' : `b/rendered/${env}/${newPath}`;
-  const structured = structuredPatch(from, to, oldText, newText, undefined, undefined, { context: 3 });
-  let additions = 0;
-  let deletions = 0;
-  const lines = [`--- ${from}`, `+++ ${to}`];
-  for (const hunk of structured.hunks) {
-    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
-    for (const line of hunk.lines) {
-      if (line.startsWith('+')) additions++;
-      else if (line.startsWith('-')) deletions++;
-      lines.push(line);
-    }
-  }
-  if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && structured.hunks.length === 0) {
+  const hunks = hunksOf(oldText, newText);
+  const lines = [`--- ${from}`, `+++ ${to}`, ...hunks.lines];
+  if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && hunks.count === 0) {
     lines.push(`(renamed without changes)`);
   }
-  return { additions, deletions, patch: lines.join('\n') + '\n' };
+  return { additions: hunks.additions, deletions: hunks.deletions, patch: lines.join('\n') + '\n' };
+}
+
+/**
+ * For a file whose generated header and body both changed (a chart bump that
+ * also changes the resource): the diff of the body alone, with the file's
+ * line numbers, so the comment does not spend its room on header lines.
+ */
+function reviewPatchOf(env: string, path: string, oldText: string, newText: string): string | undefined {
+  const oldHeader = headerLength(oldText);
+  const newHeader = headerLength(newText);
+  if (oldHeader === 0 || newHeader === 0 || oldText.slice(0, oldHeader) === newText.slice(0, newHeader)) return undefined;
+  const count = (text: string) => text.split('\n').length - 1;
+  const hunks = hunksOf(oldText.slice(oldHeader), newText.slice(newHeader), count(oldText.slice(0, oldHeader)), count(newText.slice(0, newHeader)));
+  if (hunks.count === 0) return undefined;
+  return [`--- a/rendered/${env}/${path}`, `+++ b/rendered/${env}/${path}`, '(generated header changed, not shown)', ...hunks.lines].join('\n') + '\n';
 }
 
 function fileChanges(env: string, base: Tree, head: Tree, resources: ResourceChange[]): FileChange[] {
@@ -270,7 +299,10 @@ function fileChanges(env: string, base: Tree, head: Tree, resources: ResourceCha
   });
   for (const [path, content] of base) {
     const now = head.get(path);
-    if (now !== undefined && now !== content) files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now), ...flags(content, now) });
+    if (now === undefined || now === content) continue;
+    const flagged = flags(content, now);
+    const review = flagged.headerOnly || flagged.crd ? undefined : reviewPatchOf(env, path, content, now);
+    files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now), ...flagged, ...(review ? { reviewPatch: review } : {}) });
   }
   for (const path of removed) {
     const target = renamedTo.get(path);

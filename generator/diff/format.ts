@@ -256,7 +256,7 @@ function fence(content: string): string {
 const shownInComment = (file: FileChange) => !file.headerOnly && !file.crd;
 
 function envPatch(env: EnvironmentChange, maxChars: number, rerun: string): string {
-  const full = env.files.filter(shownInComment).map((file) => file.patch).join('');
+  const full = env.files.filter(shownInComment).map((file) => file.reviewPatch ?? file.patch).join('');
   if (full.length <= maxChars) return full;
   const lines = full.split('\n');
   const kept: string[] = [];
