@@ -349,7 +349,8 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
       '',
       '',
     ]);
-    expect(body).toContain('#### prod\n\nSame changes as **dev**.\n');
+    expect(body).toContain(`#### prod\n\nSame changes as **dev**.\n\nFull diff: \`git diff ${base} -- rendered/prod/\`\n`);
+    expect(body).not.toContain('Full diff of prod');
     expect(body).toContain(
       `- modified dev/argocd/${CRD} (+4 −1): CRD schema, not shown (\`git diff ${base} -- rendered/dev/argocd/${CRD}\`)`,
     );

@@ -359,6 +359,8 @@ export function formatMarkdown(diff: RenderedDiff, context: FormatContext, optio
   });
 
   const details = diff.environments.map((env) => {
+    const everything = `Full diff: ${code(`git diff ${base} -- rendered/${env.env}/`)}`;
+    if (sameAs.has(env)) return [everything, ''];
     const additions = env.files.reduce((sum, file) => sum + file.additions, 0);
     const deletions = env.files.reduce((sum, file) => sum + file.deletions, 0);
     const lines = [`<details><summary>Full diff of ${env.env}: ${plural(env.files.length, 'file')}, +${additions} −${deletions}</summary>`, ''];
@@ -368,7 +370,7 @@ export function formatMarkdown(diff: RenderedDiff, context: FormatContext, optio
     lines.push(...bounded(listed, FILES_LISTED).map((line) => `- ${line}`));
     const headerOnly = env.files.filter((file) => file.headerOnly).length;
     if (headerOnly > 0) lines.push(`- ${plural(headerOnly, 'file')} with only the generated header changed, not shown`);
-    lines.push('', `Full diff: ${code(`git diff ${base} -- rendered/${env.env}/`)}`, '');
+    lines.push('', everything, '');
     return lines;
   });
 
@@ -393,7 +395,8 @@ export function formatMarkdown(diff: RenderedDiff, context: FormatContext, optio
       return;
     }
     out.push(...summaries[index]!, ...details[index]!);
-    const patch = sameAs.has(env) ? '' : envPatch(env, share, rerunPatch);
+    if (sameAs.has(env)) return;
+    const patch = envPatch(env, share, rerunPatch);
     if (patch.trim() !== '') out.push(fence(patch), '');
     out.push('</details>');
   });
