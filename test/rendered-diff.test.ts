@@ -386,11 +386,12 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
       '    ~ changed ConfigMap argocd/cm-000 in argocd/configmap_argocd_cm-000.yaml: data.a, data.b, data.c, 2 more, the fields above',
       '        data.a: 1 → 2',
     ]);
-    expect(text.slice(7, 10)).toEqual(['        data.b: 1 → 2', '        data.c: 1 → 2', '        2 more fields: `npm run diff -- --patch`']);
+    expect(text.slice(7, 10)).toEqual(['        data.b: 1 → 2', '        data.c: 1 → 2', '        2 more fields: npm run diff -- --patch']);
     expect(text[10]).toBe('    ~ changed ConfigMap argocd/cm-001 in argocd/configmap_argocd_cm-001.yaml: data.e, the fields above');
 
     const full = formatMarkdown(diff, context);
     expect(full.length).toBeGreaterThan(60_000);
+    expect(full).toContain('  - 2 more fields: `npm run diff -- --patch`\n');
     const short = formatMarkdown(diff, context, { maxChars: 20_000 });
     expect(short.length).toBeLessThanOrEqual(20_000);
     expect(short).toMatch(/… \d+ more summary lines not shown: run `npm run diff -- --base [0-9a-f]{12}` for all of them/);

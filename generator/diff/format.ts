@@ -129,7 +129,7 @@ function describe(change: ResourceChange, code: Code, alsoCommon = false): Entry
       const shown = fields.length > 4 ? [...fields.slice(0, 3).map(code), `${fields.length - 3} more`] : fields.map(code);
       const values = change.values ?? [];
       const details = values.slice(0, VALUE_LINES).map((value) => valueLine(value, code));
-      if (values.length > VALUE_LINES) details.push(`${plural(values.length - VALUE_LINES, 'more field')}: \`npm run diff -- --patch\``);
+      if (values.length > VALUE_LINES) details.push(`${plural(values.length - VALUE_LINES, 'more field')}: ${code('npm run diff -- --patch')}`);
       const list = [...shown, ...(alsoCommon ? ['the fields above'] : [])];
       return { mark: '~', line: `changed ${code(change.label)}${where('in', change.file)}${list.length > 0 ? `: ${list.join(', ')}` : ''}`, details };
     }
