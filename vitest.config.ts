@@ -30,6 +30,7 @@ export const SLOW_TESTS = [
   'test/charts-pull.test.ts',
   'test/cpu-hogs.test.ts',
   'test/cross-environment-checks.test.ts',
+  'test/hydrate-charts.test.ts',
   'test/kubeconform-install.test.ts',
   'test/litellm-migration-exit.test.ts',
   'test/new-environment.test.ts',
