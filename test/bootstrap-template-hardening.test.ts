@@ -12,7 +12,7 @@ import type { EnvConfig } from '../generator/config/schema.js';
 import { DATABASES } from '../generator/platform-names.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { environmentSecrets } from '../bootstrap/names.js';
-import { renderBootstrap } from '../bootstrap/render.js';
+import { renderStackFiles } from '../bootstrap/render.js';
 import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
 import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError, userDataScript, userDataSourcePath } from '../bootstrap/template/user-data.js';
 import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
@@ -30,8 +30,8 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
   const template = renderedTemplate(env);
 
   it('is what the generator renders from the environment (deterministically)', () => {
-    const files = renderBootstrap(config);
-    expect(renderBootstrap(config)).toEqual(files);
+    const files = renderStackFiles(config);
+    expect(renderStackFiles(config)).toEqual(files);
     expect(readFileSync(join(REPO_ROOT, 'rendered', env, 'bootstrap', 'template.yaml'), 'utf8')).toBe(files.get('bootstrap/template.yaml'));
     expect(JSON.parse(readFileSync(join(REPO_ROOT, 'rendered', env, 'bootstrap', 'parameters.json'), 'utf8'))).toEqual(parameterValues(config));
   });
@@ -194,7 +194,7 @@ describe('each hardening rule fires on a template that breaks it', () => {
 describe('user data limits', () => {
   it('refuses user data above 16 KB with the way out', () => {
     const dev = configOf('dev');
-    const huge = `#!/bin/bash\n# @@ENVIRONMENT@@\n${'#'.repeat(USER_DATA_LIMIT_BYTES)}\n`;
+    const huge = `#!/bin/bash\n# @@ENVIRONMENT@@\n: ${'x'.repeat(USER_DATA_LIMIT_BYTES)}\n`;
     expect(() => renderUserData(dev, huge)).toThrow(UserDataError);
     expect(() => renderUserData(dev, huge)).toThrow(/over EC2's limit of 16384; move work from bootstrap\/node\/user-data.sh into Argo CD/);
   });
@@ -202,6 +202,14 @@ describe('user data limits', () => {
   it('finds its shell source from a bundle elsewhere in the checkout, and says so when there is none', () => {
     expect(userDataSourcePath(join(REPO_ROOT, '.tools', 'cache', 'cli.mjs'))).toBe(join(REPO_ROOT, 'bootstrap', 'node', 'user-data.sh'));
     expect(() => userDataSourcePath('/nonexistent/cache/cli.mjs')).toThrow(/cannot find bootstrap\/node\/user-data.sh in any folder above \/nonexistent\/cache\/cli.mjs/);
+  });
+
+  it('leaves the source\'s comments out of the rendered script, but keeps its header and heredoc contents', () => {
+    const source = ['#!/bin/bash', '# header line', '# @@ENVIRONMENT@@', '', 'f() {', '  # a comment for reviewers', '  cat <<\'DOC\'', '# inside a heredoc', 'DOC', '}', '# another'].join('\n');
+    const script = renderUserData(configOf('dev'), source);
+    expect(script).toContain('# header line\nreadonly ENV_NAME=');
+    expect(script).toContain("  cat <<'DOC'\n# inside a heredoc\nDOC\n}");
+    expect(script).not.toMatch(/a comment for reviewers|# another/);
   });
 
   it('refuses a source without its placeholders', () => {

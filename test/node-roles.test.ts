@@ -53,7 +53,7 @@ function run(env: string, node: NodeSpec, commands: string, options: { marker?: 
     `curl() { printf '%s\\n' "curl $*" >>${calls}; case "$*" in *"-X PUT"*api/token*) echo token-1 ;; *"X-aws-ec2-metadata-token: token-1"*placement/availability-zone) echo me-central-1b ;; *"X-aws-ec2-metadata-token: token-1"*instance-id) echo i-0abc123 ;; *) return 22 ;; esac; }`,
     `aws() { printf '%s\\n' "aws $*" >>${calls}; case "$1 $2" in "s3api head-object") return ${options.marker ? 0 : 1} ;; "secretsmanager get-secret-value") echo secret-token ;; esac; }`,
     'retry() { shift; "$@"; }',
-    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'write_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
+    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
       commands.includes(`real:${name}`) ? '' : record(name),
     ),
     commands.replaceAll('real:', ''),
@@ -155,7 +155,7 @@ describe('the steps each role runs', () => {
     const result = run('prod', FIRST, 'write_k3s_config() { echo "config $1"; }; main');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'write_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
     expect(result.stdout).toContain('config init');
     expect(result.file('etc/role')).toBe('init\n');
   });

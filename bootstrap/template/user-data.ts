@@ -9,11 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPOSITORY_SECRET } from '../../generator/addons/argocd.js';
-import { ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
+import { ARGOCD_FIELD_MANAGER, ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
 import { isHighlyAvailable } from '../../generator/cluster/topology.js';
-import { agentNodeNamePrefix, argocdBootstrapPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverNodeName } from '../names.js';
+import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverNodeName } from '../names.js';
 import { getAtt, type CfnValue } from './cfn.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
@@ -94,6 +94,8 @@ export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERV
     // What the node applies to hand over to Argo CD, read from git (never embedded here).
     GIT_REVISION: config.git.targetRevision,
     ARGOCD_BOOTSTRAP_PATH: argocdBootstrapPath(config),
+    ARGOCD_INSTALL_PATH: argocdInstallPath(config),
+    ARGOCD_FIELD_MANAGER,
     REPO_CREDENTIALS_SECRET: config.git.credentialsSecret ? secretsManagerName(config, config.git.credentialsSecret) : '',
     REPO_SECRET_NAME: REPOSITORY_SECRET,
     ARGOCD_NAMESPACE,
@@ -103,6 +105,32 @@ export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERV
 }
 
 export class UserDataError extends Error {}
+
+/**
+ * The script without its comment lines, except the header (the lines after
+ * `#!`) and the environment marker: the comments are for reviewers of
+ * bootstrap/node/user-data.sh and would cost the 16 KB EC2 allows. Lines
+ * inside heredocs are content and stay.
+ */
+export function withoutComments(source: string): string {
+  const lines = source.split('\n');
+  const kept: string[] = [];
+  let header = true;
+  let heredoc: string | undefined;
+  for (const [index, line] of lines.entries()) {
+    if (heredoc !== undefined) {
+      kept.push(line);
+      if (line === heredoc) heredoc = undefined;
+      continue;
+    }
+    const comment = /^\s*#/.test(line) && index > 0;
+    header &&= index === 0 || comment;
+    if (comment && !header && line.trim() !== ENVIRONMENT_MARKER) continue;
+    kept.push(line);
+    heredoc = /<<-?'?([A-Z_]+)'?\s*$/.exec(line)?.[1];
+  }
+  return kept.join('\n');
+}
 
 /**
  * The script for one node, with the registration address still a marker
@@ -116,7 +144,7 @@ export function renderUserData(config: EnvConfig, source = readFileSync(userData
   const variables = Object.entries(userDataVariables(config, node))
     .map(([name, value]) => `readonly ${name}=${shellQuote(value)}`)
     .join('\n');
-  const script = source.replace(ENVIRONMENT_MARKER, () => variables);
+  const script = withoutComments(source).replace(ENVIRONMENT_MARKER, () => variables);
   const allowance = script.includes(REGISTRATION_MARKER) ? REGISTRATION_ADDRESS_ALLOWANCE - REGISTRATION_MARKER.length : 0;
   const size = Buffer.byteLength(script, 'utf8') + allowance;
   if (size > USER_DATA_LIMIT_BYTES) {

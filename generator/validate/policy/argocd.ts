@@ -3,7 +3,6 @@ import { asArray, get, isRecord, violation, type Path, type PolicyRule, type Vio
 import type { ManifestDoc } from '../manifests.js';
 
 const FINALIZER = /^resources-finalizer\.argocd\.argoproj\.io(\/(background|foreground))?$/;
-const SEMVER_EXACT = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const FULL_GIT_REF = /^(refs\/(heads|tags)\/[^\s]+|[0-9a-f]{40})$/;
 
 /** Argo CD sync options and the values each accepts (Argo CD 3.x user guide, "Sync Options"). */
@@ -66,17 +65,15 @@ export const ARGOCD_RULES: PolicyRule[] = [
   },
   {
     id: 'argocd-pinned-source',
-    reason: 'A Helm chart range or a moving git revision changes the cluster without a pull request.',
-    mirrors: ['Argo CD docs: Tracking and Deployment Strategies (project rule)'],
+    reason: 'A moving git revision changes the cluster without a pull request, and a Helm source renders what no gate has seen.',
+    mirrors: ['Argo CD docs: Tracking and Deployment Strategies; the rendered-manifests pattern (project rule)'],
     check: (context) =>
       context.ofKind('Application').flatMap((app) =>
         sources(app).flatMap(({ path, source }): Violation[] => {
-          const revision = source.targetRevision;
           if (source.chart !== undefined) {
-            return typeof revision === 'string' && SEMVER_EXACT.test(revision)
-              ? []
-              : [violation(app, [...path, 'targetRevision'], `chart ${String(source.chart)} must be pinned to an exact version (got ${revision === undefined ? 'none' : JSON.stringify(revision)})`)];
+            return [violation(app, [...path, 'chart'], `Helm source ${String(source.chart)}: Applications sync plain YAML; vendor the chart (npm run charts:pull) and let the render hydrate it into rendered/ (generator/charts/)`)];
           }
+          const revision = source.targetRevision;
           return typeof revision === 'string' && FULL_GIT_REF.test(revision)
             ? []
             : [violation(app, [...path, 'targetRevision'], `git source must target a full ref (refs/heads/…, refs/tags/…) or a commit SHA (got ${revision === undefined ? 'none' : JSON.stringify(revision)})`)];
