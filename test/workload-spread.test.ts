@@ -5,7 +5,9 @@
  * spreads by hostname and zone with maxSkew 1, ignores tainted (lost) nodes,
  * pins itself to no node, and has a PodDisruptionBudget; in staging and prod
  * the spread is enforced (DoNotSchedule) and there are at least as many
- * schedulable nodes as replicas. The check fails on a tampered tree.
+ * schedulable nodes as replicas. The check fails on a tampered tree. It reads
+ * the generator's own Deployments (the charts' workloads, hydrated into the
+ * same folders, carry their charts' own anti-affinity and replica values).
  */
 import { describe, expect, it } from 'vitest';
 import { schedulableNodes } from '../generator/cluster/topology.js';
