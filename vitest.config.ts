@@ -27,6 +27,7 @@ export const SLOW_TESTS = [
   'test/bootstrap-template-lint.test.ts',
   'test/charts-pull.test.ts',
   'test/cpu-hogs.test.ts',
+  'test/crd-schema-gates.test.ts',
   'test/cross-environment-checks.test.ts',
   'test/kubeconform-install.test.ts',
   'test/litellm-migration-exit.test.ts',

@@ -145,16 +145,16 @@ export function missingCrdMessage(crds: CrdSchemas, group: string, version: stri
   const apiVersion = `${group}/${version}`;
   const served = crds.byGroup.get(group);
   const where = `rendered/${crds.env}/`;
-  if (served) {
-    const list = served.map((entry) => `${entry.kind} ${group}/${entry.version}`).join(', ');
-    const files = [...new Set(served.map((entry) => entry.file))];
-    const sameKind = served.filter((entry) => entry.kind === kind);
-    const hint = sameKind.length > 0
-      ? `use a served version (${sameKind.map((entry) => `${group}/${entry.version}`).join(', ')}) of ${sameKind[0]!.file}`
-      : `check the kind's spelling against the CRDs of ${files.length === 1 ? files[0]! : `${files.length} files such as ${files[0]!}`}`;
-    return `no CRD rendered in ${where} serves ${kind} ${apiVersion} (the group's CRDs serve ${list}): ${hint}`;
-  }
   const provider = CRD_PROVIDERS[group];
+  if (served) {
+    const sameKind = served.filter((entry) => entry.kind === kind);
+    if (sameKind.length > 0) {
+      return `no CRD rendered in ${where} serves ${kind} ${apiVersion}: ${sameKind[0]!.file} serves ${sameKind.map((entry) => `${group}/${entry.version}`).join(', ')}; use a served version`;
+    }
+    const files = new Set(served.map((entry) => entry.file)).size;
+    const from = provider ? `the ${provider} add-on renders the ${group} CRDs (${files} in ${where}${provider}/)` : `${where} renders ${files} CRD${files === 1 ? '' : 's'} of ${group}`;
+    return `no CRD rendered in ${where} serves ${kind} ${apiVersion}: ${from}, and none of them is for ${kind}. Check the kind's spelling, and whether the pinned chart still installs that CRD`;
+  }
   if (provider) {
     return `no CustomResourceDefinition for ${kind} ${apiVersion} is rendered in ${where}: the ${provider} add-on must provide it (its chart installs the ${group} CRDs into ${where}${provider}/), and this environment does not render it. Enable the ${provider} add-on in environments/${crds.env}.yaml, or remove the resource`;
   }
