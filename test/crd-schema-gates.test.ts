@@ -4,10 +4,11 @@
  * rendered from the pinned charts: on temporary copies of the repository, a
  * fixture each gate rejects names the file and the field; editing one
  * environment's CRD changes the verdict in that environment only; a custom
- * resource whose CRD is not rendered is an error; and with the public ingress
- * on, the ClusterIssuer is checked against the hydrated cert-manager chart CRD.
+ * resource whose CRD is not rendered is an error; the CRD layout kubeconform
+ * reads; and with the public ingress on, the ClusterIssuer is checked against
+ * the hydrated cert-manager chart CRD.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Hydrator } from '../generator/charts/hydrate.js';
@@ -16,7 +17,8 @@ import { renderHydrated } from '../generator/render-environment.js';
 import { crdSchemasOf } from '../generator/validate/crd-schemas.js';
 import type { Finding } from '../generator/validate/findings.js';
 import { ensureKubeconform } from '../generator/validate/kubeconform.js';
-import { parseRendered } from '../generator/validate/manifests.js';
+import { ensureKubeconformSchemas, TOOLS_DIR } from '../generator/validate/kubeconform-schemas.js';
+import { parseRendered, readRenderedInputs } from '../generator/validate/manifests.js';
 import { runValidation } from '../generator/validate/run-validation.js';
 import { schemaFindingsOf, SchemaValidator } from '../generator/validate/schema-validator.js';
 import { corrupt, repositoryCopies } from './helpers/validation.js';
@@ -80,7 +82,7 @@ describe('both schema gates on custom resources', () => {
     rmSync(join(root, RECURRING_JOB_CRD));
     const report = await validate(root, ['dev']);
     const found = byGate(report.findings);
-    expect(found.schema).toContainEqual(expect.stringMatching(/^rendered\/dev\/longhorn-backups\/recurringjob_longhorn-system_backup\.yaml · apiVersion · no CRD rendered in rendered\/dev\/ serves RecurringJob longhorn\.io\/v1beta2: the longhorn add-on renders the longhorn\.io CRDs \(21 in rendered\/dev\/longhorn\/\), and none of them is for RecurringJob/));
+    expect(found.schema).toContainEqual(expect.stringMatching(/^rendered\/dev\/longhorn-backups\/recurringjob_longhorn-system_backup\.yaml · apiVersion · no CRD rendered in rendered\/dev\/ serves RecurringJob longhorn\.io\/v1beta2: the longhorn add-on renders the longhorn\.io CRDs \(\d+ in rendered\/dev\/longhorn\/\), and none of them is for RecurringJob/));
     expect(found.kubeconform).toContainEqual(expect.stringMatching(/^rendered\/dev\/longhorn-backups\/recurringjob_longhorn-system_backup\.yaml ·  · error: could not find schema for RecurringJob/));
   }, 240_000);
 
@@ -92,6 +94,36 @@ describe('both schema gates on custom resources', () => {
       ['schema', report.resources],
     ]);
   }, 240_000);
+});
+
+describe('the kubeconform CRD layout', () => {
+  it('has one file per served CRD version, is shared by environments rendering the same CRDs, and drops layouts unused for a day', () => {
+    const sets = ['dev', 'staging'].map((env) => {
+      const [input] = readRenderedInputs(ROOT, [env]);
+      return crdSchemasOf(parseRendered(input!).docs, input!.kubernetes.schemaVersion, env);
+    });
+    const folderOf = (location: string) => location.slice(0, location.indexOf('{{.Group}}') - 1);
+    const stale = join(TOOLS_DIR, 'schemas', 'crds', 'v1.36.0-0000000000000000');
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'COMPLETE'), '');
+    const dayAndMore = new Date(Date.now() - 25 * 60 * 60 * 1000);
+    utimesSync(join(stale, 'COMPLETE'), dayAndMore, dayAndMore);
+    // Force a write, so the clean-up runs: a layout folder of a set that has never been written.
+    const fresh = { ...sets[0]!, hash: `t${process.pid}`.padEnd(16, '0') };
+    const written = folderOf(ensureKubeconformSchemas(fresh).locations[1]!);
+    try {
+      expect(existsSync(stale)).toBe(false);
+      const [dev, staging] = sets.map((set) => folderOf(ensureKubeconformSchemas(set).locations[1]!));
+      expect(staging).toBe(dev);
+      const complete = readFileSync(join(dev!, 'COMPLETE'), 'utf8').trim().split('\n');
+      expect(complete).toHaveLength(sets[0]!.byGvk.size);
+      for (const crd of sets[0]!.byGvk.values()) {
+        expect(JSON.parse(readFileSync(join(dev!, crd.group, `${crd.kind.toLowerCase()}_${crd.version}.json`), 'utf8'))).toEqual(crd.schema());
+      }
+    } finally {
+      rmSync(written, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('with the public ingress on (charts hydrated with the pinned helm)', () => {

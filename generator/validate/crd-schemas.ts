@@ -28,7 +28,7 @@ import type { ManifestDoc } from './manifests.js';
 import { gvkKey, kubernetesDefinitions, kubernetesSchemaFile, strictify, withoutDescriptions, type JsonSchema } from './schemas.js';
 
 /** Bump when the conversion changes: every converted schema, compiled validator and layout is then made afresh. */
-const CONVERTER_VERSION = '1';
+const CONVERTER_VERSION = '2';
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
