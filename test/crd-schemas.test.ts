@@ -84,6 +84,16 @@ describe('openAPIV3Schema to JSON Schema', () => {
     expect(schema.definitions['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']!.additionalProperties).toBe(false);
   });
 
+  it('applies a CRD\'s own metadata.name constraint on top of ObjectMeta', () => {
+    const openApi = { type: 'object', properties: { metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 5 } } }, spec: { type: 'object' } } };
+    const docs = [{ env: 'fixture', file: 'rendered/fixture/x/crd.yaml', index: 0, resource: 'CustomResourceDefinition widgets.example.com', lineOf: () => undefined, object: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' }, spec: { group: 'example.com', names: { kind: 'Widget' }, versions: [{ name: 'v1', served: true, schema: { openAPIV3Schema: openApi } }] } } }];
+    const crds = crdSchemasOf(docs, V136.schemaVersion);
+    const widget = (name: string) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, labels: { a: 'b' } }, spec: {} });
+    expect(validator.validate(widget('short'), crds)).toEqual([]);
+    expect(paths(validator.validate(widget('much-too-long'), crds))).toEqual(['metadata.name']);
+    expect(paths(validator.validate({ ...widget('short'), metadata: { name: 'short', labelz: {} } }, crds))).toEqual(['metadata.labelz']);
+  });
+
   it('drops what does not validate (descriptions, defaults, CEL rules) but keeps a field named description', () => {
     const schema = convert({
       description: { type: 'string', description: 'a field called description' },
