@@ -35,9 +35,9 @@ const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 /**
  * The add-on folder whose pinned chart installs the CRDs of each API group,
  * named in the error for a custom resource whose CRD an environment does not
- * render. Kept equal to the add-ons' `providesApiGroups` (plus Argo CD's own
- * group) by test/crd-schemas.test.ts; it lives here so the validation bundle
- * does not load the generator's add-on modules (and cdk8s with them).
+ * render. test/crd-schemas.test.ts keeps it equal to the folders the rendered
+ * CRDs are in; it lives here so the validation bundle does not load the
+ * generator's add-on modules (and cdk8s with them).
  */
 export const CRD_PROVIDERS: Readonly<Record<string, string>> = {
   'argoproj.io': 'argocd',
@@ -158,7 +158,7 @@ export function missingCrdMessage(crds: CrdSchemas, group: string, version: stri
   if (provider) {
     return `no CustomResourceDefinition for ${kind} ${apiVersion} is rendered in ${where}: the ${provider} add-on must provide it (its chart installs the ${group} CRDs into ${where}${provider}/), and this environment does not render it. Enable the ${provider} add-on in environments/${crds.env}.yaml, or remove the resource`;
   }
-  return `no CustomResourceDefinition for ${kind} ${apiVersion} is rendered in ${where}, and no platform add-on provides API group "${group}": check apiVersion and kind, or add the add-on whose chart installs that CRD (providesApiGroups in generator/addons/ and CRD_PROVIDERS in generator/validate/crd-schemas.ts)`;
+  return `no CustomResourceDefinition for ${kind} ${apiVersion} is rendered in ${where}, and no platform add-on provides API group "${group}": check apiVersion and kind, or add the add-on whose chart installs that CRD (generator/addons/, and its group in CRD_PROVIDERS in generator/validate/crd-schemas.ts)`;
 }
 
 /** Keywords copied as they are (validation keywords of JSON Schema that OpenAPI v3 structural schemas use). */
