@@ -30,6 +30,7 @@ export const SLOW_TESTS = [
   'test/bootstrap-template-lint.test.ts',
   'test/charts-pull.test.ts',
   'test/cpu-hogs.test.ts',
+  'test/crd-schema-gates.test.ts',
   'test/cross-environment-checks.test.ts',
   'test/hydrate-charts.test.ts',
   'test/kubeconform-install.test.ts',

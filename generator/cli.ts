@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue } from './config/errors.js';
 import { checkAcrossEnvironments, readEnvironmentSources } from './config/cross-environment-checks.js';
 import { listEnvironments, loadEnvironment, locateIssues } from './config/load-environment.js';
-import { HydrationError, Hydrator } from './charts/hydrate.js';
-import { ChartLockError } from './charts/lock.js';
+import { Hydrator } from './charts/hydrate.js';
+import { ChartError } from './charts/lock.js';
 import { HelmError } from './charts/helm.js';
 import { renderHydrated, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
           errors.push(new ConfigError(locateIssues(root, error.issues)).message);
           return undefined;
         }
-        if (error instanceof RenderError || error instanceof HydrationError || error instanceof ChartLockError || error instanceof HelmError) {
+        if (error instanceof RenderError || error instanceof ChartError || error instanceof HelmError) {
           errors.push(error.message);
           return undefined;
         }

@@ -1,75 +1,97 @@
 /**
  * The custom resources of the Argo CD layer and the add-ons are valid against
- * the CRD schemas of the pinned versions (the strict schemas kubeconform uses),
- * in every environment and with the optional public ingress on.
+ * the CRDs the pinned charts install, as each environment renders them (the
+ * strict schemas both validation gates use), in every environment; and the
+ * Argo CD CRDs are those of the pinned chart's Argo CD release, not of
+ * another one. (With the public ingress on, the ClusterIssuer against the
+ * hydrated cert-manager chart: test/crd-schema-gates.test.ts, which runs helm.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { groupOf, type Resource } from '../generator/argocd/consistency.js';
-import { BUILT_IN_GROUPS } from '../generator/argocd/consistency.js';
-import { committed, copyOf, ENVIRONMENTS, environment, render, resourcesOf, ROOT } from './support/environments.js';
+import { CRD_PROVIDERS, crdSchemasOf, type CrdSchemas } from '../generator/validate/crd-schemas.js';
+import { parseRendered, readRenderedInputs, type Manifest, type ManifestDoc } from '../generator/validate/manifests.js';
+import { SchemaValidator } from '../generator/validate/schema-validator.js';
+import { ENVIRONMENTS, ROOT } from './support/environments.js';
 
-/** Vendored into the repository by the validation gate, else the shared copy beside the checkout. */
-const SCHEMA_DIRS = [join(ROOT, 'schemas', 'crds'), join(ROOT, '..', 'shared', 'schemas', 'crds')];
-const schemaDir = SCHEMA_DIRS.find((dir) => existsSync(dir));
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats.default(ajv);
-const compiled = new Map<string, ValidateFunction>();
-
-function validatorFor(manifest: Resource['manifest']): ValidateFunction {
-  const [group, version] = manifest.apiVersion.split('/');
-  const path = join(schemaDir!, group!, `${manifest.kind.toLowerCase()}_${version}.json`);
-  let validate = compiled.get(path);
-  if (!validate) {
-    if (!existsSync(path)) throw new Error(`no CRD schema ${path} for ${manifest.apiVersion} ${manifest.kind}`);
-    validate = ajv.compile(JSON.parse(readFileSync(path, 'utf8')));
-    compiled.set(path, validate);
-  }
-  return validate;
+interface Tree {
+  docs: ManifestDoc[];
+  crds: CrdSchemas;
+  validator: SchemaValidator;
 }
 
-function errorsOf(resources: Resource[]): string[] {
-  return resources
-    .filter((resource) => !BUILT_IN_GROUPS.includes(groupOf(resource.manifest.apiVersion)))
-    .flatMap((resource) => {
-      const validate = validatorFor(resource.manifest);
-      return validate(resource.manifest) ? [] : (validate.errors ?? []).map((error) => `${resource.file}: ${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`);
-    });
+function committedTree(env: string): Tree {
+  const [input] = readRenderedInputs(ROOT, [env]);
+  const { docs } = parseRendered(input!);
+  return { docs, crds: crdSchemasOf(docs, input!.kubernetes.schemaVersion, env), validator: SchemaValidator.for(input!.kubernetes) };
 }
 
-describe('custom resources against their CRD schemas', () => {
-  it('finds the CRD schemas', () => {
-    expect(schemaDir, `CRD schemas in one of ${SCHEMA_DIRS.join(', ')}`).toBeDefined();
-  });
+const customResources = (tree: Tree) => tree.docs.filter((doc) => isCustom(tree, doc));
 
-  it.each(ENVIRONMENTS)('rendered/%s', (name) => {
-    const resources = committed(name);
-    const kinds = new Set(resources.filter((r) => !BUILT_IN_GROUPS.includes(groupOf(r.manifest.apiVersion))).map((r) => r.manifest.kind));
+/** A kind Kubernetes itself does not serve: a custom resource (with or without a rendered CRD). */
+function isCustom(tree: Tree, doc: ManifestDoc): boolean {
+  const lookup = tree.validator.lookup(String(doc.object.apiVersion), String(doc.object.kind), tree.crds);
+  return !lookup.found || lookup.source === 'crd';
+}
+
+function errorsOf(tree: Tree, docs = tree.docs): string[] {
+  return docs
+    .filter((doc) => isCustom(tree, doc))
+    .flatMap((doc) => tree.validator.validate(doc.object, tree.crds).map((issue) => `${doc.file}: ${issue.path.join('.')}: ${issue.message}`));
+}
+
+describe('custom resources against the CRDs their environment renders', () => {
+  it.each(ENVIRONMENTS)('rendered/%s: every custom resource is valid, against a CRD of the add-on that provides its group', (name) => {
+    const tree = committedTree(name);
+    const kinds = new Set(customResources(tree).map((doc) => doc.object.kind));
     expect([...kinds].sort()).toEqual(['AppProject', 'Application', 'ClusterSecretStore', 'ExternalSecret', 'ProxyClass', 'RecurringJob']);
-    expect(errorsOf(resources)).toEqual([]);
+    expect(errorsOf(tree)).toEqual([]);
+    for (const doc of customResources(tree)) {
+      const lookup = tree.validator.lookup(String(doc.object.apiVersion), String(doc.object.kind), tree.crds);
+      if (!lookup.found || lookup.source !== 'crd') throw new Error(`${doc.file}: no CRD schema`);
+      expect(lookup.id, doc.file).toMatch(new RegExp(`^rendered/${name}/${CRD_PROVIDERS[lookup.crd.group]}/customresourcedefinition_[a-z0-9-]+\\.${lookup.crd.group.replaceAll('.', '\\.')}\\.yaml$`));
+    }
   });
 
-  it('with the public ingress and private repository credentials on', () => {
-    const dev = copyOf(environment('dev'));
-    dev.config.publicIngress = { enabled: true, host: 'chat.dubai-hub.example', acmeEmail: 'platform@dubai-hub.example', route53HostedZoneId: 'Z0123456789ABCDEFGHIJ' };
-    dev.config.git.credentialsSecret = 'git/repository-credentials';
-    const resources = resourcesOf(render(dev));
-    expect(resources.some((r) => r.manifest.kind === 'ClusterIssuer')).toBe(true);
-    expect(errorsOf(resources)).toEqual([]);
+  it('rejects a custom resource the CRD does not describe', () => {
+    const tree = committedTree('dev');
+    const docs = tree.docs.map((doc) => ({ ...doc, object: structuredClone(doc.object) }));
+    const job = docs.find((doc) => doc.object.kind === 'RecurringJob')!;
+    (job.object.spec as { task: string }).task = 'defragment';
+    const store = docs.find((doc) => doc.object.kind === 'ClusterSecretStore')!;
+    (store.object.spec as { provider: { aws: Record<string, unknown> } }).provider.aws.accessKey = 'AKIA...';
+    const errors = errorsOf(tree, docs);
+    expect(errors).toContainEqual(expect.stringMatching(/^rendered\/dev\/longhorn-backups\/recurringjob_longhorn-system_[a-z]+\.yaml: spec\.task: must be one of "snapshot"/));
+    expect(errors).toContainEqual(expect.stringMatching(/^rendered\/dev\/secret-store\/[^:]+: spec\.provider\.aws\.accessKey: unknown field "accessKey"/));
+  });
+});
+
+describe('the Argo CD CRDs are those of the pinned chart', () => {
+  const lock = parse(readFileSync(join(ROOT, 'charts', 'charts.lock.yaml'), 'utf8')) as { charts: { name: string; version: string; appVersion: string }[] };
+  const argo = lock.charts.find((chart) => chart.name === 'argo-cd')!;
+
+  it.each(ENVIRONMENTS)('rendered/%s: Application, AppProject and ApplicationSet come from the hydrated argo-cd chart', (name) => {
+    const tree = committedTree(name);
+    for (const [kind, plural] of [['Application', 'applications'], ['AppProject', 'appprojects'], ['ApplicationSet', 'applicationsets']] as const) {
+      const file = `rendered/${name}/argocd/customresourcedefinition_${plural}.argoproj.io.yaml`;
+      expect(tree.validator.lookup('argoproj.io/v1alpha1', kind, tree.crds)).toMatchObject({ found: true, id: file });
+      expect(readFileSync(join(ROOT, file), 'utf8').split('\n')[0]).toContain(`from charts/argo-cd-${argo.version}.tgz`);
+    }
   });
 
-  it('rejects a custom resource the schema does not describe', () => {
-    const resources = structuredClone(committed('dev'));
-    const job = resources.find((r) => r.manifest.kind === 'RecurringJob')!;
-    job.manifest.spec.task = 'defragment';
-    const store = resources.find((r) => r.manifest.kind === 'ClusterSecretStore')!;
-    store.manifest.spec.provider.aws.accessKey = 'AKIA...';
-    const errors = errorsOf(resources);
-    expect(errors.some((error) => error.startsWith('longhorn-backups/recurringjob_longhorn-system_') && error.includes('/spec/task must be equal to one of the allowed values'))).toBe(true);
-    expect(errors.some((error) => error.startsWith('secret-store/') && error.includes('must NOT have additional properties'))).toBe(true);
+  it(`takes the Application schema of Argo CD ${argo.appVersion}: fields of that release pass, a field added in 3.5 does not`, () => {
+    expect(argo.appVersion).toBe('v3.3.7');
+    const tree = committedTree('dev');
+    const doc = tree.docs.find((candidate) => candidate.file === 'rendered/dev/apps/application_argocd_open-webui.yaml')!;
+    const application = structuredClone(doc.object) as Manifest & { spec: { source?: Record<string, unknown>; sources?: Record<string, unknown>[] } };
+    expect(tree.validator.validate(application, tree.crds)).toEqual([]);
+    const source = application.spec.source ?? application.spec.sources![0]!;
+    const at = application.spec.source ? 'source' : 'sources.0';
+    // spec.source.ref is in 3.3.7's CRD; spec.source.tagPrefix came with Argo CD 3.5 (the CRD schemas vendored before had it).
+    source.ref = 'values';
+    expect(tree.validator.validate(application, tree.crds)).toEqual([]);
+    source.tagPrefix = 'component-b/';
+    expect(tree.validator.validate(application, tree.crds).map((issue) => issue.path.join('.'))).toEqual([`spec.${at}.tagPrefix`]);
   });
 });

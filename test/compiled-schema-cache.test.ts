@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SchemaValidator } from '../generator/validate/schema-validator.js';
-import { docsFrom, REPO_ROOT } from './helpers/validation.js';
+import { committedCrds, docsFrom, REPO_ROOT } from './helpers/validation.js';
 
 const V136 = { short: '1.36', schemaVersion: 'v1.36.0' };
+const crds = committedCrds('dev');
 const CORPUS = join(REPO_ROOT, 'test', 'fixtures', 'schema-corpus');
 const corpus = readdirSync(CORPUS)
   .filter((file) => file.endsWith('.yaml'))
@@ -37,13 +38,13 @@ describe('the compiled-validator cache', () => {
     const dir = cacheDir();
     const uncached = SchemaValidator.withCache(V136, undefined);
     const first = SchemaValidator.withCache(V136, dir);
-    const expected = [...corpus, ...valid].map((manifest) => uncached.validate(manifest));
-    expect([...corpus, ...valid].map((manifest) => first.validate(manifest))).toEqual(expected);
+    const expected = [...corpus, ...valid].map((manifest) => uncached.validate(manifest, crds));
+    expect([...corpus, ...valid].map((manifest) => first.validate(manifest, crds))).toEqual(expected);
     expect(readdirSync(dir).filter((file) => file.endsWith('.cjs')).length).toBeGreaterThan(5);
 
     const compile = vi.spyOn(Ajv.prototype, 'compile');
     const second = SchemaValidator.withCache(V136, dir);
-    expect([...corpus, ...valid].map((manifest) => second.validate(manifest))).toEqual(expected);
+    expect([...corpus, ...valid].map((manifest) => second.validate(manifest, crds))).toEqual(expected);
     expect(compile).not.toHaveBeenCalled();
     expect(expected.slice(corpus.length)).toEqual([[], []]);
   }, 60_000);
@@ -51,11 +52,11 @@ describe('the compiled-validator cache', () => {
   it('recompiles a cache file it cannot load', () => {
     const dir = cacheDir();
     const deployment = valid[1]!;
-    SchemaValidator.withCache(V136, dir).validate(deployment);
+    SchemaValidator.withCache(V136, dir).validate(deployment, crds);
     for (const file of readdirSync(dir)) writeFileSync(join(dir, file), 'this is not javascript {');
     const compile = vi.spyOn(Ajv.prototype, 'compile');
     const broken = { ...deployment, spec: { ...(deployment.spec as object), replicas: 'three' } };
-    expect(SchemaValidator.withCache(V136, dir).validate(broken)).toEqual([{ path: ['spec', 'replicas'], message: 'must be integer' }]);
+    expect(SchemaValidator.withCache(V136, dir).validate(broken, crds)).toEqual([{ path: ['spec', 'replicas'], message: 'must be integer' }]);
     expect(compile).toHaveBeenCalled();
   }, 60_000);
 });

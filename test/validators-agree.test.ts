@@ -1,26 +1,30 @@
 /**
  * kubeconform (the real pinned binary) and the in-process ajv validator read
- * the same vendored schemas; they must agree on what is invalid and where.
+ * the same schemas (the vendored Kubernetes ones, and the CRDs of the
+ * environment); they must agree on what is invalid and where. The corpus is
+ * validated as if it were part of rendered/dev, with dev's CRDs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fieldPath } from '../generator/validate/findings.js';
 import { ensureKubeconform, runKubeconform, type KubeconformResult } from '../generator/validate/kubeconform.js';
+import { crdSchemasOf } from '../generator/validate/crd-schemas.js';
 import { readRenderedInputs, parseRendered } from '../generator/validate/manifests.js';
 import { SchemaValidator } from '../generator/validate/schema-validator.js';
-import { docsFrom, REPO_ROOT } from './helpers/validation.js';
+import { committedCrds, docsFrom, REPO_ROOT } from './helpers/validation.js';
 
 const CORPUS = join(REPO_ROOT, 'test', 'fixtures', 'schema-corpus');
 const corpusFiles = readdirSync(CORPUS).filter((file) => file.endsWith('.yaml')).sort();
 const v136 = SchemaValidator.for({ short: '1.36', schemaVersion: 'v1.36.0' });
+const devCrds = committedCrds('dev');
 
 let binary: string;
 let corpusResult: KubeconformResult;
 
 beforeAll(async () => {
   binary = ensureKubeconform();
-  corpusResult = await runKubeconform(CORPUS, [CORPUS], '1.36.0', binary);
+  corpusResult = await runKubeconform(CORPUS, [CORPUS], '1.36.0', devCrds, binary);
 }, 240_000);
 
 describe('kubeconform and ajv on a corpus of invalid manifests', () => {
@@ -33,11 +37,11 @@ describe('kubeconform and ajv on a corpus of invalid manifests', () => {
 
   it.each(corpusFiles)('%s: both reject it, at the same field paths', (file) => {
     const [doc] = docsFrom(file, readFileSync(join(CORPUS, file), 'utf8'));
-    const ajvIssues = v136.validate(doc!.object);
+    const ajvIssues = v136.validate(doc!.object, devCrds);
     const kubeconformIssues = corpusResult.issues.filter((issue) => issue.file === file);
     expect(ajvIssues.length, 'ajv accepts it').toBeGreaterThan(0);
     expect(kubeconformIssues.length, 'kubeconform accepts it').toBeGreaterThan(0);
-    const lookup = v136.lookup(String(doc!.object.apiVersion), String(doc!.object.kind));
+    const lookup = v136.lookup(String(doc!.object.apiVersion), String(doc!.object.kind), devCrds);
     if (!lookup.found) {
       // No schema: kubeconform reports an error for the resource, ajv for its apiVersion/kind.
       expect(kubeconformIssues.map((issue) => issue.message).join()).toMatch(/could not find schema/);
@@ -51,10 +55,13 @@ describe('kubeconform and ajv on a corpus of invalid manifests', () => {
 
 describe('kubeconform and ajv on the committed rendered/ tree', () => {
   it('both find every rendered manifest valid, and count the same resources', async () => {
-    const inputs = readRenderedInputs(REPO_ROOT);
-    const docs = inputs.flatMap((input) => parseRendered(input).docs);
-    const ajvInvalid = inputs.flatMap((input) => parseRendered(input).docs.filter((doc) => SchemaValidator.for(input.kubernetes).validate(doc.object).length > 0));
-    const results = await Promise.all(inputs.map((input) => runKubeconform(REPO_ROOT, [join(REPO_ROOT, 'rendered', input.env)], input.kubernetes.schemaVersion.slice(1), binary)));
+    const inputs = readRenderedInputs(REPO_ROOT).map((input) => ({ input, docs: parseRendered(input).docs }));
+    const docs = inputs.flatMap((entry) => entry.docs);
+    const crdsOf = (entry: (typeof inputs)[number]) => crdSchemasOf(entry.docs, entry.input.kubernetes.schemaVersion, entry.input.env);
+    const ajvInvalid = inputs.flatMap((entry) => entry.docs.filter((doc) => SchemaValidator.for(entry.input.kubernetes).validate(doc.object, crdsOf(entry)).length > 0));
+    const results = await Promise.all(
+      inputs.map((entry) => runKubeconform(REPO_ROOT, [join(REPO_ROOT, 'rendered', entry.input.env)], entry.input.kubernetes.schemaVersion.slice(1), crdsOf(entry), binary)),
+    );
     expect(ajvInvalid.map((doc) => doc.file)).toEqual([]);
     expect(results.flatMap((result) => result.issues)).toEqual([]);
     expect(results.reduce((sum, result) => sum + result.resources, 0)).toBe(docs.length);

@@ -1,37 +1,30 @@
-/** The vendored schemas are complete for the supported versions, unchanged, and strict where it matters. */
+/** The vendored Kubernetes schemas are complete for the supported versions, unchanged, and strict where it matters. */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SUPPORTED_KUBERNETES_MINORS } from '../generator/kubernetes-version.js';
-import { hasKubernetesSchemas, SCHEMAS_DIR, strictify } from '../generator/validate/schemas.js';
+import { hasKubernetesSchemas, SCHEMAS_DIR, strictify, withoutDescriptions } from '../generator/validate/schemas.js';
 
 describe('schemas/', () => {
-  it('holds the Kubernetes schemas of every supported minor, and the CRDs the platform renders', () => {
+  it('holds the Kubernetes schemas of every supported minor and their licence, and no CRD schemas (those come from rendered/<env>/)', () => {
     for (const minor of SUPPORTED_KUBERNETES_MINORS) expect(hasKubernetesSchemas(`v1.${minor}.0`), `1.${minor}`).toBe(true);
-    for (const crd of [
-      'argoproj.io/application_v1alpha1.json',
-      'argoproj.io/appproject_v1alpha1.json',
-      'external-secrets.io/externalsecret_v1.json',
-      'external-secrets.io/clustersecretstore_v1.json',
-      'helm.cattle.io/helmchart_v1.json',
-      'longhorn.io/recurringjob_v1beta2.json',
-      'tailscale.com/proxyclass_v1alpha1.json',
-      'cert-manager.io/clusterissuer_v1.json',
-      'traefik.io/ingressroute_v1alpha1.json',
-    ]) {
-      expect(existsSync(join(SCHEMAS_DIR, 'crds', crd)), crd).toBe(true);
-    }
-    for (const licence of ['cdk8s-team-cdk8s-LICENSE', 'datreeio-CRDs-catalog-LICENSE']) expect(existsSync(join(SCHEMAS_DIR, 'licenses', licence))).toBe(true);
+    expect(readdirSync(SCHEMAS_DIR).sort()).toEqual(['README.md', 'kubernetes', 'licenses']);
+    expect(readdirSync(join(SCHEMAS_DIR, 'licenses'))).toEqual(['cdk8s-team-cdk8s-LICENSE']);
   });
 
-  it('matches the checksums recorded in schemas/README.md (the files are vendored, never edited)', () => {
+  it('matches the checksums recorded in schemas/README.md, which cover every vendored file (the files are vendored, never edited)', () => {
     const readme = readFileSync(join(SCHEMAS_DIR, 'README.md'), 'utf8');
     const entries = [...readme.matchAll(/^([0-9a-f]{64}) {2}(\S+)$/gm)];
-    expect(entries.length).toBeGreaterThan(20);
     for (const [, sum, file] of entries) {
       expect(createHash('sha256').update(readFileSync(join(SCHEMAS_DIR, file!))).digest('hex'), file).toBe(sum);
     }
+    const vendored = (readdirSync(SCHEMAS_DIR, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((entry) => entry.isFile() && entry.name !== 'README.md')
+      .map((entry) => relative(SCHEMAS_DIR, join(entry.parentPath, entry.name)).split('\\').join('/'))
+      .sort();
+    expect(entries.map(([, , file]) => file).sort()).toEqual(vendored);
+    expect(vendored.length).toBe(SUPPORTED_KUBERNETES_MINORS.length + 1);
   });
 });
 
@@ -52,5 +45,26 @@ describe('strictify', () => {
     expect(strict.definitions.Free).not.toHaveProperty('additionalProperties');
     expect(strict.definitions.Union.anyOf[0]).toHaveProperty('additionalProperties', false);
     expect(schema.definitions.Thing).not.toHaveProperty('additionalProperties');
+  });
+});
+
+describe('withoutDescriptions', () => {
+  it('drops description keywords at every depth, and keeps fields named description and enum values', () => {
+    const schema = {
+      description: 'a thing',
+      properties: {
+        description: { type: 'string', description: 'the field called description' },
+        mode: { type: 'string', enum: ['description'], description: 'one of' },
+        list: { type: 'array', items: { description: 'an item', type: 'object', properties: { a: { type: 'string', description: 'a' } } } },
+      },
+    };
+    expect(withoutDescriptions(schema)).toEqual({
+      properties: {
+        description: { type: 'string' },
+        mode: { type: 'string', enum: ['description'] },
+        list: { type: 'array', items: { type: 'object', properties: { a: { type: 'string' } } } },
+      },
+    });
+    expect(schema.description).toBe('a thing');
   });
 });

@@ -25,7 +25,7 @@ import { serializeManifestBody, type Manifest } from '../render-environment.js';
 import { loadDocuments } from '../validate/fast-yaml.js';
 import { toolCacheRoot } from '../../scripts/tools/tool-cache.js';
 import { ensureHelm, HELM_VERSION, helmEnvironment, HelmError, runHelm } from './helm.js';
-import { CHARTS_DIR, CHARTS_LOCK, lockedChart, readChartLock, verifyArchive, type ChartLock, type LockedChart } from './lock.js';
+import { ChartError, CHARTS_DIR, CHARTS_LOCK, lockedChart, readChartLock, verifyArchive, type ChartLock, type LockedChart } from './lock.js';
 import { scopeOf, type Scope } from '../k8s/api-scope.js';
 import { crdApiVersions, NORMALIZATION, normalizeManifest } from './normalize.js';
 
@@ -52,18 +52,8 @@ export interface HydratedFolder {
   manifests: HydratedManifest[];
 }
 
-/** Problems of a hydration, each naming its file; ConfigIssue-shaped so every command prints them the same way. */
-export class HydrationError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map(formatHydrationIssue).join('\n'));
-    this.name = 'HydrationError';
-  }
-}
-
-function formatHydrationIssue(issue: ConfigIssue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
-  return [`${where}: ${issue.path || '(file)'}: ${issue.problem}`, ...(issue.expected ? [`  expected: ${issue.expected}`] : []), ...(issue.fix ? [`  fix: ${issue.fix}`] : [])].join('\n');
-}
+/** Problems of a hydration, each naming its file. */
+export class HydrationError extends ChartError {}
 
 export interface HydrateOptions {
   root: string;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import type { ConfigIssue } from '../config/errors.js';
+import { formatIssue, type ConfigIssue } from '../config/errors.js';
 import type { ChartConfig } from '../config/schema.js';
 
 export const CHARTS_DIR = 'charts';
@@ -47,12 +47,15 @@ export interface ChartLock {
   lines: Map<LockedChart, number>;
 }
 
-export class ChartLockError extends Error {
+/** Problems with the vendored charts, each naming its file (and line), printed like every config problem. */
+export class ChartError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map((issue) => `${issue.file}${issue.line ? `:${issue.line}:${issue.column ?? 1}` : ''}: ${issue.path || '(file)'}: ${issue.problem}${issue.expected ? `\n  expected: ${issue.expected}` : ''}${issue.fix ? `\n  fix: ${issue.fix}` : ''}`).join('\n'));
-    this.name = 'ChartLockError';
+    super(issues.map(formatIssue).join('\n'));
+    this.name = new.target.name;
   }
 }
+
+export class ChartLockError extends ChartError {}
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const STRING_FIELDS = ['name', 'version', 'appVersion', 'repository', 'archive', 'sha256'] as const;

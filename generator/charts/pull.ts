@@ -19,11 +19,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '../command-line.js';
-import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js';
+import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import { listEnvironments, loadEnvironment } from '../config/load-environment.js';
 import { readChartMetadata, ChartArchiveError } from './archive.js';
 import { ensureHelm, HELM_VERSION, HelmError, helmEnvironment, runHelm } from './helm.js';
-import { CHARTS_DIR, CHARTS_LOCK, ChartLockError, lockedChart, readChartLock, sha256Of, verifyArchive, type ChartLock, type LockedChart } from './lock.js';
+import { ChartError, CHARTS_DIR, CHARTS_LOCK, ChartLockError, lockedChart, readChartLock, sha256Of, verifyArchive, type ChartLock, type LockedChart } from './lock.js';
 import { compareVersions, writeLockEntry } from './lock-update.js';
 import { indexDigest } from './repository-index.js';
 
@@ -66,12 +66,7 @@ export interface ChartPin {
   pinnedBy: string[];
 }
 
-export class ChartPullError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
-    this.name = 'ChartPullError';
-  }
-}
+export class ChartPullError extends ChartError {}
 
 /** Every chart version the environments pin (defaults filled in), one per chart and version. */
 export function environmentPins(root: string): ChartPin[] {

@@ -14,8 +14,9 @@ import { REPO_ROOT } from './schemas.js';
 
 const HELP = `Usage: npm run validate -- [options]
 
-Validates rendered/<env>/ with kubeconform (strict, vendored schemas), ajv,
-the policy rules, the secrets scan and the next-minor upgrade check.
+Validates rendered/<env>/ with kubeconform (strict; vendored Kubernetes schemas,
+and for custom resources the CRDs the environment renders), ajv over the same
+schemas, the policy rules, the secrets scan and the next-minor upgrade check.
 
 Options:
   --env NAME    validate only this environment (repeatable); default: all

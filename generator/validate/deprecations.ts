@@ -5,6 +5,7 @@
  */
 import { fieldPath, type Finding } from './findings.js';
 import type { ManifestDoc } from './manifests.js';
+import { crdSchemasOf } from './crd-schemas.js';
 import { SchemaValidator } from './schema-validator.js';
 import { hasKubernetesSchemas } from './schemas.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
@@ -30,10 +31,13 @@ export function checkUpgrade(env: string, kubernetes: KubernetesVersion, docs: M
   result.checked = true;
   const current = SchemaValidator.for(kubernetes);
   const upcoming = SchemaValidator.for(next);
+  // Custom resources keep the environment's own CRDs; only their metadata follows the next minor.
+  const currentCrds = crdSchemasOf(docs, kubernetes.schemaVersion, env);
+  const upcomingCrds = crdSchemasOf(docs, next.schemaVersion, env);
   for (const doc of docs) {
     // Only what is valid today can break on upgrade; today's errors are the schema gate's.
-    if (current.validate(doc.object).length > 0) continue;
-    for (const issue of upcoming.validate(doc.object)) {
+    if (current.validate(doc.object, currentCrds).length > 0) continue;
+    for (const issue of upcoming.validate(doc.object, upcomingCrds)) {
       const removed = issue.path.length === 1 && issue.path[0] === 'apiVersion';
       result.findings.push({
         gate: 'deprecations',

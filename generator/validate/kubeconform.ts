@@ -1,14 +1,16 @@
 /**
  * Runs the pinned kubeconform binary in strict mode against the vendored
- * schemas. The project installs it on first use with `go install` into the
+ * Kubernetes schemas and the CRD schemas of the environment validated. The project installs it on first use with `go install` into the
  * git-ignored .tools/bin; without Go it stops with a message saying what to
  * install, never skipping silently.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { pointerToPath } from '../config/schema-check.js';
 import { withInstallLock } from './install-lock.js';
+import type { CrdSchemas } from './crd-schemas.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { kubeconformIgnorePatterns } from './manifests.js';
 
@@ -100,7 +102,26 @@ export function parseKubeconformMessage(msg: string): { path: (string | number)[
   return out;
 }
 
-function run(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * kubeconform processes running at once from this process: one run per
+ * environment, so 100 environments must not start 100 processes on 2 cores.
+ */
+const MAX_RUNNING = availableParallelism() + 1;
+let running = 0;
+const queued: (() => void)[] = [];
+
+async function run(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolveTurn) => queued.push(resolveTurn));
+  running += 1;
+  try {
+    return await spawnOnce(binary, args);
+  } finally {
+    running -= 1;
+    queued.shift()?.();
+  }
+}
+
+function spawnOnce(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -114,10 +135,12 @@ function run(binary: string, args: string[]): Promise<{ code: number; stdout: st
 
 /**
  * Validates the given folders (or files) with kubeconform -strict against one
- * Kubernetes version. Paths in the result are relative to `root`.
+ * Kubernetes version and, for custom resources, the CRD schemas `crds` (those
+ * of the environment the targets belong to; without them every custom
+ * resource is an error). Paths in the result are relative to `root`.
  */
-export async function runKubeconform(root: string, targets: string[], kubernetesVersion: string, binary = ensureKubeconform()): Promise<KubeconformResult> {
-  const schemas = ensureKubeconformSchemas();
+export async function runKubeconform(root: string, targets: string[], kubernetesVersion: string, crds: CrdSchemas | undefined, binary = ensureKubeconform()): Promise<KubeconformResult> {
+  const schemas = ensureKubeconformSchemas(crds);
   const args = [
     '-strict',
     '-output',

@@ -1,9 +1,12 @@
 /**
  * Runs every validation gate over rendered/ and returns one report:
- * kubeconform (the pinned binary, strict), ajv over the same schemas, the
- * policy rules, the secrets scan and the next-minor upgrade check.
+ * kubeconform (the pinned binary, strict, one run per environment), ajv over
+ * the same schemas (custom resources against the CRDs each environment
+ * renders), the policy rules, the secrets scan and the next-minor upgrade
+ * check.
  */
 import { join } from 'node:path';
+import { crdSchemasOf } from './crd-schemas.js';
 import { checkUpgrade, type UpgradeCheck } from './deprecations.js';
 import { fieldPath, sortFindings, type ExceptionUse, type Finding, type Gate } from './findings.js';
 import { ensureKubeconform, runKubeconform, type KubeconformResult } from './kubeconform.js';
@@ -62,11 +65,12 @@ function fatal(gate: Gate, message: string): Finding {
   return { gate, severity: 'error', file: '', resource: '', path: '', message };
 }
 
-async function kubeconformGate(root: string, inputs: RenderedInput[], docs: ManifestDoc[], binary: string): Promise<{ findings: Finding[]; resources: number }> {
-  const byVersion = new Map<string, RenderedInput[]>();
-  for (const input of inputs) byVersion.set(input.kubernetes.schemaVersion, [...(byVersion.get(input.kubernetes.schemaVersion) ?? []), input]);
+async function kubeconformGate(root: string, parsed: { input: RenderedInput; docs: ManifestDoc[] }[], docs: ManifestDoc[], binary: string): Promise<{ findings: Finding[]; resources: number }> {
+  // One kubeconform per environment, in parallel: each reads the CRD schemas of its own environment.
   const results: KubeconformResult[] = await Promise.all(
-    [...byVersion].map(([version, group]) => runKubeconform(root, group.map((input) => join(root, 'rendered', input.env)), version.slice(1), binary)),
+    parsed.map(({ input, docs: envDocs }) =>
+      runKubeconform(root, [join(root, 'rendered', input.env)], input.kubernetes.schemaVersion.slice(1), crdSchemasOf(envDocs, input.kubernetes.schemaVersion, input.env), binary),
+    ),
   );
   const findings: Finding[] = [];
   for (const issue of results.flatMap((result) => result.issues)) {
@@ -143,7 +147,7 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   // kubeconform runs as child processes while the in-process gates work.
   const kubeconform = time('kubeconform', (resources: number) => `${resources} resources (strict)`, async () => {
     const binary = options.kubeconform ?? ensureKubeconform(options.log ? { log: options.log } : {});
-    const result = await kubeconformGate(options.root, inputs, docs, binary);
+    const result = await kubeconformGate(options.root, parsed, docs, binary);
     return { value: result.resources, count: result.resources, findings: result.findings };
   }, NO_MANIFESTS);
 

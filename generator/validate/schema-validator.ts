@@ -1,18 +1,20 @@
 /**
- * In-process schema validation with ajv over the same vendored schemas
- * kubeconform uses. Compilation is lazy and per kind: only the kinds present
- * in the manifests are compiled, once per machine (compiled-cache.ts).
+ * In-process schema validation with ajv over the same schemas kubeconform
+ * uses: the vendored Kubernetes definitions for built-in kinds, and for custom
+ * resources the CRDs the environment itself renders (crd-schemas.ts).
+ * Compilation is lazy and per kind: only the kinds present in the manifests
+ * are compiled, once per machine (compiled-cache.ts).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompiledCache, fileHash, STANDALONE_FORMATS } from './compiled-cache.js';
+import { crdSchemasOf, missingCrdMessage, type CrdSchema, type CrdSchemas } from './crd-schemas.js';
 import { pointerToPath } from '../config/schema-check.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
 import { fieldPath, type Finding } from './findings.js';
 import type { Manifest, ManifestDoc, ParseProblem } from './manifests.js';
-import { crdSchemaFile, gvkKey, hasKubernetesSchemas, kubernetesDefinitions, kubernetesSchemaFile, splitApiVersion, TOOLS_DIR, type JsonSchema } from './schemas.js';
+import { gvkKey, hasKubernetesSchemas, kubernetesDefinitions, kubernetesSchemaFile, splitApiVersion, TOOLS_DIR } from './schemas.js';
 
 export interface SchemaIssue {
   path: (string | number)[];
@@ -48,7 +50,8 @@ function newAjv(): Ajv {
 }
 
 export type SchemaLookup =
-  | { found: true; source: 'kubernetes' | 'crd'; id: string }
+  | { found: true; source: 'kubernetes'; id: string }
+  | { found: true; source: 'crd'; id: string; crd: CrdSchema }
   | { found: false; message: string };
 
 /** Validates manifests for one Kubernetes version; keeps compiled kinds in memory and on disk. */
@@ -83,27 +86,33 @@ export class SchemaValidator {
     this.cache = new CompiledCache(cacheDir);
   }
 
-  /** Where the schema for an apiVersion/kind comes from, or why there is none. */
-  lookup(apiVersion: string, kind: string): SchemaLookup {
+  /**
+   * Where the schema for an apiVersion/kind comes from, or why there is none:
+   * built-in kinds from the Kubernetes definitions, custom resources from the
+   * CRDs of the environment (`crds`, from crdSchemasOf).
+   */
+  lookup(apiVersion: string, kind: string, crds: CrdSchemas): SchemaLookup {
     const { group, version } = splitApiVersion(apiVersion);
-    const definition = kubernetesDefinitions(this.kubernetes.schemaVersion).byGroupVersionKind.get(gvkKey(group, version, kind));
+    const key = gvkKey(group, version, kind);
+    const definition = kubernetesDefinitions(this.kubernetes.schemaVersion).byGroupVersionKind.get(key);
     if (definition) return { found: true, source: 'kubernetes', id: definition };
-    const crd = crdSchemaFile(group, kind, version);
-    if (group !== '' && existsSync(crd)) return { found: true, source: 'crd', id: crd };
-    return {
-      found: false,
-      message: `no schema for ${kind} ${apiVersion} in Kubernetes ${this.kubernetes.short} or the vendored CRDs: check apiVersion/kind, or vendor the CRD schema under schemas/crds/${group || '<group>'}/${kind.toLowerCase()}_${version}.json`,
-    };
+    const crd = group === '' ? undefined : crds.byGvk.get(key);
+    if (crd) return { found: true, source: 'crd', id: crd.file, crd };
+    if (!crds.byGroup.has(group) && builtInGroups(this.kubernetes.schemaVersion).has(group)) {
+      return { found: false, message: `no schema for ${kind} ${apiVersion} in Kubernetes ${this.kubernetes.short}: check apiVersion and kind` };
+    }
+    return { found: false, message: missingCrdMessage(crds, group, version, kind) };
   }
 
   private validatorFor(found: Extract<SchemaLookup, { found: true }>): ValidateFunction {
-    const memoryKey = `${found.source}:${found.id}`;
+    const memoryKey = found.source === 'crd' ? `crd:${found.crd.hash}` : `kubernetes:${found.id}`;
     let validate = this.compiled.get(memoryKey);
     if (validate) return validate;
     if (found.source === 'crd') {
-      validate = this.cache.get(this.cache.key('crd', fileHash(found.id)), () => {
+      const { crd } = found;
+      validate = this.cache.get(this.cache.key('crd', crd.hash), () => {
         const ajv = newAjv();
-        return { ajv, validate: ajv.compile(JSON.parse(readFileSync(found.id, 'utf8')) as JsonSchema) };
+        return { ajv, validate: ajv.compile(crd.schema()) };
       });
     } else {
       const definitions = kubernetesSchemaFile(this.kubernetes.schemaVersion);
@@ -120,15 +129,28 @@ export class SchemaValidator {
     return validate;
   }
 
-  validate(manifest: Manifest): SchemaIssue[] {
+  /** Schema problems of one manifest; custom resources are looked up in `crds`, the CRDs of its environment. */
+  validate(manifest: Manifest, crds: CrdSchemas): SchemaIssue[] {
     if (typeof manifest.apiVersion !== 'string' || manifest.apiVersion === '') return [{ path: ['apiVersion'], message: 'missing apiVersion' }];
     if (typeof manifest.kind !== 'string' || manifest.kind === '') return [{ path: ['kind'], message: 'missing kind' }];
-    const found = this.lookup(manifest.apiVersion, manifest.kind);
+    const found = this.lookup(manifest.apiVersion, manifest.kind, crds);
     if (!found.found) return [{ path: ['apiVersion'], message: found.message }];
     const validate = this.validatorFor(found);
     if (validate(manifest)) return [];
     return toIssues(validate.errors ?? []);
   }
+}
+
+const builtInGroupsCache = new Map<string, Set<string>>();
+
+/** API groups Kubernetes itself serves at one version ('' is the core group). */
+function builtInGroups(schemaVersion: string): Set<string> {
+  let groups = builtInGroupsCache.get(schemaVersion);
+  if (!groups) {
+    groups = new Set([...kubernetesDefinitions(schemaVersion).byGroupVersionKind.keys()].map((key) => key.slice(0, key.indexOf('/'))));
+    builtInGroupsCache.set(schemaVersion, groups);
+  }
+  return groups;
 }
 
 function describe(error: ErrorObject): { extra?: string; message: string } {
@@ -177,8 +199,9 @@ function toIssues(errors: ErrorObject[]): SchemaIssue[] {
 export function schemaFindingsOf(docs: ManifestDoc[], problems: ParseProblem[], kubernetes: Pick<KubernetesVersion, 'short' | 'schemaVersion'>): Finding[] {
   const findings: Finding[] = problems.map((problem) => ({ gate: 'schema', severity: 'error', resource: '', path: '', ...problem }));
   const validator = SchemaValidator.for(kubernetes);
+  const crds = crdSchemasOf(docs, kubernetes.schemaVersion);
   for (const doc of docs) {
-    for (const issue of validator.validate(doc.object)) {
+    for (const issue of validator.validate(doc.object, crds)) {
       findings.push({ gate: 'schema', severity: 'error', file: doc.file, line: doc.lineOf(issue.path), resource: doc.resource, path: fieldPath(issue.path), message: issue.message });
     }
   }

@@ -74,6 +74,28 @@ export function strictify<T>(schema: T): T {
   return out as T;
 }
 
+/**
+ * The same schema without `description` keywords (a field named
+ * `description` under `properties` stays): what validation never reads, and
+ * most of the bytes of the Kubernetes and CRD schemas.
+ */
+export function withoutDescriptions<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map((item) => withoutDescriptions(item)) as T;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema as JsonSchema)) {
+    if (key === 'description') continue;
+    if ((key === 'properties' || key === 'definitions' || key === 'patternProperties') && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(Object.entries(value as JsonSchema).map(([name, sub]) => [name, withoutDescriptions(sub)]));
+    } else if (key === 'enum' || key === 'required' || key === 'default' || key === 'example' || key.startsWith('x-kubernetes-')) {
+      out[key] = value;
+    } else {
+      out[key] = withoutDescriptions(value);
+    }
+  }
+  return out as T;
+}
+
 export interface KubernetesDefinitions {
   schemaVersion: string;
   /** Strict definitions, `{ definitions: {...} }`. */

@@ -15,6 +15,7 @@ import { ensureKubeconform, runKubeconform } from '../../generator/validate/kube
 import { parseRendered, type ManifestDoc } from '../../generator/validate/manifests.js';
 import { checkPolicy } from '../../generator/validate/policy/index.js';
 import { schemaFindingsOf } from '../../generator/validate/schema-validator.js';
+import { crdSchemasOf } from '../../generator/validate/crd-schemas.js';
 import { writeRendered } from '../../generator/write-rendered.js';
 
 export interface SizeResult {
@@ -74,15 +75,15 @@ timed(phases, 'policy', () => {
   for (const { env, docs } of parsed) findings += checkPolicy(env, docs).findings.length;
 });
 
-// The same written tree through kubeconform (one run per Kubernetes version, as `npm run validate` does).
+// The same written tree through kubeconform (one run per environment, with its own CRDs, as `npm run validate` does).
 const binary = ensureKubeconform();
-const byVersion = new Map<string, string[]>();
-for (const env of rendered) {
-  const version = kubernetesOf(env).schemaVersion.slice(1);
-  byVersion.set(version, [...(byVersion.get(version) ?? []), join(out, 'rendered', env.name)]);
-}
 let started = performance.now();
-const kubeconformResults = await Promise.all([...byVersion].map(([version, targets]) => runKubeconform(out, targets, version, binary)));
+const kubeconformResults = await Promise.all(
+  parsed.map(({ env, docs }) => {
+    const version = kubernetesOf(rendered.find((item) => item.name === env)!).schemaVersion;
+    return runKubeconform(out, [join(out, 'rendered', env)], version.slice(1), crdSchemasOf(docs, version, env), binary);
+  }),
+);
 const kubeconformMs = performance.now() - started;
 if (kubeconformResults.some((item) => item.issues.length > 0)) throw new Error('kubeconform found problems in the benchmark tree');
 

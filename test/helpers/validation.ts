@@ -5,7 +5,8 @@ import { afterEach } from 'vitest';
 import { copyOfRepository } from '../support/temp-repo.js';
 import { REPO_ROOT } from '../../generator/validate/schemas.js';
 import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
-import { parseRendered, type ManifestDoc } from '../../generator/validate/manifests.js';
+import { parseRendered, readRenderedInputs, type ManifestDoc } from '../../generator/validate/manifests.js';
+import { crdSchemasOf, type CrdSchemas } from '../../generator/validate/crd-schemas.js';
 
 export { REPO_ROOT };
 
@@ -40,4 +41,10 @@ export function docsFrom(name: string, content: string, env = 'fixture', k3s = '
   const { docs, problems } = parseRendered({ env, kubernetes: kubernetesVersionOf(k3s), files: new Map([[name, content]]) });
   if (problems.length > 0) throw new Error(`fixture ${name}: ${problems.map((problem) => problem.message).join('; ')}`);
   return docs;
+}
+
+/** The CRD schemas of a committed environment (rendered/<env>/), for validating fixtures as if they were part of it. */
+export function committedCrds(env = 'dev'): CrdSchemas {
+  const [input] = readRenderedInputs(REPO_ROOT, [env]);
+  return crdSchemasOf(parseRendered(input!).docs, input!.kubernetes.schemaVersion, env);
 }
