@@ -8,6 +8,7 @@ import type { ChartException } from '../argocd/application.js';
 import { APPLICATION_WAVE, ARGOCD_NAMESPACE } from '../argocd/application.js';
 import { APPLICATION_HEALTH_LUA, ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHost } from '../argocd/bootstrap-manifests.js';
 import type { RenderContext } from '../components/component.js';
+import { isHighlyAvailable } from '../cluster/topology.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { NAMESPACES, secretsManagerName } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
@@ -20,8 +21,21 @@ const SERVER_PORT = 8080;
 
 const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
 
+/**
+ * Where the cluster has several servers, the stateless parts run twice, each
+ * with a disruption budget of one, so a lost node or a drain keeps the UI, the
+ * repo server and ApplicationSets up. The application controller stays one
+ * (sharding only pays with many clusters) and Redis stays one: it is a cache
+ * the controller rebuilds, and redis-ha would need three more nodes' worth of
+ * pods for it.
+ */
+function highAvailability(replicated: boolean): (values: Record<string, unknown>) => Record<string, unknown> {
+  return (values) => (replicated ? { ...values, replicas: 2, pdb: { enabled: true, maxUnavailable: 1 } } : values);
+}
+
 /** Values of the argo-cd chart. */
 export function argocdValues({ config }: RenderContext): Record<string, unknown> {
+  const ha = highAvailability(isHighlyAvailable(config));
   return {
     global: { domain: argocdHost(config) },
     configs: {
@@ -36,10 +50,10 @@ export function argocdValues({ config }: RenderContext): Record<string, unknown>
     dex: { enabled: false },
     notifications: { enabled: false },
     // The UI is published by a Tailscale Ingress rendered in this folder.
-    server: { ingress: { enabled: false }, resources: resources('50m', '128Mi', '512Mi') },
+    server: ha({ ingress: { enabled: false }, resources: resources('50m', '128Mi', '512Mi') }),
     controller: { resources: resources('250m', '512Mi', '1536Mi') },
-    repoServer: { resources: resources('100m', '256Mi', '1Gi') },
-    applicationSet: { resources: resources('10m', '64Mi', '256Mi'), readinessProbe: { enabled: true } },
+    repoServer: ha({ resources: resources('100m', '256Mi', '1Gi') }),
+    applicationSet: ha({ resources: resources('10m', '64Mi', '256Mi'), readinessProbe: { enabled: true } }),
     // Redis is a cache of the controller; it never calls the Kubernetes API.
     redis: { resources: resources('50m', '64Mi', '256Mi'), readinessProbe: { enabled: true }, automountServiceAccountToken: false },
     redisSecretInit: { resources: resources('10m', '32Mi', '64Mi') },

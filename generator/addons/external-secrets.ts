@@ -6,23 +6,35 @@
  */
 import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
+import { isHighlyAvailable } from '../cluster/topology.js';
 import { NAMESPACES } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER } from './network.js';
 
 const NAME = 'external-secrets';
 
-export function externalSecretsValues(_context: RenderContext): Record<string, unknown> {
+/**
+ * Where the cluster has several servers, the controller, the webhook and the
+ * cert-controller run twice (the controllers with leader election), each with
+ * a disruption budget of one: a lost node neither stops Secrets syncing nor
+ * blocks every ExternalSecret change at the webhook.
+ */
+export function externalSecretsValues({ config }: RenderContext): Record<string, unknown> {
   const small = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+  const replicated = isHighlyAvailable(config);
+  const replicas = replicated ? 2 : 1;
+  const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
   return {
     installCRDs: true,
-    replicaCount: 1,
+    replicaCount: replicas,
+    leaderElect: replicated,
     // Only the ClusterSecretStore rendered by this repository; no namespaced stores.
     processClusterStore: true,
     resources: small,
     serviceMonitor: { enabled: false },
-    webhook: { replicaCount: 1, resources: small },
-    certController: { replicaCount: 1, resources: small },
+    ...budget,
+    webhook: { replicaCount: replicas, resources: small, ...budget },
+    certController: { replicaCount: replicas, resources: small, ...budget },
   };
 }
 
