@@ -93,18 +93,23 @@ describe('every workload', () => {
   it('with more than one replica has a PodDisruptionBudget allowing one disruption and a topology spread', () => {
     const multi = tree.filter(({ manifest }) => manifest.kind === 'Deployment' && (manifest['spec'] as any).replicas > 1);
     expect(multi.length).toBeGreaterThan(0);
+    expect(multi.some(({ chartArchive }) => chartArchive !== undefined)).toBe(true);
     for (const { env, manifest } of multi) {
-      const pdb = find(env, 'PodDisruptionBudget', manifest.metadata.name);
-      expect(pdb, `${env} ${manifest.metadata.name}`).toBeDefined();
-      expect((pdb!.manifest['spec'] as any).maxUnavailable).toBe(1);
-      expect((pdb!.manifest['spec'] as any).selector).toEqual((manifest['spec'] as any).selector);
-      expect(podSpecOf(manifest)!['topologySpreadConstraints']).toHaveLength(2);
+      const podLabels = ((manifest['spec'] as any).template.metadata.labels ?? {}) as Record<string, string>;
+      const selects = (selector: { matchLabels?: Record<string, string> }) => Object.entries(selector.matchLabels ?? {}).every(([key, value]) => podLabels[key] === value);
+      const budgets = tree.filter((item) => item.env === env && item.manifest.kind === 'PodDisruptionBudget' && item.manifest.metadata.namespace === manifest.metadata.namespace && selects((item.manifest['spec'] as any).selector));
+      expect(budgets.map((item) => item.file), `${env} ${manifest.metadata.name}`).toHaveLength(1);
+      expect((budgets[0]!.manifest['spec'] as any).maxUnavailable).toBe(1);
+      const spread = podSpecOf(manifest)!['topologySpreadConstraints'] as { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+      expect(spread.map((constraint) => constraint.topologyKey).sort(), `${env} ${manifest.metadata.name}`).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+      for (const constraint of spread) expect(selects(constraint.labelSelector), `${env} ${manifest.metadata.name}`).toBe(true);
     }
   });
 
   it('with one replica has no PodDisruptionBudget (it would block node drains)', () => {
     for (const { env, manifest } of tree.filter(({ manifest }) => manifest.kind === 'Deployment' && (manifest['spec'] as any).replicas === 1)) {
       expect(find(env, 'PodDisruptionBudget', manifest.metadata.name)).toBeUndefined();
+      expect(find(env, 'PodDisruptionBudget', `${manifest.metadata.name}-pdb`)).toBeUndefined();
     }
   });
 });

@@ -9,6 +9,7 @@ import { APPLICATION_WAVE, ARGOCD_NAMESPACE } from '../argocd/application.js';
 import { APPLICATION_HEALTH_LUA, ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHost } from '../argocd/bootstrap-manifests.js';
 import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
+import { chartTopologySpread } from '../k8s/workload.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { NAMESPACES, secretsManagerName } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
@@ -35,9 +36,10 @@ function highAvailability(replicated: boolean): (values: Record<string, unknown>
 
 /** Values of the argo-cd chart. */
 export function argocdValues({ config }: RenderContext): Record<string, unknown> {
-  const ha = highAvailability(isHighlyAvailable(config));
+  const replicated = isHighlyAvailable(config);
+  const ha = highAvailability(replicated);
   return {
-    global: { domain: argocdHost(config) },
+    global: { domain: argocdHost(config), ...(replicated ? { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } : {}) },
     configs: {
       // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
       params: { 'server.insecure': true },

@@ -7,6 +7,7 @@
 import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
+import { chartTopologySpread } from '../k8s/workload.js';
 import { NAMESPACES } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER } from './network.js';
@@ -15,9 +16,10 @@ const NAME = 'external-secrets';
 
 /**
  * Where the cluster has several servers, the controller, the webhook and the
- * cert-controller run twice (the controllers with leader election), each with
- * a disruption budget of one: a lost node neither stops Secrets syncing nor
- * blocks every ExternalSecret change at the webhook.
+ * cert-controller run twice (the controllers with leader election), spread
+ * over nodes and zones, each with a disruption budget of one: a lost node
+ * neither stops Secrets syncing nor blocks every ExternalSecret change at the
+ * webhook.
  */
 export function externalSecretsValues({ config }: RenderContext): Record<string, unknown> {
   const small = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } };
@@ -26,6 +28,7 @@ export function externalSecretsValues({ config }: RenderContext): Record<string,
   const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
   return {
     installCRDs: true,
+    ...(replicated ? { global: { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } } : {}),
     replicaCount: replicas,
     leaderElect: replicated,
     // Only the ClusterSecretStore rendered by this repository; no namespaced stores.

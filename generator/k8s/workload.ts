@@ -166,6 +166,15 @@ export function topologySpread(spread: Spread): k8s.TopologySpreadConstraint[] {
   }));
 }
 
+/**
+ * The same spread for a chart's pods, without the label selector: the argo-cd
+ * and external-secrets charts add each component's own selector to a
+ * constraint that has none (`global.topologySpreadConstraints`).
+ */
+export function chartTopologySpread(whenUnsatisfiable: WhenUnsatisfiable): Omit<k8s.TopologySpreadConstraint, 'labelSelector'>[] {
+  return topologySpread({ labels: {}, whenUnsatisfiable }).map(({ labelSelector: _selector, ...constraint }) => constraint);
+}
+
 export function podSpec(props: PodProps): k8s.PodSpec {
   const all = [...(props.initContainers ?? []), ...props.containers];
   const volumes = volumesOf(all);
