@@ -25,6 +25,7 @@ export const SLOW_TESTS = [
   'test/bootstrap-moto-e2e.test.ts',
   'test/bootstrap-scripts-cli.test.ts',
   'test/bootstrap-template-lint.test.ts',
+  'test/cluster-control-plane.test.ts',
   'test/cpu-hogs.test.ts',
   'test/cross-environment-checks.test.ts',
   'test/kubeconform-install.test.ts',

@@ -43,12 +43,17 @@ export function controlPlaneVersions(goMod = readFileSync(join(CONTROL_PLANE_MOD
   return { kubernetes: kubernetes[1]!, etcd: etcd[1]!, minor: Number(kubernetes[2]) };
 }
 
-function goVersion(): string {
+/** Why the binaries cannot be built on this machine (no Go), or undefined when they can. */
+export function controlPlaneUnavailable(): string | undefined {
   const probe = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new ControlPlaneBuildError(`the cluster test builds kube-apiserver, kube-controller-manager, kubectl and etcd with Go, but \`go\` is not available (${probe.error?.message ?? probe.stderr.trim()}). Install Go 1.26 or newer and run it again.`);
-  }
-  return probe.stdout.trim();
+  if (!probe.error && probe.status === 0) return undefined;
+  return `the cluster test builds kube-apiserver, kube-controller-manager, kubectl and etcd with Go, but \`go\` is not available (${probe.error?.message ?? probe.stderr.trim()}). Install Go 1.26 or newer and run it again.`;
+}
+
+function goVersion(): string {
+  const unavailable = controlPlaneUnavailable();
+  if (unavailable) throw new ControlPlaneBuildError(unavailable);
+  return spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).stdout.trim();
 }
 
 /** `-X` flags so the binaries report the pinned version (kubectl and the API server compare them). */
@@ -59,8 +64,8 @@ function versionFlags(versions: ControlPlaneVersions): string {
 
 /**
  * Builds the four commands into `dir/bin`. `go build -v` names each package as
- * it compiles; a line every 250 packages shows progress, other output (errors)
- * passes through.
+ * it compiles and Go each module it downloads; a line every 250 packages and
+ * every 50 modules shows progress, other output (errors) passes through.
  */
 function build(dir: string, versions: ControlPlaneVersions): void {
   const bin = join(dir, 'bin');
@@ -68,7 +73,7 @@ function build(dir: string, versions: ControlPlaneVersions): void {
   const ldflags = `-s -w ${versionFlags(versions)}`;
   const script = [
     'set -o pipefail',
-    `go build -v -trimpath -buildvcs=false -ldflags='${ldflags}' -o '${bin}/' ${packages} 2>&1 | awk '/^[^ :]+$/ { n++; if (n % 250 == 0) { printf "  cluster binaries: %d packages compiled\\n", n; fflush() } next } { print; fflush() }'`,
+    `go build -v -trimpath -buildvcs=false -ldflags='${ldflags}' -o '${bin}/' ${packages} 2>&1 | awk '/^[^ :]+$/ { n++; if (n % 250 == 0) { printf "  cluster binaries: %d packages compiled\\n", n; fflush() } next } /^go: downloading / { m++; if (m % 50 == 0) { printf "  cluster binaries: %d modules downloaded\\n", m; fflush() } next } { print; fflush() }'`,
     `mv '${bin}/server' '${bin}/etcd'`,
   ].join('\n');
   const started = Date.now();

@@ -29,6 +29,11 @@ export class Kubectl {
       const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs + 10_000);
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdin.on('error', () => {}); // kubectl may exit before reading its input
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        resolve({ ok: false, stdout, stderr: `kubectl could not run: ${error.message}`, warnings: [] });
+      });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         const lines = stderr.split('\n');

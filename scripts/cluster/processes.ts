@@ -22,6 +22,7 @@ export function startProcess(name: string, command: string, args: string[], log:
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const started: Started = { name, pid: child.pid, log, child };
+  child.on('error', () => {}); // a failed start shows as the exit below
   child.on('exit', (code, signal) => {
     started.exit = { code, signal };
   });
@@ -39,12 +40,21 @@ function exited(process: Started, ms: number): Promise<boolean> {
   });
 }
 
+/** Sends `signal` to the PID; a process that has just exited (ESRCH) is fine. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 /** Stops a started process by its PID: SIGTERM, SIGKILL after `graceMs`. */
 export async function stopProcess(started: Started, graceMs = 15_000): Promise<void> {
   if (started.exit) return;
-  process.kill(started.pid, 'SIGTERM');
+  signal(started.pid, 'SIGTERM');
   if (await exited(started, graceMs)) return;
-  process.kill(started.pid, 'SIGKILL');
+  signal(started.pid, 'SIGKILL');
   await exited(started, 5_000);
 }
 

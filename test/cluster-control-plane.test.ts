@@ -1,0 +1,131 @@
+/**
+ * The cluster test proves it can fail. Against a real control plane
+ * (scripts/cluster/): canaries the API server must refuse, each with its own
+ * message next to the accepted original; and the whole harness run on a broken
+ * copy of an environment, which must report each kind of failure.
+ *
+ * CRDs come from rendered/<env>/ (the hydrated charts). For charts not
+ * hydrated yet, DUBAI_HUB_CLUSTER_CRDS may name extra CRD folders
+ * (colon-separated), as `npm run test:cluster -- --crds DIR` does.
+ * Skips, saying why, only when the binaries cannot be built (no Go).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
+import { controlPlaneUnavailable, ensureControlPlane, type ControlPlaneBinaries } from '../scripts/cluster/binaries.js';
+import { ControlPlane } from '../scripts/cluster/control-plane.js';
+import { extraCrdSteps, planEnvironment } from '../scripts/cluster/plan.js';
+import { applyFoundation, runEnvironment } from '../scripts/cluster/run-environment.js';
+import { copyOfRepository, REPO_ROOT } from './support/temp-repo.js';
+
+const ENV = 'dev';
+const EXTRA_CRDS = (process.env.DUBAI_HUB_CLUSTER_CRDS ?? '').split(':').filter(Boolean);
+const BUILD_TIMEOUT_MS = 60 * 60_000;
+const RUN_TIMEOUT_MS = 10 * 60_000;
+
+const unavailable = controlPlaneUnavailable();
+if (unavailable) process.stdout.write(`cluster-control-plane.test.ts skipped: ${unavailable}\n`);
+
+const input = readRenderedInputs(REPO_ROOT, [ENV])[0]!;
+const rendered = (file: string) => parse(readFileSync(join(REPO_ROOT, 'rendered', ENV, file), 'utf8')) as Manifest;
+
+function restrictedPod(name: string, namespace: string, privileged: boolean): Manifest {
+  const container = privileged
+    ? { name: 'app', image: 'registry.example/canary:1', securityContext: { privileged: true, capabilities: { drop: ['ALL'] } } }
+    : { name: 'app', image: 'registry.example/canary:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container] } };
+}
+
+function renamed(object: Manifest, name: string, change: (spec: Record<string, unknown>) => void): Manifest {
+  const copy = structuredClone(object);
+  copy.metadata = { ...copy.metadata, name };
+  change(copy.spec as Record<string, unknown>);
+  return copy;
+}
+
+describe.skipIf(unavailable)('cluster test: canaries the control plane refuses with its own message', () => {
+  let binaries: ControlPlaneBinaries;
+  let controlPlane: ControlPlane | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    binaries = ensureControlPlane(input.kubernetes.minor);
+    dir = mkdtempSync(join(tmpdir(), 'cluster-canaries-'));
+    controlPlane = new ControlPlane({ binaries, dir });
+    await controlPlane.start();
+    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input, extraCrdSteps(EXTRA_CRDS)), REPO_ROOT);
+    expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await controlPlane?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, RUN_TIMEOUT_MS);
+
+  const create = (object: Manifest) => controlPlane!.kubectl.run(['create', '-f', '-'], JSON.stringify(object));
+
+  it('refuses a privileged Pod in a restricted namespace (PodSecurity), and admits the compliant one', async () => {
+    const namespace = rendered('litellm/namespace_litellm.yaml');
+    expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const refused = await create(restrictedPod('canary-privileged', 'litellm', true));
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/pods "canary-privileged" is forbidden: violates PodSecurity "restricted:v1\.36": privileged \(container "app" must not set securityContext\.privileged=true\)/);
+    const admitted = await create(restrictedPod('canary-compliant', 'litellm', false));
+    expect(admitted.stderr).toBe('');
+    expect(admitted.ok).toBe(true);
+  }, RUN_TIMEOUT_MS);
+
+  it('refuses a RecurringJob with a task Longhorn does not have (CRD enum), and accepts the rendered one', async () => {
+    const job = rendered('longhorn-backups/recurringjob_longhorn-system_backup.yaml');
+    const refused = await create(renamed(job, 'canary-defragment', (spec) => (spec.task = 'defragment')));
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/The RecurringJob "canary-defragment" is invalid: spec\.task: Unsupported value: "defragment": supported values: .*"backup"/);
+    expect((await create(job)).ok).toBe(true);
+  }, RUN_TIMEOUT_MS);
+
+  it('refuses an ExternalSecret whose store reference names a kind External Secrets does not have, and accepts the rendered one', async () => {
+    const secret = rendered('litellm/externalsecret_litellm_litellm-env.yaml');
+    const refused = await create(renamed(secret, 'canary-store-kind', (spec) => ((spec.secretStoreRef as Record<string, unknown>).kind = 'VaultStore')));
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/The ExternalSecret "canary-store-kind" is invalid: spec\.secretStoreRef\.kind: Unsupported value: "VaultStore": supported values: "SecretStore", "ClusterSecretStore"/);
+    expect((await create(secret)).ok).toBe(true);
+  }, RUN_TIMEOUT_MS);
+});
+
+describe.skipIf(unavailable)('cluster test: a broken environment fails with each problem named', () => {
+  const repo = copyOfRepository();
+  afterAll(() => repo.cleanup());
+
+  it('reports an unowned file, a refused resource, an admission warning and a Pod PodSecurity refused', async () => {
+    const deployment = rendered('litellm/deployment_litellm_litellm.yaml');
+    const container = ((deployment.spec as { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } }).template.spec.containers[0])!;
+    container.securityContext = { ...container.securityContext, privileged: true };
+    delete container.securityContext.allowPrivilegeEscalation;
+    repo.write(`rendered/${ENV}/litellm/deployment_litellm_litellm.yaml`, stringify(deployment));
+    repo.write(`rendered/${ENV}/litellm/configmap_litellm_bad.yaml`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'litellm' }, data: {} }));
+    repo.write(`rendered/${ENV}/stray/configmap_litellm_stray.yaml`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stray', namespace: 'litellm' }, data: {} }));
+    const work = mkdtempSync(join(tmpdir(), 'cluster-broken-'));
+    try {
+      const report = await runEnvironment({
+        root: repo.root,
+        input: readRenderedInputs(repo.root, [ENV])[0]!,
+        binaries: ensureControlPlane(input.kubernetes.minor),
+        extraCrds: extraCrdSteps(EXTRA_CRDS),
+        workDir: work,
+        log: () => {},
+      });
+      const failures = report.failures.join('\n');
+      expect(failures).toMatch(/rendered\/dev\/stray\/configmap_litellm_stray\.yaml: ConfigMap litellm\/stray: no Application's folder holds this file/);
+      expect(failures).toMatch(/rendered\/dev\/litellm\/configmap_litellm_bad\.yaml: ConfigMap litellm\/Bad_Name: refused by the API server \(client-side apply\):\s+.*metadata\.name: Invalid value: "Bad_Name"/);
+      expect(failures).toMatch(/rendered\/dev\/litellm\/deployment_litellm_litellm\.yaml: Deployment litellm\/litellm: admission warning: would violate PodSecurity "restricted:v1\.36": privileged/);
+      expect(failures).toMatch(/Deployment litellm\/litellm: a Pod was refused: .*violates PodSecurity "restricted:v1\.36": privileged/);
+      expect(report.failures).toHaveLength(4);
+      expect(report.workloads.filter((workload) => !workload.ok).map((workload) => workload.name)).toEqual(['litellm']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, RUN_TIMEOUT_MS);
+});
