@@ -6,7 +6,8 @@
  * directives). Installed once per version into the per-user tool cache
  * (scripts/tools/tool-cache.ts) and linked into `.tools/cluster-v1.<minor>/`.
  *
- * Not in PROJECT_TOOLS: a cold build takes 15–40 minutes on 2 cores, too much
+ * Not in PROJECT_TOOLS: a cold build takes about 8 minutes on 2 cores (37 were
+ * seen under heavy load), too much
  * for every `npm run tools`; `npm run test:cluster` and the cluster vitest
  * file install it through the same cache (warm: nothing to do).
  */
@@ -93,7 +94,7 @@ export function controlPlaneTool(versions = controlPlaneVersions()): CachedTool 
     install: (dir) => {
       process.stdout.write(
         `cluster binaries: building kube-apiserver, kube-controller-manager, kubectl ${versions.kubernetes} and etcd ${versions.etcd} from the Go module proxy (CGO_ENABLED=0).\n` +
-          '  First use takes 15-40 min on 2 cores (Go build cache cold); later runs reuse the per-user tool cache and take no time.\n',
+          '  First use (Go caches cold) takes about 8 min on a 2-core machine (up to 37 min under heavy load); later runs reuse the per-user tool cache.\n',
       );
       build(join(dir, folder), versions);
     },

@@ -23,8 +23,8 @@ Starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 for each
 environment, applies rendered/<env>/ the way Argo CD would (CRDs, namespaces,
 then each Application in sync-wave order), and fails on any refusal, any
 admission warning not allowed in scripts/cluster/warnings.ts, and any Pod the
-controllers could not create. The binaries are built on first use (15-40 min
-on 2 cores) and cached per user. Reports: .tools/cluster-test/<env>.md.
+controllers could not create. The binaries are built on first use (about 8 min
+on 2 cores, up to 37 min under heavy load) and cached per user. Reports: .tools/cluster-test/<env>.md.
 
 Options:
   --env NAME         only this environment (repeatable; default: all under rendered/)

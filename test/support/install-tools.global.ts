@@ -4,7 +4,7 @@
  * install. Each tool's cache entry is locked, so parallel runs wait for one another.
  *
  * The cluster test's control plane (scripts/cluster/binaries.ts) is built here
- * too, not in PROJECT_TOOLS: its cold build takes 15-40 min, which `npm run
+ * too, not in PROJECT_TOOLS: its cold build takes about 8 min (far more under load), which `npm run
  * tools` should not cost everyone. Without Go it is not built, and the cluster
  * suite skips with that reason.
  */
