@@ -99,13 +99,16 @@ describe.skipIf(unavailable)('cluster test: a broken environment fails with each
   const repo = copyOfRepository();
   afterAll(() => repo.cleanup());
 
-  it('reports an unowned file, a refused resource, an admission warning and a Pod PodSecurity refused', async () => {
+  it('reports an unowned file, a refused resource, an admission warning and a Pod PodSecurity refused, and admits the privileged DaemonSet where it may run', async () => {
     const deployment = rendered('litellm/deployment_litellm_litellm.yaml');
     const container = ((deployment.spec as { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } }).template.spec.containers[0])!;
     container.securityContext = { ...container.securityContext, privileged: true };
     delete container.securityContext.allowPrivilegeEscalation;
     repo.write(`rendered/${ENV}/litellm/deployment_litellm_litellm.yaml`, stringify(deployment));
     repo.write(`rendered/${ENV}/litellm/configmap_litellm_bad.yaml`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'litellm' }, data: {} }));
+    // A DaemonSet in the privileged Longhorn namespace: the test Node makes its controller create a Pod.
+    const daemonSet = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'node-agent', namespace: 'longhorn-system' }, spec: { selector: { matchLabels: { app: 'node-agent' } }, template: { metadata: { labels: { app: 'node-agent' } }, spec: { containers: [{ name: 'agent', image: 'registry.example/agent:1', securityContext: { privileged: true } }] } } } };
+    repo.write(`rendered/${ENV}/longhorn/daemonset_longhorn-system_node-agent.yaml`, stringify(daemonSet));
     repo.write(`rendered/${ENV}/stray/configmap_litellm_stray.yaml`, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stray', namespace: 'litellm' }, data: {} }));
     const work = mkdtempSync(join(tmpdir(), 'cluster-broken-'));
     try {
@@ -124,6 +127,25 @@ describe.skipIf(unavailable)('cluster test: a broken environment fails with each
       expect(failures).toMatch(/Deployment litellm\/litellm: a Pod was refused: .*violates PodSecurity "restricted:v1\.36": privileged/);
       expect(report.failures).toHaveLength(4);
       expect(report.workloads.filter((workload) => !workload.ok).map((workload) => workload.name)).toEqual(['litellm']);
+      expect(report.workloads.find((workload) => workload.name === 'node-agent')).toMatchObject({ kind: 'DaemonSet', expected: 1, ok: true, pods: [expect.stringMatching(/^node-agent-/)] });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, RUN_TIMEOUT_MS);
+});
+
+describe.skipIf(unavailable)('cluster test: a control plane that does not come up', () => {
+  it('is one failure naming the component that died and where its log is, and nothing is left running', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cluster-dead-'));
+    try {
+      const binaries = { ...ensureControlPlane(input.kubernetes.minor), 'kube-apiserver': '/bin/false' };
+      const report = await runEnvironment({ root: REPO_ROOT, input, binaries, extraCrds: [], workDir: work, log: () => {} });
+      const dead = report.failures.filter((failure) => failure.startsWith('control plane: '));
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatch(/kube-apiserver \/readyz: kube-apiserver \(PID \d+\) exited with 1; see .*kube-apiserver\.log/);
+      expect(report.outcomes).toEqual([]);
+      expect(report.processes.map((started) => started.name)).toEqual(['etcd', 'kube-apiserver']);
+      for (const { pid } of report.processes) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import { kubernetesVersionOf } from '../generator/kubernetes-version.js';
 import { readRenderedInputs, type RenderedInput } from '../generator/validate/manifests.js';
 import { planEnvironment } from '../scripts/cluster/plan.js';
 import { allowedWarning } from '../scripts/cluster/warnings.js';
+import { workloadsOf } from '../scripts/cluster/workloads.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const yaml = (object: unknown) => stringify(object);
@@ -85,5 +86,37 @@ describe('cluster test: the warning allow-list', () => {
     expect(allowedWarning(finalizer, ['ConfigMap litellm/config'])).toBeUndefined();
     expect(allowedWarning('would violate PodSecurity "restricted:v1.36": privileged', ['Deployment litellm/litellm'])).toBeUndefined();
     expect(allowedWarning('unrecognized format "int64"', ['CustomResourceDefinition things.example.io'])).toBeUndefined();
+  });
+});
+
+describe('cluster test: the Pods each workload must get', () => {
+  const workload = (kind: string, spec: Record<string, unknown>) => ({ apiVersion: 'apps/v1', kind, metadata: { name: kind.toLowerCase(), namespace: 'ns' }, spec });
+
+  it('expects all replicas of a Deployment, the first Pod of an ordered StatefulSet, a Job\'s parallel Pods and one Pod per Node of a DaemonSet', () => {
+    const expected = workloadsOf(
+      [workload('Deployment', { replicas: 3 }), workload('StatefulSet', { replicas: 3 }), workload('Job', { parallelism: 2, completions: 5 }), workload('DaemonSet', {}), workload('ConfigMap', {})],
+      1,
+    );
+    expect(expected.map((entry) => [entry.kind, entry.expected])).toEqual([['Deployment', 3], ['StatefulSet', 1], ['Job', 2], ['DaemonSet', 1]]);
+  });
+
+  it('expects no Pod of a Deployment scaled to zero or a suspended Job, and every replica of a Parallel StatefulSet', () => {
+    const expected = workloadsOf([workload('Deployment', { replicas: 0 }), workload('Job', { suspend: true }), workload('StatefulSet', { replicas: 2, podManagementPolicy: 'Parallel' })], 1);
+    expect(expected.map((entry) => entry.expected)).toEqual([0, 0, 2]);
+  });
+});
+
+describe('npm run test:cluster: options', () => {
+  it('refuses an unknown environment (exit 2) before building or starting anything, naming the known ones', async () => {
+    const { main } = await import('../scripts/cluster/cli.js');
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(chunk), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['--env', 'qa', '--root', REPO_ROOT])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toBe('test:cluster: --env qa: no such environment under rendered/ (known: dev, prod, staging)\n');
   });
 });

@@ -38,6 +38,8 @@ export interface EnvironmentReport {
   failures: string[];
   seconds: { start: number; apply: number; workloads: number; total: number };
   logs: string;
+  /** What was started, each stopped by its PID before the report is made. */
+  processes: { name: string; pid: number }[];
 }
 
 export interface RunOptions {
@@ -115,6 +117,7 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
   const controlPlane = new ControlPlane({ binaries: options.binaries, dir: logs, log });
   const outcomes: StepOutcome[] = [];
   let workloads: WorkloadResult[] = [];
+  let aborted: string | undefined;
   const t0 = Date.now();
   const seconds = { start: 0, apply: 0, workloads: 0, total: 0 };
   try {
@@ -137,11 +140,16 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
     workloads = await verifyWorkloads(kubectl, expected);
     seconds.workloads = (Date.now() - t2) / 1000;
     controlPlane.assertAlive();
+  } catch (error) {
+    // The control plane itself failed (did not start, died, a wait timed out): one failure, with where to look.
+    aborted = `control plane: ${(error as Error).message}\n    logs: ${logs}/ (etcd.log, kube-apiserver.log, kube-controller-manager.log)`;
   } finally {
     await controlPlane.stop();
   }
   seconds.total = (Date.now() - t0) / 1000;
-  const failures = failuresOf(env, plan, outcomes, workloads);
-  if (failures.length === 0 && !options.keep) rmSync(join(logs, 'etcd'), { recursive: true, force: true });
-  return { env, plan, outcomes, workloads, failures, seconds, logs };
+  const failures = [...failuresOf(env, plan, outcomes, workloads), ...(aborted ? [aborted] : [])];
+  // Keep the logs; the data and the throw-away keys only after a failure (or with --keep).
+  if (failures.length === 0 && !options.keep) for (const dir of ['etcd', 'pki']) rmSync(join(logs, dir), { recursive: true, force: true });
+  const processes = controlPlane.processes.map(({ name, pid }) => ({ name, pid }));
+  return { env, plan, outcomes, workloads, failures, seconds, logs, processes };
 }
