@@ -54,7 +54,7 @@ describe.skipIf(unavailable)('cluster test: canaries the control plane refuses w
   beforeAll(async () => {
     binaries = ensureControlPlane(input.kubernetes.minor);
     dir = mkdtempSync(join(tmpdir(), 'cluster-canaries-'));
-    controlPlane = new ControlPlane({ binaries, dir });
+    controlPlane = new ControlPlane({ binaries, root: REPO_ROOT, dir });
     await controlPlane.start();
     const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input, extraCrdSteps(EXTRA_CRDS)), REPO_ROOT);
     expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
@@ -76,6 +76,12 @@ describe.skipIf(unavailable)('cluster test: canaries the control plane refuses w
     const admitted = await create(restrictedPod('canary-compliant', 'litellm', false));
     expect(admitted.stderr).toBe('');
     expect(admitted.ok).toBe(true);
+  }, RUN_TIMEOUT_MS);
+
+  it("refuses a privileged Pod in a namespace without Pod Security labels, by the node's cluster-wide default (baseline)", async () => {
+    const refused = await create(restrictedPod('canary-default-level', 'default', true));
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/pods "canary-default-level" is forbidden: violates PodSecurity "baseline:latest": privileged \(container "app" must not set securityContext\.privileged=true\)/);
   }, RUN_TIMEOUT_MS);
 
   it('refuses a RecurringJob with a task Longhorn does not have (CRD enum), and accepts the rendered one', async () => {
@@ -100,6 +106,7 @@ describe.skipIf(unavailable)('cluster test: a broken environment fails with each
   afterAll(() => repo.cleanup());
 
   it('reports an unowned file, a refused resource, an admission warning and a Pod PodSecurity refused, and admits the privileged DaemonSet where it may run', async () => {
+    repo.write('bootstrap/node/user-data.sh', readFileSync(join(REPO_ROOT, 'bootstrap', 'node', 'user-data.sh'), 'utf8'));
     const deployment = rendered('litellm/deployment_litellm_litellm.yaml');
     const container = ((deployment.spec as { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } }).template.spec.containers[0])!;
     container.securityContext = { ...container.securityContext, privileged: true };

@@ -3,10 +3,14 @@
  * control plane: the order Argo CD would apply rendered/<env>/ in, the apply
  * mode each Application asks for, and what the plan refuses to skip.
  */
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { kubernetesVersionOf } from '../generator/kubernetes-version.js';
 import { readRenderedInputs, type RenderedInput } from '../generator/validate/manifests.js';
+import { k3sNodeConfig } from '../scripts/cluster/k3s-node-config.js';
 import { planEnvironment } from '../scripts/cluster/plan.js';
 import { allowedWarning } from '../scripts/cluster/warnings.js';
 import { workloadsOf } from '../scripts/cluster/workloads.js';
@@ -118,5 +122,32 @@ describe('npm run test:cluster: options', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toBe('test:cluster: --env qa: no such environment under rendered/ (known: dev, prod, staging)\n');
+  });
+});
+
+describe("cluster test: the node's API server settings", () => {
+  it('come from bootstrap/node/user-data.sh: its PodSecurity configuration and flags, audit logging left out with its reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-node-'));
+    try {
+      const node = k3sNodeConfig(REPO_ROOT, dir);
+      expect(node.apiserverFlags).toEqual([`--admission-control-config-file=${join(dir, 'psa.yaml')}`, '--enable-admission-plugins=NodeRestriction']);
+      expect(readFileSync(join(dir, 'psa.yaml'), 'utf8')).toMatch(/kind: PodSecurityConfiguration[\s\S]*enforce: baseline/);
+      expect(node.controllerManagerFlags).toEqual(['--terminated-pod-gc-threshold=10']);
+      expect(node.skipped.map((skipped) => skipped.flag.split('=')[0])).toEqual(['audit-policy-file', 'audit-log-path', 'audit-log-maxage', 'audit-log-maxbackup', 'audit-log-maxsize']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('are an error naming the script when its PodSecurity here-document is gone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cluster-node-'));
+    try {
+      mkdirSync(join(root, 'bootstrap', 'node'), { recursive: true });
+      const source = readFileSync(join(REPO_ROOT, 'bootstrap', 'node', 'user-data.sh'), 'utf8');
+      writeFileSync(join(root, 'bootstrap', 'node', 'user-data.sh'), source.replace("<<'PSA'", '<<PSA'));
+      expect(() => k3sNodeConfig(root, root)).toThrow("bootstrap/node/user-data.sh: expected a <<'PSA' here-document");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

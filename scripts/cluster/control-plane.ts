@@ -1,6 +1,6 @@
 /**
  * One throw-away Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver
- * with the admission plugins K3s enables, and kube-controller-manager (so
+ * with K3s's flags and the node's admission configuration, and kube-controller-manager (so
  * Deployments, StatefulSets and Jobs create their Pods and admission judges
  * each one). No scheduler, no kubelet: Pods are created and stay Pending.
  */
@@ -8,23 +8,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlaneBinaries } from './binaries.js';
 import { Kubectl } from './kubectl.js';
+import { k3sNodeConfig, type K3sNodeConfig } from './k3s-node-config.js';
 import { createPki, writeKubeconfig } from './pki.js';
 import { freePort, startProcess, stopProcess, waitFor, type Started } from './processes.js';
 
 /**
- * K3s runs the API server's default admission chain (NamespaceLifecycle,
- * LimitRanger, ServiceAccount, PodSecurity, DefaultStorageClass, ResourceQuota,
- * the admission webhooks and policies, ...) and adds NodeRestriction; it
- * authorises with Node,RBAC, allows privileged containers and turns anonymous
- * authentication off. The same here.
+ * What K3s itself passes to the API server (its defaults, not in the node's
+ * config): Node,RBAC authorisation, privileged containers allowed, anonymous
+ * authentication off. The node's own flags (the PodSecurity admission
+ * configuration, NodeRestriction on top of the default admission chain) come
+ * from bootstrap/node/user-data.sh (./k3s-node-config.ts).
  */
-export const K3S_LIKE_APISERVER_FLAGS = ['--enable-admission-plugins=NodeRestriction', '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--anonymous-auth=false'];
+export const K3S_DEFAULT_APISERVER_FLAGS = ['--authorization-mode=Node,RBAC', '--allow-privileged=true', '--anonymous-auth=false'];
 
 /** K3s's default service range; only allocated from, never routed. */
 const SERVICE_CIDR = '10.43.0.0/16';
 
 export interface ControlPlaneOptions {
   binaries: ControlPlaneBinaries;
+  /** Repository root: the node's settings are read from its bootstrap/node/user-data.sh. */
+  root: string;
   /** Run folder: credentials, etcd data and the logs. */
   dir: string;
   log?: (line: string) => void;
@@ -37,6 +40,7 @@ export class ControlPlane {
   kubectl!: Kubectl;
   kubeconfig!: string;
   server!: string;
+  node!: K3sNodeConfig;
 
   constructor(private readonly options: ControlPlaneOptions) {}
 
@@ -51,6 +55,7 @@ export class ControlPlane {
     const timeout = this.options.startTimeoutMs ?? 180_000;
     mkdirSync(join(dir, 'pki'), { recursive: true });
     const pki = createPki(join(dir, 'pki'));
+    this.node = k3sNodeConfig(this.options.root, dir);
     const [etcdPort, peerPort, apiPort, cmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
@@ -71,7 +76,7 @@ export class ControlPlane {
         `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-cluster-ip-range=${SERVICE_CIDR}`,
         `--cert-dir=${join(dir, 'pki')}`, '--profiling=false', '--v=1',
-        ...K3S_LIKE_APISERVER_FLAGS,
+        ...K3S_DEFAULT_APISERVER_FLAGS, ...this.node.apiserverFlags,
       ], join(dir, 'kube-apiserver.log')),
     );
     log(`  kube-apiserver on ${this.server} (PID ${this.processes[1]!.pid})`);
@@ -85,6 +90,7 @@ export class ControlPlane {
         '--bind-address=127.0.0.1', `--secure-port=${cmPort}`, '--leader-elect=false',
         `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.caCert}`, `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--controllers=*', '--profiling=false', '--v=1',
+        ...this.node.controllerManagerFlags,
       ], join(dir, 'kube-controller-manager.log')),
     );
     log(`  kube-controller-manager (PID ${this.processes[2]!.pid})`);

@@ -21,12 +21,13 @@ export class Kubectl {
     private readonly timeoutMs = 120_000,
   ) {}
 
-  run(args: string[], input?: string): Promise<KubectlResult> {
+  /** Runs kubectl; `timeoutMs` (default: the instance's) bounds each request and, 10 s later, the process. */
+  run(args: string[], input?: string, timeoutMs = this.timeoutMs): Promise<KubectlResult> {
     return new Promise((resolve) => {
-      const child = spawn(this.binary, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, `--request-timeout=${Math.round(this.timeoutMs / 1000)}s`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, `--request-timeout=${Math.round(timeoutMs / 1000)}s`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs + 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 10_000);
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.stdin.on('error', () => {}); // kubectl may exit before reading its input
@@ -39,7 +40,7 @@ export class Kubectl {
         const lines = stderr.split('\n');
         const warnings = lines.filter((line) => line.startsWith('Warning: ')).map((line) => line.slice('Warning: '.length));
         const rest = lines.filter((line) => !line.startsWith('Warning: ')).join('\n').trim();
-        resolve({ ok: code === 0, stdout, stderr: signal ? `${rest}\nkubectl ${args[0]} killed (${signal}) after ${this.timeoutMs / 1000} s`.trim() : rest, warnings });
+        resolve({ ok: code === 0, stdout, stderr: signal ? `${rest}\nkubectl ${args[0]} killed (${signal}) after ${timeoutMs / 1000} s`.trim() : rest, warnings });
       });
       child.stdin.end(input ?? '');
     });

@@ -4,7 +4,8 @@
  * it was allowed, each workload's Pods, what was not covered, and failures.
  */
 import type { ControlPlaneVersions } from './binaries.js';
-import { K3S_LIKE_APISERVER_FLAGS } from './control-plane.js';
+import { K3S_DEFAULT_APISERVER_FLAGS } from './control-plane.js';
+import { USER_DATA } from './k3s-node-config.js';
 import { displayFile } from './plan.js';
 import type { EnvironmentReport } from './run-environment.js';
 
@@ -17,7 +18,9 @@ export function formatReport(report: EnvironmentReport, versions: ControlPlaneVe
   const lines: string[] = [];
   const status = report.failures.length === 0 ? 'PASSED' : `FAILED (${report.failures.length})`;
   lines.push(`# Cluster test: ${report.env} — ${status}`, '');
-  lines.push(`Control plane: kube-apiserver, kube-controller-manager, kubectl ${versions.kubernetes}, etcd ${versions.etcd}, on 127.0.0.1; API server flags ${K3S_LIKE_APISERVER_FLAGS.join(' ')} (plus the default admission chain, PodSecurity included).`);
+  lines.push(`Control plane: kube-apiserver, kube-controller-manager, kubectl ${versions.kubernetes}, etcd ${versions.etcd}, on 127.0.0.1.`);
+  lines.push(`API server: the default admission chain (PodSecurity included) with K3s's ${K3S_DEFAULT_APISERVER_FLAGS.join(' ')}, and the node's flags from ${USER_DATA}: ${report.node?.apiserverFlags.join(' ') ?? '(not started)'}; controller manager: ${report.node?.controllerManagerFlags.join(' ') || '(none)'}.`);
+  for (const skipped of report.node?.skipped ?? []) lines.push(`Not passed: ${skipped.flag} (${skipped.why}).`);
   lines.push(`Times: start ${report.seconds.start.toFixed(1)} s, apply ${report.seconds.apply.toFixed(1)} s, Pods ${report.seconds.workloads.toFixed(1)} s, total ${report.seconds.total.toFixed(1)} s. Logs: ${displayFile(report.logs, root)}/`, '');
   if (report.failures.length > 0) {
     lines.push('## Failures', '');

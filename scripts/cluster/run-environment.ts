@@ -9,6 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import type { RenderedInput } from '../../generator/validate/manifests.js';
 import type { ControlPlaneBinaries } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
+import type { K3sNodeConfig } from './k3s-node-config.js';
 import type { Kubectl } from './kubectl.js';
 import { planEnvironment, type Plan, type Step } from './plan.js';
 import { allowedWarning } from './warnings.js';
@@ -40,6 +41,8 @@ export interface EnvironmentReport {
   logs: string;
   /** What was started, each stopped by its PID before the report is made. */
   processes: { name: string; pid: number }[];
+  /** The node's settings the control plane ran with (undefined when it did not get that far). */
+  node?: K3sNodeConfig;
 }
 
 export interface RunOptions {
@@ -100,7 +103,7 @@ export async function applyFoundation(kubectl: Kubectl, plan: Plan, root: string
   for (const step of plan.crds) outcomes.push(await applyStep(kubectl, 'crds', step, root));
   const crdNames = outcomes.filter((outcome) => outcome.ok).flatMap((outcome) => outcome.step.objects.map((object) => `crd/${object.metadata?.name}`));
   if (crdNames.length > 0) {
-    const established = await kubectl.run(['wait', '--for=condition=Established', '--timeout=180s', ...crdNames]);
+    const established = await kubectl.run(['wait', '--for=condition=Established', '--timeout=180s', ...crdNames], undefined, 190_000);
     if (!established.ok) throw new Error(`CRDs not Established within 180 s: ${established.stderr}`);
   }
   for (const step of plan.namespaces) outcomes.push(await applyStep(kubectl, 'namespaces', step, root));
@@ -114,7 +117,7 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
   const plan = planEnvironment(input, options.extraCrds);
   const logs = join(options.workDir, env);
   rmSync(logs, { recursive: true, force: true });
-  const controlPlane = new ControlPlane({ binaries: options.binaries, dir: logs, log });
+  const controlPlane = new ControlPlane({ binaries: options.binaries, root, dir: logs, log });
   const outcomes: StepOutcome[] = [];
   let workloads: WorkloadResult[] = [];
   let aborted: string | undefined;
@@ -151,5 +154,5 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
   // Keep the logs; the data and the throw-away keys only after a failure (or with --keep).
   if (failures.length === 0 && !options.keep) for (const dir of ['etcd', 'pki']) rmSync(join(logs, dir), { recursive: true, force: true });
   const processes = controlPlane.processes.map(({ name, pid }) => ({ name, pid }));
-  return { env, plan, outcomes, workloads, failures, seconds, logs, processes };
+  return { env, plan, outcomes, workloads, failures, seconds, logs, processes, ...(controlPlane.node ? { node: controlPlane.node } : {}) };
 }
