@@ -45,8 +45,9 @@ export const NOT_RUN: NotRun[] = [
   {
     what: 'External Secrets controller',
     why:
-      'not run: the pinned chart (external-secrets 2.5.0) installs v2.5.0, and the Go module proxy serves no build of it: github.com/external-secrets/external-secrets@v2.5.0 is refused ' +
-      '(its go.mod keeps the path without /v2, so Go treats v2 tags as invalid), and its nested modules (apis, runtime, providers/v1/aws) have no tagged versions at all. ExternalSecret templates are therefore not evaluated.',
+      'not run: the pinned chart (external-secrets 2.5.0) installs v2.5.0, which the Go module proxy did not serve when this was written (2026-12-02): it listed only v0.16.2 and v1.3.2, answered 403 for @v2.5.0 ' +
+      '(the tag keeps the module path without /v2), and had no version of the nested modules (apis, runtime, providers/v1/aws) the controller is built from. ' +
+      'ExternalSecret templates are therefore not evaluated (docs/cluster-test.md).',
   },
 ];
 
