@@ -27,8 +27,8 @@ function application(name: string, wave: number, path: string, serverSide = fals
   });
 }
 
-const resource = (kind: string, name: string, namespace?: string, wave?: number) =>
-  yaml({ apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}), ...(wave === undefined ? {} : { annotations: { 'argocd.argoproj.io/sync-wave': String(wave) } }) } });
+const resource = (kind: string, name: string, namespace?: string, wave?: number, annotations: Record<string, string> = {}) =>
+  yaml({ apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}), annotations: { ...(wave === undefined ? {} : { 'argocd.argoproj.io/sync-wave': String(wave) }), ...annotations } } });
 
 function fixture(): RenderedInput {
   return {
@@ -42,6 +42,10 @@ function fixture(): RenderedInput {
       ['late/serviceaccount_late_app.yaml', resource('ServiceAccount', 'app', 'late')],
       ['late/job_late_migrate.yaml', resource('Job', 'migrate', 'late', -2)],
       ['late/namespace_late.yaml', resource('Namespace', 'late')],
+      ['late/job_late_pre.yaml', resource('Job', 'pre', 'late', undefined, { 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '5' })],
+      ['late/job_late_post.yaml', resource('Job', 'post', 'late', undefined, { 'helm.sh/hook': 'post-upgrade' })],
+      ['late/job_late_uninstall.yaml', resource('Job', 'uninstall', 'late', undefined, { 'helm.sh/hook': 'pre-delete' })],
+      ['late/job_late_on-failure.yaml', resource('Job', 'on-failure', 'late', undefined, { 'argocd.argoproj.io/hook': 'SyncFail' })],
       ['early/customresourcedefinition_things.example.io.yaml', resource('CustomResourceDefinition', 'things.example.io')],
       ['early/validatingwebhookconfiguration_guard.yaml', resource('ValidatingWebhookConfiguration', 'guard')],
       ['stray/configmap_nobody.yaml', resource('ConfigMap', 'nobody', 'late')],
@@ -57,7 +61,21 @@ describe('cluster test: the plan', () => {
     expect(plan.crds[0]!.mode).toBe('server-side');
     expect(plan.namespaces.map((step) => [step.resources, step.mode])).toEqual([[['Namespace late'], 'client-side']]);
     expect(plan.apps.map((app) => [app.name, app.mode])).toEqual([['root', 'client-side'], ['early', 'server-side'], ['late', 'client-side']]);
-    expect(plan.apps[2]!.steps.map((step) => step.resources[0])).toEqual(['Job late/migrate', 'ServiceAccount late/app', 'Deployment late/app']);
+    expect(plan.apps[2]!.steps.filter((step) => !step.dryRunOnly).map((step) => [step.phase, step.resources[0]])).toEqual([
+      ['PreSync', 'Job late/pre'],
+      ['Sync', 'Job late/migrate'],
+      ['Sync', 'ServiceAccount late/app'],
+      ['Sync', 'Deployment late/app'],
+      ['PostSync', 'Job late/post'],
+    ]);
+  });
+
+  it('checks hooks Argo CD does not run on a sync (deletion, SyncFail) with a dry run only, saying why', () => {
+    const steps = planEnvironment(fixture()).apps[2]!.steps.filter((step) => step.dryRunOnly);
+    expect(steps.map((step) => [step.resources[0], step.dryRunOnly])).toEqual([
+      ['Job late/on-failure', expect.stringMatching(/^Argo CD hook "SyncFail" does not run on a sync/)],
+      ['Job late/uninstall', expect.stringMatching(/^Helm hook "pre-delete" is not run by Argo CD on a sync/)],
+    ]);
   });
 
   it('checks admission webhooks with a dry run only, and reports files no Application holds', () => {

@@ -4,7 +4,10 @@
  * then every Namespace, then each Application's folder in sync-wave order,
  * each resource with its Application's apply mode (server-side with Argo CD's
  * field manager where the Application says `ServerSideApply=true`). Inside an
- * Application: the resource's own sync wave, then Argo CD's kind order.
+ * Application: the sync phase (PreSync hooks, the resources, PostSync hooks),
+ * then the resource's own sync wave, then Argo CD's kind order. Hooks Argo CD
+ * does not run on a sync (deletion hooks, SyncFail, Skip, Helm hooks it does
+ * not map) are checked with a server-side dry run only.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -14,9 +17,12 @@ import { parseRendered, resourceName, type Manifest, type ManifestDoc, type Rend
 
 export type ApplyMode = 'server-side' | 'client-side';
 
+export type SyncPhase = 'PreSync' | 'Sync' | 'PostSync';
+
 export interface Step {
   /** Repository-relative (or absolute, for --crds) file applied as a whole. */
   file: string;
+  phase: SyncPhase;
   resources: string[];
   objects: Manifest[];
   app: string;
@@ -71,9 +77,40 @@ const kindRank = (kind: string) => {
   return index === -1 ? KIND_ORDER.length : index;
 };
 
+/** The sync wave; a Helm hook's weight stands in for it, as in Argo CD. */
 function waveOf(object: Manifest): number {
-  const wave = Number(object.metadata?.annotations?.[SYNC_WAVE_ANNOTATION] ?? 0);
+  const annotations = object.metadata?.annotations ?? {};
+  const wave = Number(annotations[SYNC_WAVE_ANNOTATION] ?? annotations[HELM_HOOK_WEIGHT] ?? 0);
   return Number.isFinite(wave) ? wave : 0;
+}
+
+const ARGOCD_HOOK = 'argocd.argoproj.io/hook';
+const HELM_HOOK = 'helm.sh/hook';
+const HELM_HOOK_WEIGHT = 'helm.sh/hook-weight';
+const PHASE_ORDER: Record<SyncPhase, number> = { PreSync: 0, Sync: 1, PostSync: 2 };
+
+/** How Argo CD maps Helm hooks to its own on a sync; the others never run on a sync. */
+const HELM_HOOK_PHASES: Record<string, SyncPhase> = { 'pre-install': 'PreSync', 'pre-upgrade': 'PreSync', 'crd-install': 'Sync', 'post-install': 'PostSync', 'post-upgrade': 'PostSync' };
+
+/**
+ * The phase Argo CD applies a resource in during a sync, or why it does not
+ * apply it then (`argocd.argoproj.io/hook` wins over `helm.sh/hook`).
+ */
+export function syncPhase(object: Manifest): { phase: SyncPhase } | { notOnSync: string } {
+  const annotations = object.metadata?.annotations ?? {};
+  const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+  const argocd = annotations[ARGOCD_HOOK];
+  if (argocd !== undefined) {
+    const phase = (['PreSync', 'Sync', 'PostSync'] as const).find((candidate) => list(argocd).includes(candidate));
+    return phase ? { phase } : { notOnSync: `Argo CD hook "${argocd}" does not run on a sync (SyncFail only when one fails, PreDelete/PostDelete only when the Application is deleted, Skip never), so it is checked with --dry-run=server` };
+  }
+  const helm = annotations[HELM_HOOK];
+  if (helm !== undefined) {
+    const phases = list(helm).flatMap((hook) => (HELM_HOOK_PHASES[hook] ? [HELM_HOOK_PHASES[hook]] : []));
+    if (phases.length === 0) return { notOnSync: `Helm hook "${helm}" is not run by Argo CD on a sync (deletion, rollback and test hooks are not synced), so it is checked with --dry-run=server` };
+    return { phase: phases.sort((a, b) => PHASE_ORDER[a] - PHASE_ORDER[b])[0]! };
+  }
+  return { phase: 'Sync' };
 }
 
 const kindOf = (object: Manifest) => (typeof object.kind === 'string' ? object.kind : '');
@@ -86,8 +123,17 @@ interface ApplicationSpec {
 
 function stepOf(docs: ManifestDoc[], app: string, mode: ApplyMode): Step {
   const kinds = docs.map((doc) => kindOf(doc.object));
-  const dryRun = kinds.map((kind) => DRY_RUN_ONLY_KINDS[kind]).find(Boolean);
-  return { file: docs[0]!.file, resources: docs.map((doc) => doc.resource), objects: docs.map((doc) => doc.object), app, mode, ...(dryRun ? { dryRunOnly: dryRun } : {}) };
+  const sync = syncPhase(docs[0]!.object);
+  const dryRun = 'notOnSync' in sync ? sync.notOnSync : kinds.map((kind) => DRY_RUN_ONLY_KINDS[kind]).find(Boolean);
+  return {
+    file: docs[0]!.file,
+    phase: 'phase' in sync ? sync.phase : 'Sync',
+    resources: docs.map((doc) => doc.resource),
+    objects: docs.map((doc) => doc.object),
+    app,
+    mode,
+    ...(dryRun ? { dryRunOnly: dryRun } : {}),
+  };
 }
 
 /** Groups documents by file (a file is applied whole), in the files' first-seen order. */
@@ -97,9 +143,24 @@ function byFile(docs: ManifestDoc[]): ManifestDoc[][] {
   return [...files.values()];
 }
 
-function sortInApp(a: ManifestDoc[], b: ManifestDoc[]): number {
-  const [x, y] = [a[0]!.object, b[0]!.object];
-  return waveOf(x) - waveOf(y) || kindRank(kindOf(x)) - kindRank(kindOf(y)) || a[0]!.resource.localeCompare(b[0]!.resource);
+function sortInApp(a: Step, b: Step): number {
+  const [x, y] = [a.objects[0]!, b.objects[0]!];
+  return PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || waveOf(x) - waveOf(y) || kindRank(kindOf(x)) - kindRank(kindOf(y)) || a.resources[0]!.localeCompare(b.resources[0]!);
+}
+
+/**
+ * Consecutive steps Argo CD orders nothing between (same phase, wave and
+ * kind): the test applies each batch concurrently, the batches in order.
+ */
+export function batches(steps: Step[]): Step[][] {
+  const key = (step: Step) => `${step.phase} ${waveOf(step.objects[0]!)} ${kindRank(kindOf(step.objects[0]!))} ${kindOf(step.objects[0]!)}`;
+  const result: Step[][] = [];
+  for (const step of steps) {
+    const last = result.at(-1);
+    if (last && key(last[0]!) === key(step)) last.push(step);
+    else result.push([step]);
+  }
+  return result;
 }
 
 /** CRDs from extra folders (--crds): every CustomResourceDefinition in their YAML files, one step per file. */
@@ -114,7 +175,7 @@ export function extraCrdSteps(dirs: string[]): Step[] {
     const objects = parseAllDocuments(readFileSync(file, 'utf8'))
       .map((document) => document.toJS() as Manifest | null)
       .filter((object): object is Manifest => object !== null && typeof object === 'object' && object.kind === 'CustomResourceDefinition');
-    if (objects.length > 0) steps.push({ file, resources: objects.map(resourceName), objects, app: '(--crds)', mode: 'server-side' });
+    if (objects.length > 0) steps.push({ file, phase: 'Sync', resources: objects.map(resourceName), objects, app: '(--crds)', mode: 'server-side' });
   }
   return steps;
 }
@@ -155,7 +216,7 @@ export function planEnvironment(input: RenderedInput, extraCrds: Step[] = []): P
   const namespaces = early('Namespace');
   for (const app of apps) {
     const own = docs.filter((doc) => owner.get(doc) === app && !['CustomResourceDefinition', 'Namespace'].includes(kindOf(doc.object)));
-    app.steps = byFile(own).sort(sortInApp).map((group) => stepOf(group, app.name, app.mode));
+    app.steps = byFile(own).map((group) => stepOf(group, app.name, app.mode)).sort(sortInApp);
   }
   return { env, crds, namespaces, apps, unowned, problems };
 }

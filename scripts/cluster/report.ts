@@ -27,10 +27,10 @@ export function formatReport(report: EnvironmentReport, versions: ControlPlaneVe
     for (const failure of report.failures) lines.push(`- ${failure}`);
     lines.push('');
   }
-  lines.push('## Applied', '', '| phase | Application | mode | file | resources | result |', '| --- | --- | --- | --- | --- | --- |');
+  lines.push('## Applied', '', '| step | Application | sync phase | mode | file | resources | result |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const outcome of report.outcomes) {
     const result = !outcome.ok ? 'REFUSED' : outcome.step.dryRunOnly ? 'accepted (server dry run)' : 'applied';
-    lines.push(`| ${outcome.phase} | ${outcome.step.app} | ${outcome.step.mode} | ${displayFile(outcome.step.file, root)} | ${outcome.step.resources.join('<br>')} | ${result} |`);
+    lines.push(`| ${outcome.phase} | ${outcome.step.app} | ${outcome.step.phase} | ${outcome.step.mode} | ${displayFile(outcome.step.file, root)} | ${outcome.step.resources.join('<br>')} | ${result} |`);
   }
   const warnings = new Map<string, { text: string; allowedBecause?: string; files: string[] }>();
   for (const outcome of report.outcomes) {

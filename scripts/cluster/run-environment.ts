@@ -11,7 +11,7 @@ import type { ControlPlaneBinaries } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
 import type { K3sNodeConfig } from './k3s-node-config.js';
 import type { Kubectl } from './kubectl.js';
-import { planEnvironment, type Plan, type Step } from './plan.js';
+import { batches, planEnvironment, type Plan, type Step } from './plan.js';
 import { allowedWarning } from './warnings.js';
 import { registerNode, verifyWorkloads, workloadsOf, type WorkloadResult } from './workloads.js';
 
@@ -72,6 +72,24 @@ async function applyStep(kubectl: Kubectl, phase: Phase, step: Step, root: strin
   return { phase, step, ok: result.ok, ...(result.ok ? {} : { message: result.stderr }), warnings, ms: Date.now() - started };
 }
 
+/** kubectl processes at once within a batch: enough to hide their start-up on 2 cores. */
+const APPLY_CONCURRENCY = 4;
+
+/** Applies the steps batch by batch (./plan.ts batches), each batch concurrently; outcomes keep the steps' order. */
+async function applySteps(kubectl: Kubectl, phase: Phase, steps: Step[], root: string): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  for (const batch of batches(steps)) {
+    const results: StepOutcome[] = new Array(batch.length);
+    let next = 0;
+    const worker = async () => {
+      for (let index = next++; index < batch.length; index = next++) results[index] = await applyStep(kubectl, phase, batch[index]!, root);
+    };
+    await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, batch.length) }, worker));
+    outcomes.push(...results);
+  }
+  return outcomes;
+}
+
 function hint(message: string): string {
   if (/no matches for kind|ensure CRDs are installed first/.test(message)) {
     return 'expected its CustomResourceDefinition in rendered/<env>/ (hydrated chart output) or in a --crds folder';
@@ -100,13 +118,13 @@ function failuresOf(env: string, plan: Plan, outcomes: StepOutcome[], workloads:
  */
 export async function applyFoundation(kubectl: Kubectl, plan: Plan, root: string): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
-  for (const step of plan.crds) outcomes.push(await applyStep(kubectl, 'crds', step, root));
+  outcomes.push(...(await applySteps(kubectl, 'crds', plan.crds, root)));
   const crdNames = outcomes.filter((outcome) => outcome.ok).flatMap((outcome) => outcome.step.objects.map((object) => `crd/${object.metadata?.name}`));
   if (crdNames.length > 0) {
     const established = await kubectl.run(['wait', '--for=condition=Established', '--timeout=180s', ...crdNames], undefined, 190_000);
     if (!established.ok) throw new Error(`CRDs not Established within 180 s: ${established.stderr}`);
   }
-  for (const step of plan.namespaces) outcomes.push(await applyStep(kubectl, 'namespaces', step, root));
+  outcomes.push(...(await applySteps(kubectl, 'namespaces', plan.namespaces, root)));
   await registerNode(kubectl, TEST_NODE);
   return outcomes;
 }
@@ -133,7 +151,7 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
     outcomes.push(...(await applyFoundation(kubectl, plan, root)));
     for (const app of plan.apps) {
       log(`${env}: wave ${String(app.wave).padStart(3)}  ${app.name.padEnd(18)} ${app.mode.padEnd(11)} ${app.steps.length} files${app.charts.length ? `  (chart ${app.charts.join(', ')} not hydrated: not applied)` : ''}`);
-      for (const step of app.steps) outcomes.push(await applyStep(kubectl, 'apps', step, root));
+      outcomes.push(...(await applySteps(kubectl, 'apps', app.steps, root)));
     }
     controlPlane.assertAlive();
     seconds.apply = (Date.now() - t1) / 1000;
