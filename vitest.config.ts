@@ -1,12 +1,12 @@
 /**
- * Two lanes, one suite. `npm run test:fast` runs the fast lane (projects
- * `fast` and `fast-isolated`), `npm run test:slow` the slow lane; `npm test`
- * runs the type check, both lanes and `npm run validate`.
+ * Two lanes, one suite. `npm run test:fast` runs the fast lane (project
+ * `fast`), `npm run test:slow` the slow lane; `npm test` runs the type check, both lanes and `npm run validate`.
  *
  * - fast: in-process tests (config, render, policy, Argo CD layer, diff,
  *   schemas). Files share their worker's module graph (`isolate: false`), so
  *   cdk8s is imported and the schemas compiled once per worker, not per file.
- *   Files that replace modules with `vi.mock` run isolated (`fast-isolated`).
+ *   A file that replaces modules with `vi.mock` would leak its mocks there: it
+ *   belongs in the slow lane, which isolates every file.
  *   Time-out 30 s per test: generous on a loaded 2-core machine, low enough
  *   that a test starting a process stands out here.
  * - slow: suites that start processes or run installed tools. The tools are
@@ -22,17 +22,23 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export const SLOW_TESTS = [
+  'test/adding-a-model.test.ts',
+  'test/argocd-config-isolation.test.ts',
   'test/bootstrap-moto-e2e.test.ts',
   'test/bootstrap-scripts-cli.test.ts',
   'test/bootstrap-template-lint.test.ts',
+  'test/charts-pull.test.ts',
   'test/cluster-control-plane.test.ts',
   'test/cpu-hogs.test.ts',
   'test/cross-environment-checks.test.ts',
+  'test/hydrate-charts.test.ts',
   'test/kubeconform-install.test.ts',
   'test/litellm-migration-exit.test.ts',
   'test/new-environment.test.ts',
   'test/node-k3s-installer.test.ts',
   'test/pre-commit-hook.test.ts',
+  'test/render-cli.test.ts',
+  'test/render-refuses-invalid.test.ts',
   'test/provider-keys.test.ts',
   'test/renovate.test.ts',
   'test/secrets-list-cli.test.ts',
@@ -41,8 +47,6 @@ export const SLOW_TESTS = [
   'test/workflows.test.ts',
 ];
 
-/** Fast-lane files that use `vi.mock`: a shared module graph would leak their mocks. */
-export const ISOLATED_FAST_TESTS = ['test/render-refuses-invalid.test.ts'];
 
 const FAST_TIMEOUTS = { testTimeout: 30_000, hookTimeout: 30_000 };
 
@@ -52,8 +56,7 @@ export default defineConfig({
     // Vitest's default leaves a core idle (cores - 1: one worker on 2 cores); use them all.
     maxWorkers: availableParallelism(),
     projects: [
-      { test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...SLOW_TESTS, ...ISOLATED_FAST_TESTS], isolate: false, ...FAST_TIMEOUTS } },
-      { test: { name: 'fast-isolated', include: ISOLATED_FAST_TESTS, ...FAST_TIMEOUTS } },
+      { test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: SLOW_TESTS, isolate: false, ...FAST_TIMEOUTS } },
       {
         test: {
           name: 'slow',

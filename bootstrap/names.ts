@@ -11,14 +11,21 @@ import { secretReferences } from '../generator/config/semantic-checks.js';
 export const BOOTSTRAP_FOLDER = 'bootstrap';
 export const TEMPLATE_FILE = 'template.yaml';
 export const PARAMETERS_FILE = 'parameters.json';
-/** The Argo CD HelmChart, platform AppProject and root Application the node fetches from git at boot. */
+/** The platform AppProject and root Application the node fetches from git at boot and applies once Argo CD runs. */
 export const ARGOCD_BOOTSTRAP_FILE = 'argocd-bootstrap.yaml';
+/** The files of rendered/<env>/argocd/ (Argo CD itself) the node applies first, one path relative to rendered/<env>/ per line. */
+export const ARGOCD_INSTALL_FILE = 'argocd-install.txt';
 /** Files of rendered/<env>/bootstrap/ that CloudFormation deploys: a change needs `npm run bootstrap`. */
 export const STACK_FILES = [TEMPLATE_FILE, PARAMETERS_FILE] as const;
 
 /** Path of the node's Argo CD bootstrap manifests in the repository. */
 export function argocdBootstrapPath(config: EnvConfig): string {
   return `rendered/${config.name}/${BOOTSTRAP_FOLDER}/${ARGOCD_BOOTSTRAP_FILE}`;
+}
+
+/** Path of the list of Argo CD's own files the node applies first. */
+export function argocdInstallPath(config: EnvConfig): string {
+  return `rendered/${config.name}/${BOOTSTRAP_FOLDER}/${ARGOCD_INSTALL_FILE}`;
 }
 
 /** Object the node uploads its kubeconfig to, in the kubeconfig bucket. */

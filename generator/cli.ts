@@ -12,7 +12,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.js';
 import { checkAcrossEnvironments, readEnvironmentSources } from './config/cross-environment-checks.js';
 import { listEnvironments, loadEnvironment } from './config/load-environment.js';
-import { renderEnvironment, RenderError, type RenderedEnvironment } from './render-environment.js';
+import { HydrationError, Hydrator } from './charts/hydrate.js';
+import { ChartLockError } from './charts/lock.js';
+import { HelmError } from './charts/helm.js';
+import { renderHydrated, RenderError, type RenderedEnvironment } from './render-environment.js';
 import { schemaFiles } from './schema-files.js';
 import { invalidRenderMessage } from './validate/render-hook.js';
 import { placeholderNotice } from './environment-readme.js';
@@ -69,7 +72,7 @@ function listFiles(diff: TreeDiff, limit = 10): string[] {
   return lines.length > limit ? [...lines.slice(0, limit), `    … and ${lines.length - limit} more`] : lines;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   let options: Options | undefined;
   try {
     options = parseOptions(argv);
@@ -96,21 +99,28 @@ export function main(argv: string[]): number {
     return 2;
   }
 
-  // Load and render everything in memory before touching the disk.
-  const rendered: { env: RenderedEnvironment; ms: number; placeholder?: string }[] = [];
+  // Load and render everything in memory before touching the disk; the charts of every
+  // environment are hydrated concurrently (a bounded number of helm processes at once).
+  const hydrator = new Hydrator({ root });
   const errors: string[] = [];
-  for (const name of names) {
-    const started = performance.now();
-    try {
-      const environment = loadEnvironment(root, name);
-      const env = renderEnvironment(environment);
-      const placeholder = environment.outputs.source === 'placeholder' ? placeholderNotice(environment.config) : undefined;
-      rendered.push({ env, ms: performance.now() - started, ...(placeholder ? { placeholder } : {}) });
-    } catch (error) {
-      if (error instanceof ConfigError || error instanceof RenderError) errors.push(error.message);
-      else throw error;
-    }
-  }
+  const outcomes = await Promise.all(
+    names.map(async (name) => {
+      const started = performance.now();
+      try {
+        const environment = loadEnvironment(root, name);
+        const env = await renderHydrated(environment, hydrator);
+        const placeholder = environment.outputs.source === 'placeholder' ? placeholderNotice(environment.config) : undefined;
+        return { env, ms: performance.now() - started, ...(placeholder ? { placeholder } : {}) };
+      } catch (error) {
+        if (error instanceof ConfigError || error instanceof RenderError || error instanceof HydrationError || error instanceof ChartLockError || error instanceof HelmError) {
+          errors.push(error.message);
+          return undefined;
+        }
+        throw error;
+      }
+    }),
+  );
+  const rendered = outcomes.filter((outcome): outcome is { env: RenderedEnvironment; ms: number; placeholder?: string } => outcome !== undefined);
   if (errors.length === 0) {
     const across = checkAcrossEnvironments(readEnvironmentSources(root, all));
     if (across.length > 0) errors.push(new ConfigError(across).message);
@@ -164,5 +174,7 @@ export function main(argv: string[]): number {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -24,7 +24,7 @@ import { reportStagedSecrets } from './secrets-staged.js';
 import { checkoutIndex, unstagedChanges } from './staged-index.js';
 
 /** What the render reads and writes. */
-export const RENDER_DATA = ['environments', 'rendered'] as const;
+export const RENDER_DATA = ['environments', 'charts', 'rendered'] as const;
 /** What the render is made of: when these differ from the index, the staged version renders. */
 export const RENDER_CODE = ['generator', 'bootstrap', 'scripts', 'schemas', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
 
@@ -46,14 +46,14 @@ function renderWithStagedCode(root: string, dir: string): number {
 }
 
 /** Exit code of `render --check` over the index: 0 when the staged rendered/ matches the staged inputs. */
-export function checkStagedRender(root: string): number {
+export async function checkStagedRender(root: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'dubai-hub-staged-'));
   try {
     const unstagedCode = unstagedChanges(root, RENDER_CODE);
     let status: number;
     if (unstagedCode.length === 0) {
       checkoutIndex(root, dir, RENDER_DATA);
-      status = render(['--check', '--root', dir]);
+      status = await render(['--check', '--root', dir]);
     } else {
       process.stderr.write(`pre-commit: ${unstagedCode.length} unstaged change${unstagedCode.length === 1 ? '' : 's'} to the generator code (${unstagedCode.slice(0, 3).join(', ')}${unstagedCode.length > 3 ? ', …' : ''}): rendering with the staged code.\n`);
       checkoutIndex(root, dir, [...RENDER_DATA, ...RENDER_CODE]);
@@ -69,7 +69,7 @@ export function checkStagedRender(root: string): number {
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { root: { type: 'string' } }, strict: true });
   const root = resolve(values.root ?? process.cwd());
-  const rendered = checkStagedRender(root);
+  const rendered = await checkStagedRender(root);
   const secrets = await reportStagedSecrets(root);
   return rendered !== 0 ? rendered : secrets;
 }

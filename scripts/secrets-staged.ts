@@ -18,8 +18,21 @@ export interface Finding {
   message: string;
 }
 
+/**
+ * Options of preset rules. The one allowance: a PEM block whose body is a
+ * `<placeholder>` (External Secrets documents the JSON shape of a credential
+ * that way in its CRDs' descriptions); it holds no key material.
+ */
+const RULE_OPTIONS: Record<string, Record<string, unknown>> = {
+  '@secretlint/secretlint-rule-privatekey': { allows: ['/-----BEGIN [A-Z ]*PRIVATE KEY-----(\\\\n|\\s)*<[a-z-]+>(\\\\n|\\s)*-----END [A-Z ]*PRIVATE KEY-----/'] },
+};
+
 /** The recommended preset's rules, less those the provider-key rule replaces (a preset cannot switch its own rules off in lintSource), and that rule. */
-const RULES = [...recommended.filter((rule) => !(REPLACED_PRESET_RULES as readonly string[]).includes(rule.meta.id)), providerKeysRule].map((rule) => ({ id: rule.meta.id, rule }));
+const RULES = [...recommended.filter((rule) => !(REPLACED_PRESET_RULES as readonly string[]).includes(rule.meta.id)), providerKeysRule].map((rule) => ({
+  id: rule.meta.id,
+  rule,
+  ...(RULE_OPTIONS[rule.meta.id] ? { options: RULE_OPTIONS[rule.meta.id] } : {}),
+}));
 
 /** Scans one whole text (comments included) with the recommended rules and the provider-key rule. */
 export async function scan(file: string, content: string): Promise<Finding[]> {

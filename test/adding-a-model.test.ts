@@ -27,7 +27,7 @@ afterEach(() => {
 const MODEL = ['    - name: mistral-large', '      model: mistral/mistral-large-latest', '      apiKeySecret: providers/mistral', ''].join('\n');
 
 describe('adding a model', () => {
-  it('README lists the steps in the order that works: config, render and merge, bootstrap, then the key', () => {
+  it('README lists the steps in the order that works: config, render and merge, bootstrap, then the key', async () => {
     const order = ['apiKeySecret: providers/mistral', 'npm run render', 'npm run bootstrap -- --env dev', 'npm run secrets -- set --env dev providers/mistral', 'npm run secrets -- list --env dev'];
     const positions = stepPositions(readmeSection('Adding a model'), order);
     expect(positions.filter((position) => position < 0)).toEqual([]);
@@ -44,7 +44,7 @@ describe('adding a model', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('redis:\n', `${MODEL}redis:\n`));
     // 2. The render.
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(main(['--root', repo.root, '--env', 'dev'])).toBe(0);
+    expect(await main(['--root', repo.root, '--env', 'dev'])).toBe(0);
     const rendered = (path: string) => readFileSync(join(repo!.root, 'rendered', 'dev', path), 'utf8');
     expect(rendered('litellm/configmap_litellm_litellm-config.yaml')).toContain('model: mistral/mistral-large-latest');
     expect(rendered('litellm/externalsecret_litellm_litellm-env.yaml')).toContain('key: dubai/dev/providers/mistral');

@@ -11,7 +11,8 @@ import {
   checkCrdOrder,
   checkNamespaces,
   checkProjects,
-  checkSecrets,
+  checkSecretStore,
+  CLIENT_SIDE_APPLY_LIMIT,
   type Resource,
 } from '../generator/argocd/consistency.js';
 import { committed, ENVIRONMENTS, environment, facts } from './support/environments.js';
@@ -47,12 +48,12 @@ describe.each(ENVIRONMENTS)('rendered/%s', (name) => {
     expect(checkNamespaces(resources, name, facts(env))).toEqual([]);
   });
 
-  it('syncs every custom resource after the add-on that installs its CRD', () => {
+  it('syncs every custom resource after the Application that syncs its CRD, every CRD being rendered', () => {
     expect(checkCrdOrder(resources, name, facts(env))).toEqual([]);
   });
 
-  it('produces every Secret a pod or chart reads with an ExternalSecret in the same namespace', () => {
-    expect(checkSecrets(resources, facts(env))).toEqual([]);
+  it('reads every ExternalSecret from the one store, from a namespace it admits', () => {
+    expect(checkSecretStore(resources)).toEqual([]);
   });
 
   it('allows in the AppProjects everything their Applications deploy, and nothing uses default', () => {
@@ -103,18 +104,21 @@ describe('each check rejects a tree that breaks its rule', () => {
     expect(checkCoverage(recursive, name).some((problem) => /open-webui\/deployment_open-webui_open-webui\.yaml is synced by 2 Applications/.test(problem))).toBe(true);
   });
 
-  it('an Application without finalizer, with a branch name, without server-side apply, or using default', () => {
+  it('an Application without finalizer, using default, or syncing an object too large for client-side apply', () => {
     const resources = base();
     app(resources, 'redis').metadata.finalizers = [];
-    app(resources, 'litellm').spec.source.targetRevision = 'main';
     const eso = app(resources, 'external-secrets');
     eso.spec.syncPolicy.syncOptions = eso.spec.syncPolicy.syncOptions.filter((option: string) => option !== 'ServerSideApply=true');
+    // The CRDs carry their own ServerSideApply=true; without it, the Application's option is what is left.
+    const crd = find(resources, 'external-secrets/customresourcedefinition_clustersecretstores.external-secrets.io.yaml').manifest;
+    delete crd.metadata.annotations!['argocd.argoproj.io/sync-options'];
+    expect(Buffer.byteLength(JSON.stringify(crd))).toBeGreaterThan(CLIENT_SIDE_APPLY_LIMIT);
     app(resources, 'database').spec.project = 'default';
     app(resources, 'open-webui').spec.syncPolicy.syncOptions.push('CreateNamespace=true');
-    expect(checkApplicationPolicy(resources, name)).toEqual([
+    const problems = checkApplicationPolicy(resources, name);
+    expect(problems).toEqual([
       'Application database: project "default": the default project is never used',
-      'Application external-secrets: needs ServerSideApply=true for its large CRDs',
-      'Application litellm: targetRevision "main" is not a full ref (refs/heads/... or refs/tags/...)',
+      expect.stringMatching(/^Application external-secrets: external-secrets\/customresourcedefinition_clustersecretstores\.external-secrets\.io\.yaml is [0-9]+ KiB, over client-side apply's 256 KiB annotation limit: sync it with ServerSideApply=true$/),
       'Application open-webui: CreateNamespace=true although Namespace open-webui is rendered; drop the option',
       'Application redis: no resources-finalizer.argocd.argoproj.io',
     ]);
@@ -131,7 +135,8 @@ describe('each check rejects a tree that breaks its rule', () => {
   it('a namespace nobody renders or creates', () => {
     const problems = checkNamespaces(without(base(), 'tailscale/namespace_tailscale.yaml'), name, facts(env));
     expect(problems).toContain('tailscale/externalsecret_tailscale_operator-oauth.yaml: namespace tailscale is neither rendered by Application tailscale or an earlier wave, nor created by it (CreateNamespace)');
-    expect(problems).toContain('Application tailscale: its chart\'s namespace tailscale is neither rendered by it or an earlier wave, nor created by it');
+    // The chart's own objects are in the tree now, and judged like every other.
+    expect(problems).toContain('tailscale/deployment_tailscale_operator.yaml: namespace tailscale is neither rendered by Application tailscale or an earlier wave, nor created by it (CreateNamespace)');
   });
 
   it('a namespace rendered only in a later wave', () => {
@@ -142,25 +147,27 @@ describe('each check rejects a tree that breaks its rule', () => {
     );
   });
 
-  it('a custom resource in the same wave as its CRD, or with no CRD provider', () => {
+  it('a custom resource in the same wave as its CRD, or whose CRD is not rendered', () => {
     const resources = base();
     app(resources, 'longhorn-backups').metadata.annotations!['argocd.argoproj.io/sync-wave'] = '-40';
     expect(checkCrdOrder(resources, name, facts(env))).toContain(
-      'longhorn-backups/recurringjob_longhorn-system_backup.yaml (RecurringJob longhorn.io): synced by longhorn-backups in wave -40, but its CRD comes from longhorn in wave -40; the provider must sync in an earlier wave',
+      'longhorn-backups/recurringjob_longhorn-system_backup.yaml (RecurringJob longhorn.io): synced by longhorn-backups in wave -40, but its CRD (longhorn/customresourcedefinition_recurringjobs.longhorn.io.yaml) by longhorn in wave -40; the provider must sync in an earlier wave',
     );
-    const noProvider = { ...facts(env), crdProviders: new Map() };
-    expect(checkCrdOrder(base(), name, noProvider)).toContain('tailscale-proxies/proxyclass_hardened.yaml (ProxyClass tailscale.com): no add-on Application installs the CRDs of tailscale.com');
+    const noCrd = without(base(), 'tailscale/customresourcedefinition_proxyclasses.tailscale.com.yaml');
+    expect(checkCrdOrder(noCrd, name, facts(env))).toContain(
+      'tailscale-proxies/proxyclass_hardened.yaml (ProxyClass tailscale.com): no rendered CRD defines ProxyClass in tailscale.com; the add-on whose chart provides it must be enabled',
+    );
   });
 
-  it('a Secret no ExternalSecret produces, and a namespace the store does not admit', () => {
-    const problems = checkSecrets(without(without(base(), 'tailscale/externalsecret_tailscale_operator-oauth.yaml'), 'redis/externalsecret_redis_redis-auth.yaml'), facts(env));
-    expect(problems).toContain('an add-on chart: reads Secret tailscale/operator-oauth, which no ExternalSecret in tailscale produces');
-    expect(problems).toContain('redis/deployment_redis_redis.yaml: reads Secret redis/redis-auth, which no ExternalSecret in redis produces');
+  it('an ExternalSecret that reads another store, and a namespace the store does not admit', () => {
+    const other = base();
+    find(other, 'redis/externalsecret_redis_redis-auth.yaml').manifest.spec.secretStoreRef.name = 'elsewhere';
+    expect(checkSecretStore(other)).toEqual(['redis/externalsecret_redis_redis-auth.yaml: reads ClusterSecretStore/elsewhere, expected ClusterSecretStore/aws-secrets-manager']);
 
     const resources = base();
     const store = find(resources, 'secret-store/clustersecretstore_aws-secrets-manager.yaml').manifest;
     store.spec.conditions[0].namespaces = store.spec.conditions[0].namespaces.filter((namespace: string) => namespace !== 'litellm');
-    expect(checkSecrets(resources, facts(env))).toEqual([
+    expect(checkSecretStore(resources)).toEqual([
       'litellm/externalsecret_litellm_litellm-env.yaml: namespace litellm is not among the namespaces ClusterSecretStore aws-secrets-manager admits (argocd, database, open-webui, redis, tailscale)',
     ]);
   });
@@ -171,11 +178,11 @@ describe('each check rejects a tree that breaks its rule', () => {
     apps.spec.namespaceResourceWhitelist = apps.spec.namespaceResourceWhitelist.filter((entry: { kind: string }) => entry.kind !== 'Ingress');
     apps.spec.destinations = apps.spec.destinations.filter((entry: { namespace: string }) => entry.namespace !== 'database');
     const platform = find(resources, 'apps/appproject_argocd_platform.yaml').manifest;
-    platform.spec.sourceRepos = platform.spec.sourceRepos.filter((repo: string) => !repo.includes('longhorn'));
+    platform.spec.sourceRepos = ['https://example.invalid/other.git'];
     const problems = checkProjects(resources, name);
     expect(problems).toContain('open-webui/ingress_open-webui_open-webui-tailnet.yaml: project apps does not allow Ingress (networking.k8s.io) in namespaces');
     expect(problems).toContain('Application database: project apps does not allow destination namespace database');
     expect(problems).toContain('database/job_database_db-init-898665b1.yaml: project apps does not allow namespace database');
-    expect(problems).toContain('Application longhorn: project platform does not allow source https://charts.longhorn.io');
+    expect(problems).toContain('Application longhorn: project platform does not allow source https://github.com/dubai-hub/platform.git');
   });
 });

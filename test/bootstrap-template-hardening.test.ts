@@ -12,7 +12,7 @@ import type { EnvConfig } from '../generator/config/schema.js';
 import { DATABASES } from '../generator/platform-names.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { environmentSecrets } from '../bootstrap/names.js';
-import { renderBootstrap } from '../bootstrap/render.js';
+import { renderStackFiles } from '../bootstrap/render.js';
 import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
 import { renderUserData, USER_DATA_LIMIT_BYTES, UserDataError, userDataSourcePath } from '../bootstrap/template/user-data.js';
 import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
@@ -29,8 +29,8 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
   const template = renderedTemplate(env);
 
   it('is what the generator renders from the environment (deterministically)', () => {
-    const files = renderBootstrap(config);
-    expect(renderBootstrap(config)).toEqual(files);
+    const files = renderStackFiles(config);
+    expect(renderStackFiles(config)).toEqual(files);
     expect(readFileSync(join(REPO_ROOT, 'rendered', env, 'bootstrap', 'template.yaml'), 'utf8')).toBe(files.get('bootstrap/template.yaml'));
     expect(JSON.parse(readFileSync(join(REPO_ROOT, 'rendered', env, 'bootstrap', 'parameters.json'), 'utf8'))).toEqual(parameterValues(config));
   });

@@ -38,7 +38,7 @@ function header(root: string): { file: string; path: string; problem: string; na
 }
 
 describe('rules across environments', () => {
-  it('has a fixture pair for every rule, each refused with its own message', () => {
+  it('has a fixture pair for every rule, each refused with its own message', async () => {
     expect(CASES).toEqual(['duplicate-tailnet-hostname', 'nested-secrets-prefix', 'overlapping-vpc-same-account-region', 'shared-stack-name']);
   });
 
@@ -56,18 +56,18 @@ describe('rules across environments', () => {
     expect(match!.fix ?? '').not.toBe('');
   });
 
-  it('npm run render refuses the pair and writes nothing', () => {
+  it('npm run render refuses the pair and writes nothing', async () => {
     const { root } = caseRepo('duplicate-tailnet-hostname');
     const stderr: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (stderr.push(String(chunk)), true));
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(main(['--root', root])).toBe(1);
+    expect(await main(['--root', root])).toBe(1);
     expect(stderr.join('')).toMatch(/^environments\/beta\.yaml:\d+:\d+: hostnames\.openWebUI: tailnet hostname "chat-alpha\.tail0000\.ts\.net" collides with "chat-alpha\.tail0000\.ts\.net" of environment alpha at environments\/alpha\.yaml:\d+:\d+ \(hostnames\.openWebUI\)$/m);
     expect(stderr.join('')).toContain('Nothing was written');
     expect(existsSync(join(root, 'rendered'))).toBe(false);
   });
 
-  it('accepts the repository environments', () => {
+  it('accepts the repository environments', async () => {
     expect(issuesIn(REPO_ROOT)).toEqual([]);
   });
 
@@ -79,13 +79,13 @@ describe('rules across environments', () => {
       writeFileSync(path, text.replace(from, to));
     };
 
-    it('the same machine name on another tailnet', () => {
+    it('the same machine name on another tailnet', async () => {
       const { root } = caseRepo('duplicate-tailnet-hostname');
       edit(root, 'beta.yaml', 'tailnetDomain: tail0000.ts.net', 'tailnetDomain: tail1111.ts.net');
       expect(issuesIn(root)).toEqual([]);
     });
 
-    it('the same VPC range in another account, or in another region', () => {
+    it('the same VPC range in another account, or in another region', async () => {
       const { root } = caseRepo('overlapping-vpc-same-account-region');
       edit(root, 'beta.yaml', 'accountId: "123456789012"', 'accountId: "123456789013"');
       expect(issuesIn(root)).toEqual([]);
@@ -94,7 +94,7 @@ describe('rules across environments', () => {
       expect(issuesIn(root)).toEqual([]);
     });
 
-    it('a prefix that only starts with the same letters', () => {
+    it('a prefix that only starts with the same letters', async () => {
       const { root } = caseRepo('nested-secrets-prefix');
       edit(root, 'beta.yaml', 'prefix: dubai/alpha/beta/', 'prefix: dubai/alpha-beta/');
       expect(issuesIn(root)).toEqual([]);

@@ -24,7 +24,7 @@ function filesUnder(path: string): string[] {
 
 /** `npm run -s render -- --check` → render; `npm run-script diff` → diff. */
 function namedScripts(text: string): string[] {
-  return [...text.matchAll(/\bnpm run(?:-script)?(?:\s+-s|\s+--silent)?\s+([a-z][a-z0-9:_-]*)/g)].map((match) => match[1]!);
+  return [...text.matchAll(/\bnpm run(?:-script)?(?:\s+-s|\s+--silent)?\s+([a-z][a-z0-9_-]*(?::[a-z0-9_-]+)*)/g)].map((match) => match[1]!);
 }
 
 const scripts = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);

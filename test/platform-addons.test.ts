@@ -2,12 +2,14 @@
  * What each platform add-on renders, read from the committed rendered/<env>/
  * trees and compared with the environment configs they come from.
  */
-import { parseAllDocuments, parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { argocdBootstrapYaml } from '../generator/argocd/bootstrap-manifests.js';
 import { applications, type Resource } from '../generator/argocd/consistency.js';
 import { MANUAL_SECRETS, openWebUIHost, STORAGE_CLASS } from '../generator/platform-names.js';
-import { committed, copyOf, ENVIRONMENTS, environment, render, resourcesOf } from './support/environments.js';
+import { committed, copyOf, ENVIRONMENTS, environment, render, resourcesOf, ROOT } from './support/environments.js';
 
 const kind = (resources: Resource[], wanted: string) => resources.filter((r) => r.manifest.kind === wanted);
 const file = (resources: Resource[], path: string) => {
@@ -20,13 +22,24 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
   const { config, outputs } = environment(name);
   const resources = committed(name);
   const apps = applications(resources, name);
-  const chartOf = (app: string) => apps.find((a) => a.name === app)!.sources.find((source) => source.chart);
+  /** The archive each chart file of a folder says it was rendered from (its header). */
+  const archivesOf = (folder: string) =>
+    new Set(
+      resources
+        .filter((r) => r.file.startsWith(`${folder}/`))
+        .map((r) => /from (charts\/\S+\.tgz) /.exec(readFileSync(join(ROOT, 'rendered', name, r.file), 'utf8').split('\n')[0]!)?.[1])
+        .filter((archive) => archive !== undefined),
+    );
 
-  it('pins every add-on chart at the version of the config', () => {
-    expect(chartOf('argocd')).toMatchObject({ chart: 'argo-cd', targetRevision: config.addons.argocd.version, repoURL: config.addons.argocd.repoURL });
-    expect(chartOf('external-secrets')).toMatchObject({ chart: 'external-secrets', targetRevision: config.addons.externalSecrets.version });
-    expect(chartOf('longhorn')).toMatchObject({ chart: 'longhorn', targetRevision: config.addons.longhorn.version });
-    expect(chartOf('tailscale')).toMatchObject({ chart: 'tailscale-operator', targetRevision: config.addons.tailscaleOperator.version });
+  it('renders every add-on chart from the vendored archive of the version the config pins, and syncs plain YAML only', () => {
+    expect(archivesOf('argocd')).toEqual(new Set([`charts/argo-cd-${config.addons.argocd.version}.tgz`]));
+    expect(archivesOf('external-secrets')).toEqual(new Set([`charts/external-secrets-${config.addons.externalSecrets.version}.tgz`]));
+    expect(archivesOf('longhorn')).toEqual(new Set([`charts/longhorn-${config.addons.longhorn.version}.tgz`]));
+    expect(archivesOf('tailscale')).toEqual(new Set([`charts/tailscale-operator-${config.addons.tailscaleOperator.version}.tgz`]));
+    for (const app of apps) {
+      expect(app.sources, app.name).toHaveLength(1);
+      expect(app.sources[0], app.name).toEqual({ repoURL: config.git.repoURL, targetRevision: config.git.targetRevision, path: `rendered/${name}/${app.name === 'root' ? 'apps' : app.name}`, directory: { recurse: false } });
+    }
   });
 
   it('reads AWS Secrets Manager in the environment region through the instance profile (no auth block, no keys)', () => {
@@ -34,16 +47,28 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(store.spec.provider).toEqual({ aws: { service: 'SecretsManager', region: config.aws.region } });
   });
 
-  it('lets the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
-    const actAsNode = ['external-secrets', 'longhorn-system', 'cert-manager'];
-    expect(kind(resources, 'NetworkPolicy').filter((r) => actAsNode.includes(r.manifest.metadata.namespace ?? ''))).toEqual([]);
+  it('lets only the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
+    const reachesMetadata = kind(resources, 'NetworkPolicy').filter((r) =>
+      (r.manifest.spec.egress ?? []).some((rule: { to?: { ipBlock?: { cidr: string; except?: string[] } }[] }) =>
+        (rule.to ?? []).some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0' && !(peer.ipBlock.except ?? []).includes('169.254.169.254/32')),
+      ),
+    );
+    const expected = ['external-secrets', 'longhorn-system', ...(config.publicIngress.enabled ? ['cert-manager'] : [])];
+    expect(reachesMetadata.map((r) => r.manifest.metadata.namespace).sort()).toEqual(expected.sort());
+    // Every other add-on namespace starts from default deny like the workloads.
+    for (const namespace of ['argocd', 'tailscale', 'external-secrets', 'longhorn-system']) {
+      expect(file(resources, `${namespace === 'longhorn-system' ? 'longhorn' : namespace}/networkpolicy_${namespace}_default-deny-all.yaml`).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+    }
   });
 
   it('backs Longhorn up to the environment bucket, disables the pre-upgrade checker, and uses the configured replica count', () => {
-    const values = chartOf('longhorn').helm.valuesObject;
-    expect(values.defaultBackupStore.backupTarget).toBe(`s3://${outputs.buckets.longhornBackups}@${config.aws.region}/longhorn/`);
-    expect(values.preUpgradeChecker).toEqual({ jobEnabled: false });
-    expect(JSON.parse(values.defaultSettings.defaultReplicaCount)).toEqual({ v1: String(config.longhorn.replicaCount), v2: String(config.longhorn.replicaCount) });
+    const defaults = file(resources, 'longhorn/configmap_longhorn-system_longhorn-default-resource.yaml') as unknown as { data: Record<string, string> };
+    expect(parse(defaults.data['default-resource.yaml']!)['backup-target']).toBe(`s3://${outputs.buckets.longhornBackups}@${config.aws.region}/longhorn/`);
+    expect(resources.filter((r) => r.file.startsWith('longhorn/job_')).map((r) => r.manifest.metadata.name).sort()).toEqual(['longhorn-post-upgrade', 'longhorn-uninstall']);
+    const settings = file(resources, 'longhorn/configmap_longhorn-system_longhorn-default-setting.yaml') as unknown as { data: Record<string, string> };
+    const setting = parse(settings.data['default-setting.yaml']!);
+    expect(JSON.parse(setting['default-replica-count'])).toEqual({ v1: String(config.longhorn.replicaCount), v2: String(config.longhorn.replicaCount) });
+    expect(setting['deleting-confirmation-flag']).toBe(false);
     const storageClass = file(resources, `longhorn/storageclass_${STORAGE_CLASS}.yaml`);
     expect(storageClass).toMatchObject({ provisioner: 'driver.longhorn.io', reclaimPolicy: 'Retain', parameters: { numberOfReplicas: String(config.longhorn.replicaCount) } });
     const jobs = kind(resources, 'RecurringJob').map((r) => r.manifest.spec);
@@ -81,7 +106,9 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
       expect.objectContaining({ secretKey: 'client_id', remoteRef: expect.objectContaining({ key: remoteKey, property: 'client_id' }) }),
       expect.objectContaining({ secretKey: 'client_secret', remoteRef: expect.objectContaining({ key: remoteKey, property: 'client_secret' }) }),
     ]);
-    expect(chartOf('tailscale').helm.valuesObject.proxyConfig.defaultProxyClass).toBe('hardened');
+    const operator = file(resources, 'tailscale/deployment_tailscale_operator.yaml');
+    expect(operator.spec.template.spec.containers[0].env).toContainEqual({ name: 'PROXY_DEFAULT_CLASS', value: 'hardened' });
+    expect(operator.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'operator-oauth' }) }));
   });
 
   it('publishes Open WebUI and the Argo CD UI over HTTPS on the tailnet, at the host WEBUI_URL names', () => {
@@ -96,9 +123,12 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(kind(resources, 'Ingress').every((r) => r.manifest.metadata.labels!['tailscale.com/proxy-class'] === 'hardened')).toBe(true);
   });
 
-  it('ignores differences only where a controller owns the field, and applies server-side only where needed', () => {
+  it('ignores differences only where a controller owns the field, and applies server-side where needed (every CRD on its own)', () => {
     expect(apps.filter((app) => app.manifest.spec.ignoreDifferences).map((app) => app.name)).toEqual(['external-secrets']);
     expect(apps.filter((app) => app.syncOptions.includes('ServerSideApply=true')).map((app) => app.name).sort()).toEqual(['argocd', 'external-secrets']);
+    const crds = kind(resources, 'CustomResourceDefinition');
+    expect(crds.length).toBeGreaterThan(30);
+    for (const crd of crds) expect(crd.manifest.metadata.annotations?.['argocd.argoproj.io/sync-options'], crd.file).toBe('Prune=false,Delete=false,ServerSideApply=true');
     expect(apps.filter((app) => app.syncOptions.includes('CreateNamespace=true'))).toEqual([]);
   });
 
@@ -106,11 +136,18 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(resources.filter((r) => /(\.json|kustomization\.ya?ml|Chart\.ya?ml)$/.test(r.file))).toEqual([]);
   });
 
-  it('hands over exactly what the bootstrap installs: same Argo CD values and release, same platform project, same root Application', () => {
-    const [helmChart, project, root] = parseAllDocuments(argocdBootstrapYaml(config)).map((doc) => doc.toJS());
-    expect(parse(helmChart.spec.valuesContent)).toEqual(chartOf('argocd').helm.valuesObject);
-    expect(helmChart.metadata.name).toBe(chartOf('argocd').helm.releaseName);
-    expect(helmChart.spec.version).toBe(chartOf('argocd').targetRevision);
+  it('hands over exactly what the bootstrap installs: the files of argocd/ themselves, the same platform project, the same root Application', () => {
+    const documents = parseAllDocuments(argocdBootstrapYaml(config)).map((doc) => doc.toJS());
+    expect(documents).toHaveLength(2);
+    const [project, root] = documents;
+    const install = readFileSync(join(ROOT, 'rendered', name, 'bootstrap', 'argocd-install.txt'), 'utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const folder = resources.filter((r) => r.file.startsWith('argocd/'));
+    // Everything but custom resources of other add-ons, namespace first, CRDs before what needs them.
+    expect([...install].sort()).toEqual(folder.filter((r) => !r.manifest.apiVersion.startsWith('external-secrets.io/')).map((r) => r.file).sort());
+    expect(install[0]).toBe('argocd/namespace_argocd.yaml');
+    const lastCrd = Math.max(...install.map((path, index) => (path.includes('/customresourcedefinition_') ? index : -1)));
+    expect(install.slice(1, lastCrd + 1).every((path) => path.includes('/customresourcedefinition_'))).toBe(true);
+    expect(install.some((path) => path.includes('deployment_argocd_argocd-server'))).toBe(true);
     expect(project).toEqual(file(resources, 'apps/appproject_argocd_platform.yaml'));
     expect(root).toEqual(file(resources, 'apps/application_argocd_root.yaml'));
     expect(root.spec.source.path).toBe(`rendered/${name}/apps`);

@@ -17,7 +17,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function checkout(withGit: boolean): string {
   dir = mkdtempSync(join(tmpdir(), 'dubai-hub-hook-'));
-  for (const path of ['package.json', 'tsconfig.json', '.gitignore', '.husky', 'generator', 'environments', 'rendered', 'scripts', 'schemas', 'bootstrap']) {
+  for (const path of ['package.json', 'tsconfig.json', '.gitignore', '.husky', 'generator', 'environments', 'charts', 'rendered', 'scripts', 'schemas', 'bootstrap']) {
     cpSync(join(REPO_ROOT, path), join(dir, path), { recursive: true });
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -114,7 +114,7 @@ describe('the pre-commit hook', () => {
   it('renders with the staged generator code when the working tree has unstaged code changes', () => {
     const root = hookedCheckout();
     // An unstaged generator edit that would change every rendered file.
-    edit(root, 'generator/render-environment.ts', 'Do not edit: change the config', 'Do not hand-edit: change the config');
+    edit(root, 'generator/render-environment.ts', 'Do not edit: change the inputs', 'Do not hand-edit: change the inputs');
     writeFileSync(join(root, 'NOTES.md'), 'Onboarding notes.\n');
     run(root, 'git', 'add', 'NOTES.md');
     const accepted = commit(root, 'add notes');

@@ -13,13 +13,13 @@ let repo: TempRepo;
 let out: string;
 let err: string;
 
-function run(...args: string[]): number {
+async function run(...args: string[]): Promise<number> {
   out = '';
   err = '';
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
   try {
-    return main([...args, '--root', repo.root]);
+    return await main([...args, '--root', repo.root]);
   } finally {
     stdout.mockRestore();
     stderr.mockRestore();
@@ -41,71 +41,71 @@ beforeEach(() => {
 afterEach(() => repo.cleanup());
 
 describe('npm run render', () => {
-  it('reproduces the committed rendered/ byte for byte', () => {
+  it('reproduces the committed rendered/ byte for byte', async () => {
     const committed = readTree(join(REPO_ROOT, 'rendered'));
     rmSync(join(repo.root, 'rendered'), { recursive: true });
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     expect(rendered()).toEqual(committed);
     expect(out).toMatch(/^dev +\d+ resources in \d+ folders +\d+ ms +\d+ added {2}\(rendered from placeholder outputs until `npm run bootstrap -- --env dev` writes the real ones\)$/m);
     expect(out.trim().split('\n')).toHaveLength(3);
   });
 
-  it('says an environment is rendered from placeholders only while its outputs are placeholders', () => {
+  it('says an environment is rendered from placeholders only while its outputs are placeholders', async () => {
     expect(readFileSync(join(repo.root, 'rendered', 'dev', 'README.md'), 'utf8')).toContain('> **Placeholders.** This environment is rendered from placeholder outputs until `npm run bootstrap -- --env dev`');
     edit('environments/dev.outputs.yaml', 'source: placeholder', 'source: bootstrap');
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     expect(out).toMatch(/^dev +\d+ resources in \d+ folders +\d+ ms +1 changed$/m);
     expect(out).toMatch(/^staging .* unchanged {2}\(rendered from placeholder outputs/m);
     expect(readFileSync(join(repo.root, 'rendered', 'dev', 'README.md'), 'utf8')).not.toContain('placeholder');
   });
 
-  it('is deterministic: a second render changes nothing', () => {
-    expect(run()).toBe(0);
+  it('is deterministic: a second render changes nothing', async () => {
+    expect(await run()).toBe(0);
     const first = rendered();
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     expect(out).toMatch(/^prod .* unchanged {2}\(rendered from placeholder outputs until `npm run bootstrap -- --env prod` writes the real ones\)$/m);
     expect(rendered()).toEqual(first);
   });
 
-  it('removes stale files from an environment folder', () => {
+  it('removes stale files from an environment folder', async () => {
     writeFileSync(join(repo.root, 'rendered/dev/litellm/configmap_litellm_left-over.yaml'), 'kind: ConfigMap\n');
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     expect(existsSync(join(repo.root, 'rendered/dev/litellm/configmap_litellm_left-over.yaml'))).toBe(false);
     expect(out).toMatch(/^dev .* 1 removed  \(rendered from placeholder outputs/m);
   });
 
-  it('removes the folder of an environment whose config was deleted', () => {
+  it('removes the folder of an environment whose config was deleted', async () => {
     rmSync(join(repo.root, 'environments/staging.yaml'));
     rmSync(join(repo.root, 'environments/staging.outputs.yaml'));
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     expect(existsSync(join(repo.root, 'rendered/staging'))).toBe(false);
     expect(out).toContain('staging    removed (no environments/staging.yaml)');
   });
 
-  it('with --env renders only that environment', () => {
+  it('with --env renders only that environment', async () => {
     edit('environments/dev.yaml', 'replicas: 1\n  embeddingModel', 'replicas: 2\n  embeddingModel');
     edit('environments/prod.yaml', 'replicas: 3\n  embeddingModel', 'replicas: 4\n  embeddingModel');
     const prodBefore = readTree(join(repo.root, 'rendered/prod'));
-    expect(run('--env', 'dev')).toBe(0);
+    expect(await run('--env', 'dev')).toBe(0);
     expect(readTree(join(repo.root, 'rendered/prod'))).toEqual(prodBefore);
     expect(readFileSync(join(repo.root, 'rendered/dev/open-webui/deployment_open-webui_open-webui.yaml'), 'utf8')).toContain('replicas: 2');
   });
 
-  it('a change to one environment changes only that environment’s output', () => {
+  it('a change to one environment changes only that environment’s output', async () => {
     const before = rendered();
     edit('environments/staging.yaml', 'name: gpt-4o\n', 'name: gpt-4o-staging\n');
-    expect(run()).toBe(0);
+    expect(await run()).toBe(0);
     const after = rendered();
     const changed = [...after.keys()].filter((path) => after.get(path) !== before.get(path));
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.every((path) => path.startsWith('staging/')), changed.join(', ')).toBe(true);
   });
 
-  it('refuses bad input and leaves rendered/ untouched', () => {
+  it('refuses bad input and leaves rendered/ untouched', async () => {
     const before = rendered();
     edit('environments/prod.yaml', 'deletionProtection: true', 'deletionProtection: false');
     edit('environments/dev.yaml', 'region: me-central-1', 'region: me-central-1\n  zone: a');
-    expect(run()).toBe(1);
+    expect(await run()).toBe(1);
     expect(err).toContain('environments/prod.yaml:');
     expect(err).toContain('aurora.deletionProtection: production cannot disable Aurora deletion protection');
     expect(err).toContain('environments/dev.yaml:');
@@ -114,23 +114,23 @@ describe('npm run render', () => {
     expect(rendered()).toEqual(before);
   });
 
-  it('names an unknown environment and the ones that exist', () => {
-    expect(run('--env', 'qa')).toBe(2);
+  it('names an unknown environment and the ones that exist', async () => {
+    expect(await run('--env', 'qa')).toBe(2);
     expect(err).toContain('Unknown environment qa: expected one of dev, prod, staging');
   });
 });
 
 describe('npm run render -- --check', () => {
-  it('passes on the committed repository', () => {
-    expect(run('--check')).toBe(0);
+  it('passes on the committed repository', async () => {
+    expect(await run('--check')).toBe(0);
     expect(out).toContain('dev        up to date');
   });
 
-  it('fails, writes nothing and lists what is out of date', () => {
+  it('fails, writes nothing and lists what is out of date', async () => {
     edit('environments/dev.yaml', 'name: gpt-4o-mini\n', 'name: gpt-4o-small\n');
     writeFileSync(join(repo.root, 'rendered/prod/redis/configmap_redis_extra.yaml'), 'kind: ConfigMap\n');
     const before = rendered();
-    expect(run('--check')).toBe(1);
+    expect(await run('--check')).toBe(1);
     expect(out).toContain('dev        out of date: 2 changed'); // the config and the checksum that rolls the pods
     expect(out).toContain('    ~ dev/litellm/configmap_litellm_litellm-config.yaml');
     expect(out).toContain('    - prod/redis/configmap_redis_extra.yaml');
@@ -138,15 +138,15 @@ describe('npm run render -- --check', () => {
     expect(rendered()).toEqual(before);
   });
 
-  it('fails when the editor schema file is stale', () => {
+  it('fails when the editor schema file is stale', async () => {
     edit('environments/environment.schema.json', '"title"', '"titel"');
-    expect(run('--check')).toBe(1);
+    expect(await run('--check')).toBe(1);
     expect(out).toContain('environments/environment.schema.json is out of date');
   });
 });
 
 describe('writing', () => {
-  it('is atomic: a failure while staging leaves the previous tree and no staging folders', () => {
+  it('is atomic: a failure while staging leaves the previous tree and no staging folders', async () => {
     const dir = join(repo.root, 'rendered');
     const before = readTree(dir);
     // "a" as a file and "a/b" under it cannot both be written.

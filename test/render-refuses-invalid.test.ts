@@ -1,7 +1,7 @@
 /**
  * `npm run render` validates the rendered trees in memory and refuses to write
  * (exit 1, rendered/ unchanged) when a manifest is invalid. The generator is
- * made to emit one invalid manifest by wrapping renderEnvironment.
+ * made to emit one invalid manifest by wrapping renderHydrated.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readTree } from '../generator/write-rendered.js';
@@ -16,8 +16,8 @@ vi.mock('../generator/render-environment.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../generator/render-environment.js')>();
   return {
     ...original,
-    renderEnvironment: (...args: Parameters<typeof original.renderEnvironment>) => {
-      const rendered = original.renderEnvironment(...args);
+    renderHydrated: async (...args: Parameters<typeof original.renderHydrated>) => {
+      const rendered = await original.renderHydrated(...args);
       const content = rendered.files.get(DEPLOYMENT);
       if (sabotage.on && content) rendered.files.set(DEPLOYMENT, content.replace(/^spec:\n/m, 'spec:\n  replica: 2\n'));
       return rendered;
@@ -35,25 +35,25 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function runRender(args: string[]): { code: number; stderr: string } {
+async function runRender(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
     stderr += String(chunk);
     return true;
   });
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const code = main(args);
+  const code = await main(args);
   vi.restoreAllMocks();
   return { code, stderr };
 }
 
 describe('npm run render with an invalid rendered manifest', () => {
-  it('writes nothing, exits 1, and names the file and the field', () => {
+  it('writes nothing, exits 1, and names the file and the field', async () => {
     const copy = copyRepository();
     cleanup = copy.cleanup;
     const before = readTree(join(copy.root, 'rendered'));
     sabotage.on = true;
-    const { code, stderr } = runRender(['--root', copy.root]);
+    const { code, stderr } = await runRender(['--root', copy.root]);
     expect(code).toBe(1);
     expect(readTree(join(copy.root, 'rendered'))).toEqual(before);
     for (const env of ['dev', 'staging', 'prod']) {
@@ -63,20 +63,20 @@ describe('npm run render with an invalid rendered manifest', () => {
     expect(stderr).toContain('Nothing was written; rendered/ is unchanged.');
   });
 
-  it('also fails --check, instead of calling invalid output up to date', () => {
+  it('also fails --check, instead of calling invalid output up to date', async () => {
     const copy = copyRepository();
     cleanup = copy.cleanup;
     sabotage.on = true;
-    expect(runRender(['--root', copy.root, '--check']).code).toBe(1);
+    expect((await runRender(['--root', copy.root, '--check'])).code).toBe(1);
   });
 
-  it('renders as usual when every manifest is valid', () => {
+  it('renders as usual when every manifest is valid', async () => {
     const copy = copyRepository();
     cleanup = copy.cleanup;
-    expect(runRender(['--root', copy.root, '--check'])).toEqual({ code: 0, stderr: '' });
+    expect(await runRender(['--root', copy.root, '--check'])).toEqual({ code: 0, stderr: '' });
   });
 
-  it('the hook reads the in-memory tree, not the disk', () => {
+  it('the hook reads the in-memory tree, not the disk', async () => {
     const copy = copyRepository();
     cleanup = copy.cleanup;
     const tree = readTree(join(copy.root, 'rendered', 'dev'));

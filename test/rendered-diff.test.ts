@@ -10,13 +10,17 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { compareRendered, type EnvironmentChange, type ResourceChange } from '../generator/diff/compare.js';
-import { COMMENT_MARKER, formatMarkdown } from '../generator/diff/format.js';
+import { COMMENT_MARKER, formatMarkdown, formatText } from '../generator/diff/format.js';
+import { headerOnlyChange, parseArchive } from '../generator/diff/chart-headers.js';
 import { GitRefError, readTreeAtCommit, resolveCommit } from '../generator/diff/git-tree.js';
 import { readTree } from '../generator/write-rendered.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
-let root: string;
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+let root = '';
+afterEach(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = '';
+});
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: 'pipe' });
 
@@ -220,15 +224,223 @@ describe('the pull-request comment (npm run diff -- --markdown)', () => {
     expect(full.length).toBeGreaterThan(100_000);
     const short = formatMarkdown(diff, { base: 'main', baseCommit: resolveCommit(root, 'main') }, { maxChars: 20_000 });
     expect(short.length).toBeLessThanOrEqual(20_000);
-    expect(short).toMatch(/… \d+ more lines not shown: run `npm run diff -- --base [0-9a-f]{12}` for the whole diff/);
+    expect(short).toMatch(/… \d+ more lines not shown: run `npm run diff -- --base [0-9a-f]{12} --patch` for the whole diff/);
     expect(short).toContain('</details>');
   });
+});
+
+/** Committed files of rendered/<env>/argocd/, keyed for repository(). */
+const argocdFiles = (env: string, names: string[]) =>
+  Object.fromEntries(names.map((name) => [`rendered/${env}/argocd/${name}`, readFileSync(join(REPO_ROOT, 'rendered', env, 'argocd', name), 'utf8')]));
+
+const CHART_FILES = [
+  'configmap_argocd_argocd-gpg-keys-cm.yaml',
+  'customresourcedefinition_applicationsets.argoproj.io.yaml',
+  'deployment_argocd_argocd-server.yaml',
+  'service_argocd_argocd-server.yaml',
+  'serviceaccount_argocd_argocd-server.yaml',
+];
+const CRD = 'customresourcedefinition_applicationsets.argoproj.io.yaml';
+
+/**
+ * What `npm run render` does to rendered/<env>/argocd/ when the Argo CD chart
+ * goes from 9.5.2 to a (simulated) 9.6.0: every header names the new archive,
+ * one Deployment gets a new image, the ApplicationSet CRD gains a schema
+ * property, one resource goes away and another appears.
+ */
+function bumpArgoCdChart(env: string): void {
+  const path = (name: string) => join(root, 'rendered', env, 'argocd', name);
+  for (const name of CHART_FILES) {
+    const text = readFileSync(path(name), 'utf8');
+    const newline = text.indexOf('\n');
+    writeFileSync(path(name), text.slice(0, newline).replace('charts/argo-cd-9.5.2.tgz', 'charts/argo-cd-9.6.0.tgz') + text.slice(newline));
+  }
+  const deployment = readFileSync(path('deployment_argocd_argocd-server.yaml'), 'utf8');
+  expect(deployment).toContain('image: quay.io/argoproj/argocd:v3.3.7');
+  writeFileSync(path('deployment_argocd_argocd-server.yaml'), deployment.replace('image: quay.io/argoproj/argocd:v3.3.7', 'image: quay.io/argoproj/argocd:v3.4.1'));
+  const crd = readFileSync(path(CRD), 'utf8');
+  const anchor = '            spec:\n              properties:\n';
+  expect(crd).toContain(anchor);
+  writeFileSync(path(CRD), crd.replace(anchor, `${anchor}                reviewNote:\n                  description: A note for reviewers.\n                  type: string\n`));
+  rmSync(path('configmap_argocd_argocd-gpg-keys-cm.yaml'));
+  const account = readFileSync(path('serviceaccount_argocd_argocd-server.yaml'), 'utf8');
+  write(
+    `rendered/${env}/argocd/networkpolicy_argocd_allow-metrics.yaml`,
+    account.split('\n')[0]!.replace('argocd-server/serviceaccount.yaml', 'networkpolicy.yaml') +
+      '\n' +
+      stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-metrics', namespace: 'argocd' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } }),
+  );
+}
+
+describe('a chart bump in npm run diff and the pull-request comment', () => {
+  const files = () => ({ ...argocdFiles('dev', CHART_FILES), ...argocdFiles('prod', CHART_FILES) });
+
+  it('names the chart versions, lists resources and changed fields, leaves header-only files out and groups the CRD change', () => {
+    repository(files());
+    bumpArgoCdChart('dev');
+    const diff = diffAgainst('main');
+    expect(diff.unchanged).toEqual(['prod']);
+    const dev = env(diff, 'dev');
+    expect(dev.charts).toEqual([
+      {
+        folder: 'argocd',
+        before: [{ archive: 'argo-cd-9.5.2.tgz', chart: 'argo-cd', version: '9.5.2' }],
+        after: [{ archive: 'argo-cd-9.6.0.tgz', chart: 'argo-cd', version: '9.6.0' }],
+      },
+    ]);
+    // The Service and ServiceAccount changed in their header only: no resource change, one file change each.
+    expect(changesOf(dev, 'argocd')).toEqual([
+      { change: 'added', label: 'NetworkPolicy argocd/allow-metrics' },
+      { change: 'changed', label: 'CustomResourceDefinition applicationsets.argoproj.io' },
+      { change: 'changed', label: 'Deployment argocd/argocd-server' },
+      { change: 'removed', label: 'ConfigMap argocd/argocd-gpg-keys-cm' },
+    ]);
+    expect(dev.files.filter((file) => file.headerOnly).map((file) => file.path)).toEqual([
+      'dev/argocd/service_argocd_argocd-server.yaml',
+      'dev/argocd/serviceaccount_argocd_argocd-server.yaml',
+    ]);
+
+    const commit = resolveCommit(root, 'main');
+    expect(formatText(diff, { base: 'main', baseCommit: commit }).split('\n')).toEqual([
+      `rendered/ in the working tree compared with main (${commit.slice(0, 12)}):`,
+      'dev: changed — 1 added, 2 changed, 0 moved or renamed, 1 removed',
+      '  Charts: argocd argo-cd 9.5.2 → 9.6.0',
+      '  argocd (changed)',
+      '    + added NetworkPolicy argocd/allow-metrics in argocd/networkpolicy_argocd_allow-metrics.yaml',
+      '    ~ changed Deployment argocd/argocd-server in argocd/deployment_argocd_argocd-server.yaml: spec.template.spec.containers[0].image',
+      '        spec.template.spec.containers[0].image: quay.io/argoproj/argocd:v3.3.7 → quay.io/argoproj/argocd:v3.4.1',
+      '    - removed ConfigMap argocd/argocd-gpg-keys-cm was in argocd/configmap_argocd_argocd-gpg-keys-cm.yaml',
+      '  ~ CRDs: 1 changed — applicationsets.argoproj.io: 1 field (schema)',
+      '      applicationsets.argoproj.io schema: v1alpha1: added spec.reviewNote',
+      '  2 files changed only in the generated header (argocd 2): no resource change',
+      'unchanged: prod',
+      '',
+    ]);
+  });
+
+  it('keeps schema text and header-only diffs out of the comment, and an environment with the same change points to the first', () => {
+    repository(files());
+    bumpArgoCdChart('dev');
+    bumpArgoCdChart('prod');
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'diff/cli', '--root', root, '--base', 'main', '--markdown', '--max-chars', '60000'], {
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const body = result.stdout;
+    const base = resolveCommit(root, 'main').slice(0, 12);
+    expect(body.length).toBeLessThanOrEqual(60_000);
+    const dev = body.slice(body.indexOf('#### dev'), body.indexOf('<details>'));
+    expect(dev.split('\n')).toEqual([
+      '#### dev',
+      '',
+      'Charts: `argocd` argo-cd 9.5.2 → 9.6.0',
+      '',
+      '**`argocd`** (changed)',
+      '',
+      '- added `NetworkPolicy argocd/allow-metrics` in `argocd/networkpolicy_argocd_allow-metrics.yaml`',
+      '- changed `Deployment argocd/argocd-server` in `argocd/deployment_argocd_argocd-server.yaml`: `spec.template.spec.containers[0].image`',
+      '  - `spec.template.spec.containers[0].image`: `quay.io/argoproj/argocd:v3.3.7` → `quay.io/argoproj/argocd:v3.4.1`',
+      '- removed `ConfigMap argocd/argocd-gpg-keys-cm` was in `argocd/configmap_argocd_argocd-gpg-keys-cm.yaml`',
+      '',
+      '- CRDs: 1 changed — `applicationsets.argoproj.io`: 1 field (schema)',
+      '  - `applicationsets.argoproj.io` schema: v1alpha1: added `spec.reviewNote`',
+      '',
+      '- 2 files changed only in the generated header (`argocd` 2): no resource change',
+      '',
+      '',
+    ]);
+    expect(body).toContain(`#### prod\n\nSame changes as **dev**.\n\nFull diff: \`git diff ${base} -- rendered/prod/\`\n`);
+    expect(body).not.toContain('Full diff of prod');
+    expect(body).toContain(
+      `- modified dev/argocd/${CRD} (+4 −1): CRD schema, not shown (\`git diff ${base} -- rendered/dev/argocd/${CRD}\`)`,
+    );
+    expect(body).toContain('- 2 files with only the generated header changed, not shown');
+    expect(body).toContain(`Full diff: \`git diff ${base} -- rendered/dev/\``);
+    // The Deployment's diff is shown without its header lines and with the file's line numbers; no schema text and no header-only file is.
+    expect(body).toContain('+          image: quay.io/argoproj/argocd:v3.4.1');
+    const deployment = env(diffAgainst('main'), 'dev').files.find((file) => file.path === 'dev/argocd/deployment_argocd_argocd-server.yaml')!;
+    const hunks = deployment.patch.split('\n').filter((line) => line.startsWith('@@'));
+    expect(hunks).toEqual(['@@ -1,4 +1,4 @@', expect.stringMatching(/^@@ -3\d\d,7 \+3\d\d,7 @@$/)]);
+    expect(body).toContain(`+++ b/rendered/dev/argocd/deployment_argocd_argocd-server.yaml\n(generated header changed, not shown)\n${hunks[1]}\n`);
+    expect(body).not.toContain('charts/argo-cd-9.6.0.tgz (argo-cd/templates/argocd-server/deployment.yaml)');
+    expect(body).not.toMatch(/openAPIV3Schema|reviewNote:|A note for reviewers/);
+    expect(body).not.toContain('rendered/dev/argocd/serviceaccount_argocd_argocd-server.yaml');
+    // prod's diff is not repeated.
+    expect(body.match(/```diff/g)).toHaveLength(1);
+  }, 30_000);
+
+  it('shows a bounded number of value lines, lists a field changed the same way in many resources once, and stays under --max-chars', () => {
+    const configMap = (name: string, data: Record<string, string>) => manifest('ConfigMap', 'argocd', name, { metadata: { name, namespace: 'argocd', labels: { 'helm.sh/chart': 'argo-cd-9.5.2' } }, data });
+    const names = Array.from({ length: 400 }, (_, index) => `cm-${String(index).padStart(3, '0')}`);
+    repository(Object.fromEntries(names.map((name) => [`rendered/dev/argocd/configmap_argocd_${name}.yaml`, configMap(name, { a: '1', b: '1', c: '1', d: '1', e: '1' })])));
+    for (const name of names) {
+      const data = name === 'cm-000' ? { a: '2', b: '2', c: '2', d: '2', e: '2' } : { a: '1', b: '1', c: '1', d: '1', e: name };
+      write(`rendered/dev/argocd/configmap_argocd_${name}.yaml`, configMap(name, data).replace('argo-cd-9.5.2', 'argo-cd-9.6.0'));
+    }
+    const diff = diffAgainst('main');
+    const context = { base: 'main', baseCommit: resolveCommit(root, 'main') };
+    const text = formatText(diff, context).split('\n');
+    expect(text.slice(3, 7)).toEqual([
+      '    ~ changed the same way in several resources:',
+      '        metadata.labels.helm.sh/chart: argo-cd-9.5.2 → argo-cd-9.6.0 (400 resources)',
+      '    ~ changed ConfigMap argocd/cm-000 in argocd/configmap_argocd_cm-000.yaml: data.a, data.b, data.c, 2 more, the fields above',
+      '        data.a: 1 → 2',
+    ]);
+    expect(text.slice(7, 10)).toEqual(['        data.b: 1 → 2', '        data.c: 1 → 2', '        2 more fields: npm run diff -- --patch']);
+    expect(text[10]).toBe('    ~ changed ConfigMap argocd/cm-001 in argocd/configmap_argocd_cm-001.yaml: data.e, the fields above');
+
+    const full = formatMarkdown(diff, context);
+    expect(full.length).toBeGreaterThan(60_000);
+    expect(full).toContain('  - 2 more fields: `npm run diff -- --patch`\n');
+    const short = formatMarkdown(diff, context, { maxChars: 20_000 });
+    expect(short.length).toBeLessThanOrEqual(20_000);
+    expect(short).toMatch(/… \d+ more summary lines not shown: run `npm run diff -- --base [0-9a-f]{12}` for all of them/);
+    expect(short).toContain(`Full diff: \`git diff ${context.baseCommit.slice(0, 12)} -- rendered/dev/\``);
+    expect(short).not.toContain('<details>');
+  });
+
+  it('reads chart names and versions the way helm package names archives, and groups added and removed CRDs', () => {
+    expect(['argo-cd-9.5.2.tgz', 'cert-manager-v1.19.1.tgz', 'tailscale-operator-1.102.2.tgz'].map(parseArchive)).toEqual([
+      { archive: 'argo-cd-9.5.2.tgz', chart: 'argo-cd', version: '9.5.2' },
+      { archive: 'cert-manager-v1.19.1.tgz', chart: 'cert-manager', version: 'v1.19.1' },
+      { archive: 'tailscale-operator-1.102.2.tgz', chart: 'tailscale-operator', version: '1.102.2' },
+    ]);
+    expect(headerOnlyChange('# from charts/a-1.tgz\nkind: X\n', '# from charts/a-2.tgz\nkind: X\n')).toBe(true);
+    expect(headerOnlyChange('# from charts/a-1.tgz\nkind: X\n', '# from charts/a-2.tgz\nkind: Y\n')).toBe(false);
+    const crd = (name: string, archive: string) =>
+      `# Generated by \`npm run render\` from charts/${archive} (x/templates/crd.yaml) with values from environments/dev.yaml.\n` +
+      stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name }, spec: { group: 'example.io', versions: [] } });
+    const before = new Map([
+      ['dev/longhorn/customresourcedefinition_engines.longhorn.io.yaml', crd('engines.longhorn.io', 'longhorn-1.12.0.tgz')],
+      ['dev/longhorn/customresourcedefinition_nodes.longhorn.io.yaml', crd('nodes.longhorn.io', 'longhorn-1.12.0.tgz')],
+    ]);
+    const after = new Map([
+      ['dev/longhorn/customresourcedefinition_nodes.longhorn.io.yaml', crd('nodes.longhorn.io', 'longhorn-1.13.0.tgz')],
+      ['dev/longhorn/customresourcedefinition_backupbackingimages.longhorn.io.yaml', crd('backupbackingimages.longhorn.io', 'longhorn-1.13.0.tgz')],
+    ]);
+    const text = formatText(compareRendered(before, after), { base: 'main', baseCommit: '0123456789abcdef' }).split('\n');
+    expect(text.slice(1)).toEqual([
+      'dev: changed — 1 added, 0 changed, 0 moved or renamed, 1 removed',
+      '  Charts: longhorn longhorn 1.12.0 → 1.13.0',
+      '  ~ CRDs: 1 added, 1 removed — added backupbackingimages.longhorn.io, removed engines.longhorn.io',
+      '  1 file changed only in the generated header (longhorn 1): no resource change',
+      '',
+    ]);
+  });
+
+  it('refuses a base that names no commit, before reading anything', () => {
+    repository(files());
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'generator/launch.mjs'), 'diff/cli', '--root', root, '--base', 'argo-cd-9.5.2', '--markdown'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(`diff: --base argo-cd-9.5.2: no such commit in ${root}; check the name (git branch -a, git log), or pass another --base\n`);
+    expect(result.stdout).toBe('');
+  }, 30_000);
 });
 
 describe('npm run diff on the real repository', () => {
   it('shows what bumping the LiteLLM tag in environments/dev.yaml does to the real rendered tree', () => {
     root = mkdtempSync(join(tmpdir(), 'dubai-hub-diff-real-'));
-    for (const path of ['environments', 'rendered']) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
+    for (const path of ['environments', 'charts', 'rendered']) cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true });
     git('init', '-q', '-b', 'main');
     git('config', 'user.email', 'test@example.com');
     git('config', 'user.name', 'test');

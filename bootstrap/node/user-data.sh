@@ -196,19 +196,44 @@ with_repository_credentials() {
   return "$status"
 }
 
-# The Argo CD HelmChart, the platform AppProject and the root Application are not part of this
-# script: they are read from the repository at git.targetRevision (the file Argo CD itself syncs
-# from), so a chart bump changes rendered/, never the instance's user data.
-write_argocd_bootstrap() {
-  log "fetching $ARGOCD_BOOTSTRAP_PATH at $GIT_REVISION from $REPO_URL"
-  local dir
+# Argo CD, the platform AppProject and the root Application are not part of this script: they are
+# read from the repository at git.targetRevision: the very files Argo CD's own Application syncs
+# (rendered/<env>/argocd/, listed in order by ARGOCD_INSTALL_PATH), so a chart bump changes
+# rendered/, never the instance's user data, and the hand-over to Argo CD changes nothing.
+ARGOCD_FILES_DIR=/var/lib/dubai-hub/argocd-bootstrap
+
+fetch_argocd_bootstrap() {
+  log "fetching Argo CD's files at $GIT_REVISION from $REPO_URL"
+  local dir file
   dir="$(mktemp -d)"
   git -C "$dir" init -q
   with_repository_credentials retry 10 git -C "$dir" fetch -q --depth 1 "$REPO_URL" "$GIT_REVISION"
-  git -C "$dir" show "FETCH_HEAD:$ARGOCD_BOOTSTRAP_PATH" >"$dir/argocd.yaml"
-  log "dropping the Argo CD HelmChart and root Application into the auto-deploy folder"
-  install -m 0600 "$dir/argocd.yaml" "$K3S_SERVER_DIR/manifests/dubai-argocd-bootstrap.yaml"
+  rm -rf "$ARGOCD_FILES_DIR"
+  install -d -m 0700 "$ARGOCD_FILES_DIR/files"
+  git -C "$dir" show "FETCH_HEAD:$ARGOCD_INSTALL_PATH" | grep -v '^#' | grep . >"$ARGOCD_FILES_DIR/install.txt"
+  while read -r file; do
+    git -C "$dir" show "FETCH_HEAD:rendered/$ENV_NAME/$file" >"$ARGOCD_FILES_DIR/files/${file//\//_}"
+  done <"$ARGOCD_FILES_DIR/install.txt"
+  git -C "$dir" show "FETCH_HEAD:$ARGOCD_BOOTSTRAP_PATH" >"$ARGOCD_FILES_DIR/argocd-bootstrap.yaml"
   rm -rf "$dir"
+}
+
+# apply FILE: server-side, as Argo CD's own field manager, so its first sync finds nothing to change.
+apply_server_side() {
+  retry 10 k3s kubectl apply --server-side --force-conflicts --field-manager="$ARGOCD_FIELD_MANAGER" -f "$1" >/dev/null
+}
+
+install_argocd() {
+  log "installing Argo CD from rendered/$ENV_NAME/argocd ($(wc -l <"$ARGOCD_FILES_DIR/install.txt") files)"
+  local file
+  while read -r file; do
+    apply_server_side "$ARGOCD_FILES_DIR/files/${file//\//_}"
+    if [[ $file == */customresourcedefinition_* ]]; then
+      retry 10 k3s kubectl wait --for condition=established --timeout=60s -f "$ARGOCD_FILES_DIR/files/${file//\//_}" >/dev/null
+    fi
+  done <"$ARGOCD_FILES_DIR/install.txt"
+  log "handing over to Argo CD: the platform AppProject and the root Application"
+  apply_server_side "$ARGOCD_FILES_DIR/argocd-bootstrap.yaml"
 }
 
 install_k3s() {
@@ -299,10 +324,11 @@ main() {
   kernel_settings
   mount_data_volume
   write_k3s_config
-  write_argocd_bootstrap
+  fetch_argocd_bootstrap
   install_k3s
   wait_for_k3s
   seed_repository_credentials
+  install_argocd
   upload_kubeconfig
   join_tailnet
   log "done: Argo CD takes over from rendered/$ENV_NAME/apps"

@@ -9,10 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPOSITORY_SECRET } from '../../generator/addons/argocd.js';
-import { ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
+import { ARGOCD_FIELD_MANAGER, ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
-import { argocdBootstrapPath, bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
+import { argocdBootstrapPath, argocdInstallPath, bucketName, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
 
@@ -70,6 +70,8 @@ export function userDataVariables(config: EnvConfig): Record<string, string> {
     // What the node applies to hand over to Argo CD, read from git (never embedded here).
     GIT_REVISION: config.git.targetRevision,
     ARGOCD_BOOTSTRAP_PATH: argocdBootstrapPath(config),
+    ARGOCD_INSTALL_PATH: argocdInstallPath(config),
+    ARGOCD_FIELD_MANAGER,
     REPO_CREDENTIALS_SECRET: config.git.credentialsSecret ? secretsManagerName(config, config.git.credentialsSecret) : '',
     REPO_SECRET_NAME: REPOSITORY_SECRET,
     ARGOCD_NAMESPACE,

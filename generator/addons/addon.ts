@@ -4,23 +4,15 @@
  * values come from the environment config.
  */
 import type { Chart } from 'cdk8s';
-import { PROJECTS, type ApplicationSettings, type IgnoredField } from '../argocd/application.js';
+import { PROJECTS, type ApplicationSettings, type ChartException, type IgnoredField } from '../argocd/application.js';
 import type { Component, RenderContext } from '../components/component.js';
 import type { ChartConfig, EnvConfig } from '../config/schema.js';
 import { standardLabels, type Labels } from '../k8s/labels.js';
 import { podSecurityNamespace, restrictedNamespace } from '../k8s/namespace.js';
-
-export interface SecretRef {
-  namespace: string;
-  name: string;
-}
+import { addOnNetworkPolicies, type AddOnNetworkProps } from './network.js';
 
 export interface AddOn extends Component {
   application(context: RenderContext): ApplicationSettings;
-  /** API groups whose CRDs this add-on's chart installs; custom resources of these groups sync in later waves. */
-  readonly providesApiGroups?: readonly string[];
-  /** Secrets the chart's pods read, which an ExternalSecret of the same namespace must produce. */
-  chartSecrets?(context: RenderContext): SecretRef[];
 }
 
 /** Labels of every object an add-on folder renders. */
@@ -44,15 +36,17 @@ export interface ChartAddOnProps {
   wave: number;
   description(context: RenderContext): string;
   values(context: RenderContext): Record<string, unknown>;
+  /** Policy exceptions for what the chart renders, each with its reason (a stale one is a render error). */
+  exceptions?(context: RenderContext): ChartException[];
   enabled?(context: RenderContext): boolean;
-  providesApiGroups?: readonly string[];
   /** The namespace holds volume data or Argo CD itself: never pruned or deleted. */
   holdsData?: boolean;
   /** Makes the namespace privileged instead of restricted; says why. */
   privilegedReason?: string;
-  /** What the folder holds besides the namespace. */
+  /** The namespace's NetworkPolicies: what may reach its pods, and whether they need the instance metadata service. */
+  network(context: RenderContext): Omit<AddOnNetworkProps, 'namespace' | 'labels'>;
+  /** What the folder holds besides the namespace, its NetworkPolicies and the chart. */
   build?(chart: Chart, context: RenderContext, labels: Labels): void;
-  chartSecrets?(context: RenderContext): SecretRef[];
   serverSideApply?: boolean;
   ignoreDifferences?: IgnoredField[];
 }
@@ -60,22 +54,30 @@ export interface ChartAddOnProps {
 /** An add-on made of a pinned chart in its own namespace, plus whatever its folder adds. */
 export function chartAddOn(props: ChartAddOnProps): AddOn {
   return {
-    ...(props.providesApiGroups ? { providesApiGroups: props.providesApiGroups } : {}),
-    ...(props.chartSecrets ? { chartSecrets: props.chartSecrets } : {}),
     enabled: (context) => props.enabled?.(context) ?? true,
     info: (context) => ({ folder: props.folder, description: props.description(context), versions: chartVersion(context.config.addons[props.chart]) }),
+    chart: (context) => ({
+      namespace: props.namespace,
+      source: {
+        configKey: props.chart,
+        chart: context.config.addons[props.chart],
+        releaseName: props.releaseName,
+        values: props.values(context),
+        exceptions: props.exceptions?.(context) ?? [],
+      },
+    }),
     build(chart, context) {
       const labels = addOnLabels(props.folder);
       const namespace = { name: props.namespace, labels, kubernetes: context.kubernetes, holdsData: props.holdsData ?? false };
       if (props.privilegedReason) podSecurityNamespace(chart, { ...namespace, level: 'privileged', exceptionReason: props.privilegedReason });
       else restrictedNamespace(chart, namespace);
+      addOnNetworkPolicies(chart, { namespace: props.namespace, labels, ...props.network(context) });
       props.build?.(chart, context, labels);
     },
     application: (context) => ({
       project: PROJECTS.platform,
       wave: props.wave,
       namespace: props.namespace,
-      chart: { chart: context.config.addons[props.chart], releaseName: props.releaseName, values: props.values(context) },
       ...(props.serverSideApply ? { serverSideApply: true } : {}),
       ...(props.ignoreDifferences ? { ignoreDifferences: props.ignoreDifferences } : {}),
     }),

@@ -1,17 +1,88 @@
 /**
- * Argo CD managing itself: the same chart and values the bootstrap HelmChart
- * installed, its namespace, repository credentials from an ExternalSecret when
- * the repository is private, and its UI on the tailnet.
+ * Argo CD managing itself: the argo-cd chart hydrated into rendered/<env>/argocd
+ * (the node's bootstrap applies the same files), its namespace and
+ * NetworkPolicies, repository credentials from an ExternalSecret when the
+ * repository is private, and its UI on the tailnet.
  */
+import type { ChartException } from '../argocd/application.js';
 import { APPLICATION_WAVE, ARGOCD_NAMESPACE } from '../argocd/application.js';
-import { ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHelmValues } from '../argocd/bootstrap-manifests.js';
+import { APPLICATION_HEALTH_LUA, ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHost } from '../argocd/bootstrap-manifests.js';
+import type { RenderContext } from '../components/component.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
-import { secretsManagerName } from '../platform-names.js';
+import { NAMESPACES, secretsManagerName } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { tailnetIngress } from './ingress.js';
 
 const NAME = 'argocd';
 export const REPOSITORY_SECRET = 'repository-credentials';
+/** Port of argocd-server's HTTP listener (TLS ends at the Tailscale proxy). */
+const SERVER_PORT = 8080;
+
+const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
+
+/** Values of the argo-cd chart. */
+export function argocdValues({ config }: RenderContext): Record<string, unknown> {
+  return {
+    global: { domain: argocdHost(config) },
+    configs: {
+      // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
+      params: { 'server.insecure': true },
+      cm: {
+        'application.resourceTrackingMethod': 'annotation',
+        'exec.enabled': false,
+        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+      },
+    },
+    dex: { enabled: false },
+    notifications: { enabled: false },
+    // The UI is published by a Tailscale Ingress rendered in this folder.
+    server: { ingress: { enabled: false }, resources: resources('50m', '128Mi', '512Mi') },
+    controller: { resources: resources('250m', '512Mi', '1536Mi') },
+    repoServer: { resources: resources('100m', '256Mi', '1Gi') },
+    applicationSet: { resources: resources('10m', '64Mi', '256Mi'), readinessProbe: { enabled: true } },
+    // Redis is a cache of the controller; it never calls the Kubernetes API.
+    redis: { resources: resources('50m', '64Mi', '256Mi'), readinessProbe: { enabled: true }, automountServiceAccountToken: false },
+    redisSecretInit: { resources: resources('10m', '32Mi', '64Mi') },
+  };
+}
+
+const CALLS_THE_API = 'an Argo CD component that reads and writes Kubernetes objects through the API with its ServiceAccount';
+const REDIS_PASSWORD = 'reads Secret argocd-redis, which the chart\'s argocd-redis-secret-init PreSync Job creates in the cluster with a random password (a cache password, never in git nor in Secrets Manager)';
+const OPTIONAL_TLS = 'mounts the optional argocd-repo-server-tls Secret; without it Argo CD uses a self-signed certificate it makes at start';
+
+/** What the chart renders that the policy rules would refuse, and why it is right here. */
+export function argocdExceptions(): ChartException[] {
+  return [
+    {
+      kind: 'StatefulSet',
+      name: 'argocd-application-controller',
+      allow: { 'service-account-token-automount': `${CALLS_THE_API} (it syncs every Application)`, 'secret-from-external-secret': `${REDIS_PASSWORD}; and ${OPTIONAL_TLS}` },
+    },
+    {
+      kind: 'Deployment',
+      name: 'argocd-server',
+      allow: {
+        'service-account-token-automount': `${CALLS_THE_API} (the UI and CLI show and change Applications)`,
+        'secret-from-external-secret': `${REDIS_PASSWORD}; ${OPTIONAL_TLS}; the optional argocd-dex-server-tls is unused (Dex is off)`,
+      },
+    },
+    {
+      kind: 'Deployment',
+      name: 'argocd-repo-server',
+      allow: {
+        'service-account-token-automount': 'the chart mounts the token, but the repo server\'s Role argocd-repo-server has no rules: the token authorises nothing',
+        'secret-from-external-secret': `${REDIS_PASSWORD}; and ${OPTIONAL_TLS}`,
+      },
+    },
+    {
+      kind: 'Deployment',
+      name: 'argocd-applicationset-controller',
+      allow: { 'service-account-token-automount': `${CALLS_THE_API} (it generates Applications)`, 'secret-from-external-secret': OPTIONAL_TLS },
+    },
+    { kind: 'Deployment', name: 'argocd-redis', allow: { 'secret-from-external-secret': REDIS_PASSWORD } },
+    { kind: 'Job', name: 'argocd-redis-secret-init', allow: { 'service-account-token-automount': 'the PreSync hook Job writes Secret argocd-redis through the API' } },
+  ];
+}
 
 export const argocd: AddOn = chartAddOn({
   folder: NAME,
@@ -20,7 +91,12 @@ export const argocd: AddOn = chartAddOn({
   releaseName: ARGOCD_RELEASE,
   wave: APPLICATION_WAVE.argocd,
   description: ({ config }) => `Argo CD (chart, self-managed), its namespace, its UI on the tailnet${config.git.credentialsSecret ? ' and repository credentials' : ''}`,
-  values: ({ config }) => argocdHelmValues(config),
+  values: argocdValues,
+  exceptions: argocdExceptions,
+  // The UI comes only through the Tailscale proxy; nothing in Argo CD reads AWS.
+  network: () => ({
+    ingress: [{ name: 'ui-from-tailscale', pods: { 'app.kubernetes.io/name': ARGOCD_SERVER_SERVICE }, from: [{ namespace: NAMESPACES.tailscale }], ports: [{ port: SERVER_PORT }] }],
+  }),
   // Deleting this namespace would delete Argo CD itself: never pruned, never deleted.
   holdsData: true,
   // Its CRDs (ApplicationSet above all) are too large for client-side apply.

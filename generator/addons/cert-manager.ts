@@ -10,6 +10,7 @@ import type { RenderContext } from '../components/component.js';
 import { NAMESPACES } from '../platform-names.js';
 import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
 import { ACME_CLUSTER_ISSUER } from './ingress.js';
+import { FROM_THE_API_SERVER } from './network.js';
 
 const NAME = 'cert-manager';
 const ISSUER_FOLDER = 'acme-issuer';
@@ -33,9 +34,12 @@ export const certManager: AddOn = chartAddOn({
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
   enabled: publicIngressOn,
-  providesApiGroups: ['cert-manager.io', 'acme.cert-manager.io'],
   description: () => 'cert-manager (chart) and its namespace, for the public ingress',
   values: certManagerValues,
+  network: () => ({
+    instanceMetadataReason: 'DNS-01 on Route 53 uses the node instance profile (ambient credentials)',
+    ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'https' }] }],
+  }),
 });
 
 export const acmeIssuer: AddOn = {

@@ -1,13 +1,14 @@
 /**
  * External Secrets Operator: the only way a Kubernetes Secret comes to exist.
  * Its controller reads AWS Secrets Manager with the node's instance profile
- * (IMDSv2, hop limit 2 on the node): the external-secrets namespace has no
- * NetworkPolicy denying 169.254.169.254, unlike the application namespaces.
+ * (IMDSv2, hop limit 2 on the node): the external-secrets namespace is one of
+ * the two whose NetworkPolicies leave 169.254.169.254 open (Longhorn is the other).
  */
-import { APPLICATION_WAVE } from '../argocd/application.js';
+import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { NAMESPACES } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
+import { FROM_THE_API_SERVER } from './network.js';
 
 const NAME = 'external-secrets';
 
@@ -25,15 +26,39 @@ export function externalSecretsValues(_context: RenderContext): Record<string, u
   };
 }
 
+/** What the chart renders that the policy rules would refuse, and why it is right here. */
+export function externalSecretsExceptions(): ChartException[] {
+  return [
+    { kind: 'Deployment', name: 'external-secrets', allow: { 'service-account-token-automount': 'the controller reads ExternalSecrets and writes the Secrets they describe through the API' } },
+    {
+      kind: 'Deployment',
+      name: 'external-secrets-cert-controller',
+      allow: { 'service-account-token-automount': 'the cert-controller writes the webhook certificate into its Secret and the CA bundle into the webhook configuration and CRDs' },
+    },
+    {
+      kind: 'Deployment',
+      name: 'external-secrets-webhook',
+      allow: {
+        'service-account-token-automount': 'the webhook reads the stores an ExternalSecret names to validate it',
+        'secret-from-external-secret': 'mounts Secret external-secrets-webhook, which the cert-controller fills with the webhook serving certificate in the cluster',
+      },
+    },
+  ];
+}
+
 export const externalSecrets: AddOn = chartAddOn({
   folder: NAME,
   namespace: NAMESPACES.externalSecrets,
   chart: 'externalSecrets',
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
-  providesApiGroups: ['external-secrets.io', 'generators.external-secrets.io'],
   description: () => 'External Secrets Operator (chart) and its namespace',
   values: externalSecretsValues,
+  exceptions: externalSecretsExceptions,
+  network: () => ({
+    instanceMetadataReason: 'the controller reads Secrets Manager with the node instance profile',
+    ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'webhook' }] }],
+  }),
   // Its CRDs exceed the annotation size limit of client-side apply.
   serverSideApply: true,
   ignoreDifferences: [

@@ -5,10 +5,11 @@
  * environment's backup bucket.
  */
 import { k8s } from 'cdk8s-plus-28';
-import { APPLICATION_WAVE } from '../argocd/application.js';
+import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { LONGHORN_BACKUP_PREFIX, NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
+import { FROM_THE_API_SERVER } from './network.js';
 
 const NAME = 'longhorn';
 
@@ -33,8 +34,56 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
     // No credential secret: Longhorn reaches S3 with the node's instance profile.
     defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
     longhornUI: { replicas: 1 },
+    // No memory limit: an OOM-killed manager stalls the I/O of every volume on its node.
+    longhornManager: { resources: { requests: { cpu: '100m', memory: '256Mi' } } },
     csi: { attacherReplicaCount: replicas, provisionerReplicaCount: replicas, resizerReplicaCount: replicas, snapshotterReplicaCount: replicas },
   };
+}
+
+const PRIVILEGED = 'Longhorn is the one privileged namespace: its pods attach block devices on the host (documented Longhorn requirement)';
+const NO_RESOURCES_VALUE = 'the chart offers no resources value for this pod; it is small and short-lived or idle';
+const CALLS_THE_API = 'a Longhorn component that manages Longhorn objects, volumes and attachments through the API';
+/** The container-hardening rules a Longhorn pod is exempt from, as the privileged namespace. */
+const HOST_ACCESS = ['drop-all-capabilities', 'privilege-escalation', 'read-only-root-filesystem', 'run-as-non-root', 'seccomp-profile'] as const;
+
+const exempt = (rules: readonly string[], reason: string): Record<string, string> => Object.fromEntries(rules.map((rule) => [rule, reason]));
+
+/** What the chart renders that the policy rules would refuse, and why it is right here. */
+export function longhornExceptions(): ChartException[] {
+  const unsized = exempt(['resource-requests', 'memory-limit'], NO_RESOURCES_VALUE);
+  return [
+    {
+      kind: 'DaemonSet',
+      name: 'longhorn-manager',
+      allow: {
+        ...exempt([...HOST_ACCESS, 'privileged-container', 'host-path-volume', 'restricted-volume-types'], PRIVILEGED),
+        'memory-limit': 'an OOM-killed manager would stall the I/O of every volume on its node, so it has requests and no limit',
+        'resource-requests': 'the manager container has its requests; the pre-pull-share-manager-image sidecar only pulls an image, and the chart gives it no resources value',
+        'service-account-token-automount': CALLS_THE_API,
+        'readiness-probe': 'the pre-pull-share-manager-image sidecar only pulls an image and serves nothing; the manager container has its readiness probe',
+        'secret-from-external-secret': 'mounts the optional longhorn-grpc-tls Secret; without it Longhorn uses its built-in certificate',
+      },
+    },
+    { kind: 'Deployment', name: 'longhorn-driver-deployer', allow: { ...exempt(HOST_ACCESS, PRIVILEGED), ...unsized, 'service-account-token-automount': `${CALLS_THE_API} (it deploys the CSI driver)` } },
+    {
+      kind: 'Deployment',
+      name: 'longhorn-ui',
+      allow: {
+        ...exempt(HOST_ACCESS, `${PRIVILEGED}; the UI image runs nginx as root`),
+        ...unsized,
+        'service-account-token-automount': 'the chart mounts the token of the UI ServiceAccount, which has no Role',
+        'readiness-probe': 'the chart has no readiness probe for the UI, which is reached only by port-forward',
+      },
+    },
+    { kind: 'Job', name: 'longhorn-post-upgrade', allow: { ...exempt(HOST_ACCESS, PRIVILEGED), ...unsized, 'service-account-token-automount': `${CALLS_THE_API} (the PostSync hook upgrades Longhorn objects)` } },
+    {
+      kind: 'Job',
+      name: 'longhorn-uninstall',
+      allow: { ...exempt(HOST_ACCESS, PRIVILEGED), ...unsized, 'service-account-token-automount': `${CALLS_THE_API} (the pre-delete hook removes every Longhorn object)` },
+    },
+    { kind: 'Service', name: 'longhorn-admission-webhook', allow: { 'dangling-service': 'selects the longhorn-manager pods by a label the manager adds to itself at runtime' } },
+    { kind: 'Service', name: 'longhorn-recovery-backend', allow: { 'dangling-service': 'selects the longhorn-manager pods by a label the manager adds to itself at runtime' } },
+  ];
 }
 
 export const longhorn: AddOn = chartAddOn({
@@ -43,10 +92,21 @@ export const longhorn: AddOn = chartAddOn({
   chart: 'longhorn',
   releaseName: NAME,
   wave: APPLICATION_WAVE.crdAddOns,
-  providesApiGroups: ['longhorn.io'],
   description: ({ config }) =>
     `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${config.longhorn.replicaCount} replica(s))`,
   values: longhornValues,
+  exceptions: longhornExceptions,
+  network: () => ({
+    instanceMetadataReason: 'backups reach S3 with the node instance profile',
+    ingress: [
+      {
+        name: 'webhooks-from-api-server',
+        pods: { app: 'longhorn-manager' },
+        from: [FROM_THE_API_SERVER],
+        ports: [{ port: 'admission-wh' }, { port: 'conversion-wh' }],
+      },
+    ],
+  }),
   holdsData: true,
   privilegedReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
   build(chart, context, labels) {

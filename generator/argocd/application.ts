@@ -10,6 +10,8 @@ export const ARGOCD_NAMESPACE = 'argocd';
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
 export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+/** Per-resource sync options (Prune=false, ServerSideApply=true, …). */
+export const SYNC_OPTIONS_ANNOTATION = 'argocd.argoproj.io/sync-options';
 export const GENERATE_PATHS_ANNOTATION = 'argocd.argoproj.io/manifest-generate-paths';
 /** Names the controller that owns each ignored field (ignoreDifferences entries cannot carry a comment). */
 export const IGNORED_FIELDS_ANNOTATION = 'dubai-hub.example/ignore-differences';
@@ -53,11 +55,22 @@ export type ArgoManifest = {
   spec: Record<string, unknown>;
 };
 
-/** A pinned Helm chart rendered by Argo CD with values from the environment config. */
+/** A pinned Helm chart, hydrated into its folder by the render (generator/charts/) with values from the environment config. */
 export interface ChartSource {
+  /** Key of the chart pin in `addons` of the environment config. */
+  configKey: keyof EnvConfig['addons'];
   chart: ChartConfig;
   releaseName: string;
   values: Record<string, unknown>;
+  /** Policy exceptions for objects the chart renders, added as annotations when it is hydrated. */
+  exceptions?: ChartException[];
+}
+
+/** Exceptions to policy rules for one object of a chart: rule id → the reason, in a sentence. */
+export interface ChartException {
+  kind: string;
+  name: string;
+  allow: Record<string, string>;
 }
 
 /** A field a controller writes, which Argo CD must neither diff nor overwrite. */
@@ -78,7 +91,6 @@ export interface ApplicationSpec {
   wave: number;
   /** Destination namespace (the chart's release namespace). */
   namespace: string;
-  chart?: ChartSource;
   /** Needed where CRDs are too large for client-side apply (Argo CD itself, External Secrets). */
   serverSideApply?: boolean;
   /** Only where the folder renders no Namespace for the destination. */
@@ -97,15 +109,6 @@ export function gitSource(config: EnvConfig, folder: string): Record<string, unk
   return { repoURL: config.git.repoURL, targetRevision: config.git.targetRevision, path: renderedPath(config, folder), directory: { recurse: false } };
 }
 
-export function helmSource(source: ChartSource): Record<string, unknown> {
-  return {
-    repoURL: source.chart.repoURL,
-    chart: source.chart.chart,
-    targetRevision: source.chart.version,
-    helm: { releaseName: source.releaseName, valuesObject: source.values },
-  };
-}
-
 export function syncOptions(spec: Pick<ApplicationSpec, 'serverSideApply' | 'createNamespace' | 'ignoreDifferences'>): string[] {
   return [
     'PrunePropagationPolicy=foreground',
@@ -116,7 +119,7 @@ export function syncOptions(spec: Pick<ApplicationSpec, 'serverSideApply' | 'cre
   ];
 }
 
-/** An Application syncing rendered/<env>/<name>, plus the pinned chart when there is one. */
+/** An Application syncing rendered/<env>/<name>: plain YAML, charts included (they are hydrated into the folder). */
 export function application(config: EnvConfig, spec: ApplicationSpec): ArgoManifest {
   const git = gitSource(config, spec.folder ?? spec.name);
   const ignored = spec.ignoreDifferences ?? [];
@@ -136,7 +139,7 @@ export function application(config: EnvConfig, spec: ApplicationSpec): ArgoManif
     },
     spec: {
       project: spec.project,
-      ...(spec.chart ? { sources: [helmSource(spec.chart), git] } : { source: git }),
+      source: git,
       destination: { server: IN_CLUSTER, namespace: spec.namespace },
       syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY, syncOptions: syncOptions(spec) },
       ...(ignored.length > 0

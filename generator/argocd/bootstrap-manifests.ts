@@ -1,11 +1,11 @@
 /**
- * What a new node needs to hand the cluster to Argo CD: a K3s HelmChart that
- * installs Argo CD with the same values its self-managing Application uses,
- * the `platform` AppProject, and the root Application for rendered/<env>/apps.
- * `argocdBootstrapYaml` is rendered into rendered/<env>/bootstrap/, which the
- * node fetches from git at boot (never embedded in its user data); the Argo CD
- * layer renders the same objects (rendered/<env>/apps), so Argo CD takes them
- * over unchanged.
+ * What a new node needs to hand the cluster to Argo CD: Argo CD itself, from
+ * the very files of rendered/<env>/argocd/ its self-managing Application syncs
+ * (listed in `argocd-install.txt`), then the `platform` AppProject and the
+ * root Application for rendered/<env>/apps (`argocd-bootstrap.yaml`). Both are
+ * rendered into rendered/<env>/bootstrap/, which the node fetches from git at
+ * boot (never embedded in its user data); it applies them server-side with
+ * Argo CD's own field manager, so Argo CD takes them over unchanged.
  */
 import { stringify } from 'yaml';
 import type { EnvConfig } from '../config/schema.js';
@@ -18,11 +18,7 @@ export const ROOT_APPLICATION = 'root';
 export const APPS_FOLDER = 'apps';
 export const PLATFORM_PROJECT = PROJECTS.platform;
 export const APPS_PROJECT = PROJECTS.apps;
-/**
- * Helm release name of Argo CD, the same for the K3s HelmChart and the
- * self-managing Application so both address the same objects (with the
- * chart's nameOverride "argocd" the server Service is `argocd-server`).
- */
+/** Helm release name of Argo CD (with the chart's nameOverride "argocd" the server Service is `argocd-server`). */
 export const ARGOCD_RELEASE = 'argocd';
 export const ARGOCD_SERVER_SERVICE = 'argocd-server';
 
@@ -47,48 +43,6 @@ export function argocdHost(config: EnvConfig): string {
   return `${config.hostnames.argocd}.${config.hostnames.tailnetDomain}`;
 }
 
-/** Helm values of the argo-cd chart, shared by the bootstrap HelmChart and the self-managing Application. */
-export function argocdHelmValues(config: EnvConfig): Record<string, unknown> {
-  return {
-    global: { domain: argocdHost(config) },
-    configs: {
-      // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
-      params: { 'server.insecure': true },
-      cm: {
-        'application.resourceTrackingMethod': 'annotation',
-        'exec.enabled': false,
-        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
-      },
-    },
-    dex: { enabled: false },
-    notifications: { enabled: false },
-    // The UI is published by a Tailscale Ingress rendered in rendered/<env>/argocd.
-    server: { ingress: { enabled: false } },
-  };
-}
-
-export function argocdHelmChart(config: EnvConfig): Manifest {
-  const chart = config.addons.argocd;
-  return {
-    apiVersion: 'helm.cattle.io/v1',
-    kind: 'HelmChart',
-    metadata: { name: ARGOCD_RELEASE, namespace: NAMESPACES.kubeSystem },
-    spec: {
-      chart: chart.chart,
-      repo: chart.repoURL,
-      version: chart.version,
-      targetNamespace: ARGOCD_NAMESPACE,
-      createNamespace: true,
-      valuesContent: stringify(argocdHelmValues(config), { sortMapEntries: true, lineWidth: 0 }),
-    },
-  };
-}
-
-/** Chart repositories the platform project may pull from: exactly the pinned add-on charts. */
-export function chartRepositories(config: EnvConfig): string[] {
-  return [...new Set(Object.values(config.addons).map((chart) => chart.repoURL))].sort();
-}
-
 /** Namespaces the platform add-ons are installed into. */
 export function platformNamespaces(config: EnvConfig): string[] {
   return [
@@ -104,7 +58,8 @@ export function platformProject(config: EnvConfig): ArgoManifest {
   return appProject({
     name: PROJECTS.platform,
     description: 'Cluster-scoped platform add-ons and the Argo CD layer itself',
-    sourceRepos: [config.git.repoURL, ...chartRepositories(config)],
+    // Charts are hydrated into rendered/: this repository is the only source.
+    sourceRepos: [config.git.repoURL],
     namespaces: platformNamespaces(config),
     // Add-on charts install CRDs, cluster roles, webhooks, storage and ingress classes.
     clusterResources: [{ group: '*', kind: '*' }],
@@ -115,9 +70,39 @@ export function rootApplication(config: EnvConfig): ArgoManifest {
   return application(config, { name: ROOT_APPLICATION, folder: APPS_FOLDER, project: PROJECTS.platform, wave: APPLICATION_WAVE.projects, namespace: ARGOCD_NAMESPACE });
 }
 
-/** Multi-document YAML the node drops into /var/lib/rancher/k3s/server/manifests/. */
+/** The field manager of Argo CD's server-side apply: the bootstrap applies as Argo CD will. */
+export const ARGOCD_FIELD_MANAGER = 'argocd-controller';
+
+/** Multi-document YAML the node applies once Argo CD runs: the platform AppProject and the root Application. */
 export function argocdBootstrapYaml(config: EnvConfig): string {
-  return [argocdHelmChart(config), platformProject(config), rootApplication(config)]
+  return [platformProject(config), rootApplication(config)]
     .map((manifest) => stringify(manifest, { sortMapEntries: true, lineWidth: 0 }))
     .join('---\n');
+}
+
+/** A rendered file and its object, as the render holds them. */
+interface RenderedFile {
+  file: string;
+  manifest: { apiVersion: string; kind: string };
+}
+
+const ARGOCD_GROUP = 'argoproj.io';
+
+/**
+ * The files of rendered/<env>/argocd/ the node applies before Argo CD runs, in
+ * order: the namespace, the CRDs, then every object of the Kubernetes API or
+ * of Argo CD's own CRDs. Custom resources of other add-ons (the repository
+ * credentials' ExternalSecret) wait for Argo CD, whose Application syncs the
+ * whole folder, these files included, unchanged.
+ */
+export function argocdInstallFiles(resources: readonly RenderedFile[], folder = 'argocd'): string[] {
+  const rank = ({ manifest }: RenderedFile) => (manifest.kind === 'Namespace' ? 0 : manifest.kind === 'CustomResourceDefinition' ? 1 : 2);
+  const installable = ({ manifest }: RenderedFile) => {
+    const group = manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/')[0]! : '';
+    return group === '' || group.endsWith('.k8s.io') || !group.includes('.') || group === ARGOCD_GROUP;
+  };
+  return resources
+    .filter((resource) => resource.file.startsWith(`${folder}/`) && installable(resource))
+    .sort((a, b) => rank(a) - rank(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .map((resource) => resource.file);
 }

@@ -1,20 +1,21 @@
 /**
  * Checks that a rendered environment is deliverable by its Argo CD layer:
  * every folder and file is synced by exactly one Application, namespaces
- * exist before what lives in them, custom resources come after the add-on
- * that installs their CRD, every Secret a pod or chart reads is produced by an
- * ExternalSecret, and the AppProjects allow what their Applications deploy.
+ * exist before what lives in them, custom resources come after the
+ * Application that syncs their CRD (the hydrated charts put every CRD in the
+ * tree), every ExternalSecret reads the one store from a namespace it admits,
+ * objects too large for client-side apply sync server-side, and the
+ * AppProjects allow what their Applications deploy. (Which Secrets a pod may
+ * read is the policy rule secret-from-external-secret.)
  * Each check returns a list of problems (empty when it holds), phrased for the
  * person who has to fix the generator.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parse } from 'yaml';
+import { loadDocuments } from '../validate/fast-yaml.js';
 import type { RenderContext } from '../components/component.js';
-import { COMPONENTS } from '../components/index.js';
 import { CLUSTER_SECRET_STORE, NAMESPACES } from '../platform-names.js';
-import type { AddOn, SecretRef } from '../addons/addon.js';
-import { ARGOCD_NAMESPACE, CREATE_NAMESPACE, GENERATE_PATHS_ANNOTATION, IGNORED_FIELDS_ANNOTATION, RESOURCES_FINALIZER, SYNC_WAVE_ANNOTATION } from './application.js';
+import { ARGOCD_NAMESPACE, CREATE_NAMESPACE, GENERATE_PATHS_ANNOTATION, IGNORED_FIELDS_ANNOTATION, RESOURCES_FINALIZER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from './application.js';
 import { APPS_FOLDER } from './bootstrap-manifests.js';
 
 export interface Resource {
@@ -50,32 +51,16 @@ export const BUILT_IN_GROUPS: readonly string[] = [
 ];
 
 export interface LayerFacts {
-  /** API group → the Application whose chart installs its CRDs. */
-  crdProviders: Map<string, string>;
-  /** Groups whose CRDs exist before Argo CD syncs anything (installed by the bootstrap). */
+  /** Groups whose CRDs exist before Argo CD syncs anything (the bootstrap applies Argo CD's own). */
   preinstalledGroups: string[];
   /** Namespaces that exist before Argo CD syncs anything (made by K3s and the bootstrap). */
   preinstalledNamespaces: string[];
-  /** Secrets the add-on charts' pods read. */
-  chartSecrets: SecretRef[];
 }
 
-function isAddOn(component: unknown): component is AddOn {
-  return typeof (component as AddOn).application === 'function';
-}
-
-/** What the add-on definitions say about the charts, which the rendered tree cannot show. */
-export function layerFacts(context: RenderContext): LayerFacts {
-  const crdProviders = new Map<string, string>();
-  const chartSecrets: SecretRef[] = [];
-  for (const component of COMPONENTS) {
-    if (!isAddOn(component) || !component.enabled(context)) continue;
-    const folder = component.info(context).folder;
-    for (const group of component.providesApiGroups ?? []) crdProviders.set(group, folder);
-    chartSecrets.push(...(component.chartSecrets?.(context) ?? []));
-  }
-  // The bootstrap HelmChart installs Argo CD (and its CRDs) before the root Application exists.
-  return { crdProviders, preinstalledGroups: ['argoproj.io'], preinstalledNamespaces: [ARGOCD_NAMESPACE, NAMESPACES.kubeSystem], chartSecrets };
+/** What the rendered tree cannot show: what exists before Argo CD's first sync. */
+export function layerFacts(_context: RenderContext): LayerFacts {
+  // The node applies rendered/<env>/argocd/ (Argo CD, its CRDs and namespace) before the root Application exists.
+  return { preinstalledGroups: ['argoproj.io'], preinstalledNamespaces: [ARGOCD_NAMESPACE, NAMESPACES.kubeSystem] };
 }
 
 /** Every manifest under rendered/<env>/ (README.md and bootstrap/ aside). */
@@ -88,7 +73,7 @@ export function readRenderedResources(envDir: string): Resource[] {
       if (entry.isDirectory()) {
         if (!(UNSYNCED_FOLDERS as readonly string[]).includes(file)) walk(path);
       } else if (entry.name.endsWith('.yaml')) {
-        resources.push({ file, manifest: parse(readFileSync(path, 'utf8')) });
+        resources.push({ file, manifest: loadDocuments(readFileSync(path, 'utf8'))[0] as Resource['manifest'] });
       }
     }
   };
@@ -167,10 +152,16 @@ export function checkCoverage(resources: Resource[], env: string): string[] {
   return problems;
 }
 
-const FULL_REF = /^refs\/(heads|tags)\/[A-Za-z0-9._/-]+$/;
-const EXACT_VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
-/** Applications whose CRDs need server-side apply. */
-export const SERVER_SIDE_APPLY_APPLICATIONS = ['argocd', 'external-secrets'] as const;
+/**
+ * Client-side apply keeps the whole object in its last-applied annotation,
+ * which the API server caps at 256 KiB; larger objects must sync server-side.
+ */
+export const CLIENT_SIDE_APPLY_LIMIT = 256 * 1024;
+
+function syncsServerSide(app: SyncedApplication, manifest: Resource['manifest']): boolean {
+  const own = (manifest.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION] ?? '').split(',').map((option) => option.trim());
+  return own.includes('ServerSideApply=true') || (app.syncOptions.includes('ServerSideApply=true') && !own.includes('ServerSideApply=false'));
+}
 
 /** The sync rules every Application follows. */
 export function checkApplicationPolicy(resources: Resource[], env: string): string[] {
@@ -187,15 +178,11 @@ export function checkApplicationPolicy(resources: Resource[], env: string): stri
     if (automated?.prune !== true || automated?.selfHeal !== true) say('sync is not automated with prune and selfHeal');
     if (!spec?.syncPolicy?.retry?.backoff) say('no retry with backoff');
     if (app.sources.length === 0) say('no source');
-    for (const source of app.sources) {
-      if (source.chart) {
-        if (!EXACT_VERSION.test(String(source.targetRevision))) say(`chart ${source.chart} targetRevision "${source.targetRevision}" is not an exact version`);
-      } else if (!FULL_REF.test(String(source.targetRevision))) {
-        say(`targetRevision "${source.targetRevision}" is not a full ref (refs/heads/... or refs/tags/...)`);
-      }
+    for (const resource of resources) {
+      if (!syncsFile(app, resource.file) || syncsServerSide(app, resource.manifest)) continue;
+      const size = Buffer.byteLength(JSON.stringify(resource.manifest));
+      if (size > CLIENT_SIDE_APPLY_LIMIT) say(`${resource.file} is ${Math.round(size / 1024)} KiB, over client-side apply's 256 KiB annotation limit: sync it with ServerSideApply=true`);
     }
-    const needsSsa = (SERVER_SIDE_APPLY_APPLICATIONS as readonly string[]).includes(app.name);
-    if (needsSsa && !app.syncOptions.includes('ServerSideApply=true')) say('needs ServerSideApply=true for its large CRDs');
     if (app.syncOptions.includes(CREATE_NAMESPACE) && renderedNamespaces.has(app.namespace)) {
       say(`CreateNamespace=true although Namespace ${app.namespace} is rendered; drop the option`);
     }
@@ -212,10 +199,9 @@ function ownerOf(apps: SyncedApplication[], file: string): SyncedApplication | u
 }
 
 /**
- * Every namespace a resource (or a chart's release) lives in is rendered by
- * the same Application or one of an earlier wave, or created by its
- * Application (CreateNamespace=true), or made before Argo CD runs (argocd by
- * the bootstrap HelmChart, kube-system by K3s).
+ * Every namespace a resource lives in is rendered by the same Application or
+ * one of an earlier wave, or created by its Application (CreateNamespace=true),
+ * or made before Argo CD runs (argocd by the bootstrap, kube-system by K3s).
  */
 export function checkNamespaces(resources: Resource[], env: string, facts: LayerFacts): string[] {
   const apps = applications(resources, env);
@@ -239,29 +225,31 @@ export function checkNamespaces(resources: Resource[], env: string, facts: Layer
       problems.push(`${resource.file}: namespace ${namespace} is neither rendered by Application ${owner.name} or an earlier wave, nor created by it (CreateNamespace)`);
     }
   }
-  for (const app of apps) {
-    if (app.sources.some((source) => source.chart) && !exists(app.namespace, app)) {
-      problems.push(`Application ${app.name}: its chart's namespace ${app.namespace} is neither rendered by it or an earlier wave, nor created by it`);
-    }
-  }
   return problems;
 }
 
 /** Every custom resource's CRD comes from an add-on in an earlier wave (or from the bootstrap). */
 export function checkCrdOrder(resources: Resource[], env: string, facts: LayerFacts): string[] {
   const apps = applications(resources, env);
-  const byName = new Map(apps.map((app) => [app.name, app]));
+  const crds = new Map<string, Resource>();
+  for (const resource of resources) {
+    if (resource.manifest.kind !== 'CustomResourceDefinition') continue;
+    crds.set(`${resource.manifest.spec?.group}/${resource.manifest.spec?.names?.kind}`, resource);
+  }
   const problems: string[] = [];
   for (const resource of resources) {
     const group = groupOf(resource.manifest.apiVersion);
     if (BUILT_IN_GROUPS.includes(group) || facts.preinstalledGroups.includes(group)) continue;
     const what = `${resource.file} (${resource.manifest.kind} ${group})`;
+    const crd = crds.get(`${group}/${resource.manifest.kind}`);
+    if (!crd) {
+      problems.push(`${what}: no rendered CRD defines ${resource.manifest.kind} in ${group}; the add-on whose chart provides it must be enabled`);
+      continue;
+    }
     const consumer = ownerOf(apps, resource.file);
-    const providerName = facts.crdProviders.get(group);
-    const provider = providerName ? byName.get(providerName) : undefined;
-    if (!provider) problems.push(`${what}: no add-on Application installs the CRDs of ${group}`);
-    else if (consumer && provider.wave >= consumer.wave) {
-      problems.push(`${what}: synced by ${consumer.name} in wave ${consumer.wave}, but its CRD comes from ${provider.name} in wave ${provider.wave}; the provider must sync in an earlier wave`);
+    const provider = ownerOf(apps, crd.file);
+    if (consumer && provider && provider !== consumer && provider.wave >= consumer.wave) {
+      problems.push(`${what}: synced by ${consumer.name} in wave ${consumer.wave}, but its CRD (${crd.file}) by ${provider.name} in wave ${provider.wave}; the provider must sync in an earlier wave`);
     }
   }
   return problems;
@@ -288,32 +276,18 @@ function podSpecOf(manifest: Resource['manifest']): any {
   return manifest.spec?.template?.spec;
 }
 
-/**
- * Every Secret a pod or an add-on chart reads is produced by an ExternalSecret
- * in the same namespace, and every ExternalSecret reads the one
- * ClusterSecretStore from a namespace the store admits.
- */
-export function checkSecrets(resources: Resource[], facts: LayerFacts): string[] {
+/** Every ExternalSecret reads the one ClusterSecretStore, from a namespace the store admits. */
+export function checkSecretStore(resources: Resource[]): string[] {
   const problems: string[] = [];
-  const produced = new Set<string>();
   const externalSecrets = resources.filter((resource) => resource.manifest.kind === 'ExternalSecret');
   const store = resources.find((resource) => resource.manifest.kind === 'ClusterSecretStore' && resource.manifest.metadata.name === CLUSTER_SECRET_STORE);
   if (externalSecrets.length > 0 && !store) problems.push(`no ClusterSecretStore ${CLUSTER_SECRET_STORE} is rendered, but ${externalSecrets.length} ExternalSecrets read it`);
   const admitted: string[] | undefined = store?.manifest.spec?.conditions?.flatMap((condition: any) => condition.namespaces ?? []);
   for (const { file, manifest } of externalSecrets) {
     const namespace = manifest.metadata.namespace ?? '';
-    produced.add(`${namespace}/${manifest.spec?.target?.name ?? manifest.metadata.name}`);
     const ref = manifest.spec?.secretStoreRef;
     if (ref?.kind !== 'ClusterSecretStore' || ref?.name !== CLUSTER_SECRET_STORE) problems.push(`${file}: reads ${ref?.kind}/${ref?.name}, expected ClusterSecretStore/${CLUSTER_SECRET_STORE}`);
     if (admitted && !admitted.includes(namespace)) problems.push(`${file}: namespace ${namespace} is not among the namespaces ClusterSecretStore ${CLUSTER_SECRET_STORE} admits (${admitted.join(', ')})`);
-  }
-  const needed: { where: string; namespace: string; name: string }[] = [];
-  for (const { file, manifest } of resources) {
-    for (const name of podSecretNames(podSpecOf(manifest))) needed.push({ where: file, namespace: manifest.metadata.namespace ?? '', name });
-  }
-  for (const secret of facts.chartSecrets) needed.push({ where: 'an add-on chart', ...secret });
-  for (const need of needed) {
-    if (!produced.has(`${need.namespace}/${need.name}`)) problems.push(`${need.where}: reads Secret ${need.namespace}/${need.name}, which no ExternalSecret in ${need.namespace} produces`);
   }
   return problems;
 }
@@ -367,7 +341,7 @@ export function checkArgocdLayer(resources: Resource[], env: string, facts: Laye
     ...checkApplicationPolicy(resources, env),
     ...checkNamespaces(resources, env, facts),
     ...checkCrdOrder(resources, env, facts),
-    ...checkSecrets(resources, facts),
+    ...checkSecretStore(resources),
     ...checkProjects(resources, env),
   ];
 }

@@ -6,7 +6,7 @@ import { Chart, type App } from 'cdk8s';
 import type { Environment } from '../config/load-environment.js';
 import type { BootstrapOutputs, EnvConfig } from '../config/schema.js';
 import type { KubernetesVersion } from '../kubernetes-version.js';
-import type { ApplicationSettings } from '../argocd/application.js';
+import type { ApplicationSettings, ChartSource } from '../argocd/application.js';
 import { standardLabels, type Labels } from '../k8s/labels.js';
 import { restrictedNamespace } from '../k8s/namespace.js';
 import { namespaceBaseline } from '../k8s/network-policy.js';
@@ -36,6 +36,8 @@ export interface Component {
    * without it use the table in generator/argocd/layer.ts.
    */
   application?(context: RenderContext): ApplicationSettings;
+  /** The pinned Helm chart whose output the render adds to this folder (platform add-ons). */
+  chart?(context: RenderContext): { namespace: string; source: ChartSource };
 }
 
 export function renderContext(environment: Environment, kubernetes: KubernetesVersion): RenderContext {

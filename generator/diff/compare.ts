@@ -7,6 +7,8 @@
 import { diffLines, structuredPatch } from 'diff';
 import type { Tree } from '../write-rendered.js';
 import { bootstrapNotice, type BootstrapNotice } from './bootstrap-notice.js';
+import { chartVersionChanges, headerLength, headerOnlyChange, type ChartVersionChange } from './chart-headers.js';
+import { crdArea, diffValues, schemaFieldChanges, type FieldChange, type SchemaFieldChange } from './fields.js';
 import { resourcesOf, type Resource } from './resources.js';
 
 export type ResourceChangeKind = 'added' | 'removed' | 'changed' | 'moved' | 'renamed';
@@ -27,6 +29,19 @@ export interface ResourceChange {
   similarity?: number;
   /** For changed resources: the fields that differ (`spec.replicas`, `metadata.labels.app.kubernetes.io/version`). */
   fields?: string[];
+  /** For changed resources: the same fields with short renderings of their old and new values. */
+  values?: FieldChange[];
+  /** Set when the resource is a CustomResourceDefinition: reviews group these apart. */
+  crd?: CrdChange;
+}
+
+export interface CrdChange {
+  /** `applicationsets.argoproj.io` */
+  name: string;
+  /** For a changed CRD: number of changed fields per area (`schema`, `metadata`, `spec.names`), in order of appearance. */
+  areas: [area: string, count: number][];
+  /** For a changed CRD: the custom-resource fields its schema change touches. */
+  schema: SchemaFieldChange[];
 }
 
 export type PresenceChange = 'added' | 'removed' | 'changed';
@@ -47,6 +62,12 @@ export interface FileChange {
   deletions: number;
   /** Unified diff with `a/` and `b/` prefixes, paths relative to the repository. */
   patch: string;
+  /** The patch without the generated header's lines, when the header and the body both changed (for the comment). */
+  reviewPatch?: string;
+  /** Modified in nothing but its leading comment lines (the generated header naming the chart archive). */
+  headerOnly?: boolean;
+  /** The file holds a CustomResourceDefinition (its diff is schema text: summarised, not shown in the comment). */
+  crd?: boolean;
 }
 
 export interface EnvironmentChange {
@@ -54,6 +75,8 @@ export interface EnvironmentChange {
   status: PresenceChange;
   folders: FolderChange[];
   files: FileChange[];
+  /** Application folders whose chart archive (read from the file headers) changed. */
+  charts: ChartVersionChange[];
 }
 
 export interface RenderedDiff {
@@ -99,30 +122,30 @@ export function similarity(a: string, b: string): number {
   return (2 * common) / total;
 }
 
-/** Paths of the values that differ between two JSON documents (leaves, in document order). */
-export function changedFields(before: string, after: string): string[] {
-  let a: unknown;
-  let b: unknown;
+const CRD_KIND = 'apiextensions.k8s.io/CustomResourceDefinition';
+const CRD_FILE = /^kind: CustomResourceDefinition$/m;
+
+const crdName = (resource: Resource) => resource.label.slice(resource.label.indexOf(' ') + 1);
+
+/** The fields of a changed resource and, for a CRD, what its schema change means for custom resources. */
+function describeChange(old: Resource, now: Resource): Pick<ResourceChange, 'fields' | 'values' | 'crd'> {
+  if (now.kind === 'File') return {};
+  let a: { spec?: { versions?: { name?: unknown }[] } };
+  let b: typeof a;
   try {
-    a = JSON.parse(before);
-    b = JSON.parse(after);
+    a = JSON.parse(old.content) as typeof a;
+    b = JSON.parse(now.content) as typeof a;
   } catch {
-    return [];
+    return {};
   }
-  const out: string[] = [];
-  const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-  const walk = (x: unknown, y: unknown, path: string) => {
-    if (JSON.stringify(x) === JSON.stringify(y)) return;
-    if (Array.isArray(x) && Array.isArray(y)) {
-      for (let i = 0; i < Math.max(x.length, y.length); i++) walk(x[i], y[i], join(path, i));
-    } else if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) {
-      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
-      for (const key of keys) walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], join(path, key));
-    } else {
-      out.push(path || '(whole document)');
-    }
-  };
-  walk(a, b, '');
+  const values = diffValues(a, b);
+  const out: Pick<ResourceChange, 'fields' | 'values' | 'crd'> = values.length > 0 ? { fields: values.map((value) => value.path), values } : {};
+  if (now.kind === CRD_KIND) {
+    const areas = new Map<string, number>();
+    for (const value of values) areas.set(crdArea(value.segments), (areas.get(crdArea(value.segments)) ?? 0) + 1);
+    const versionName = (index: number) => String(b.spec?.versions?.[index]?.name ?? a.spec?.versions?.[index]?.name ?? `versions[${index}]`);
+    out.crd = { name: crdName(now), areas: [...areas], schema: schemaFieldChanges(values, versionName) };
+  }
   return out;
 }
 
@@ -131,6 +154,8 @@ function pairRenames(removed: Located[], added: Located[]): { before: Located; a
   for (const before of removed) {
     for (const after of added) {
       if (before.resource.kind !== after.resource.kind || before.resource.scope !== after.resource.scope) continue;
+      // A CRD of another name is another API: removing one deletes its custom resources, so it is never a rename.
+      if (before.resource.kind === CRD_KIND) continue;
       const score = similarity(before.resource.content, after.resource.content);
       if (score >= RENAME_SIMILARITY) candidates.push({ before, after, similarity: score });
     }
@@ -147,9 +172,18 @@ function pairRenames(removed: Located[], added: Located[]): { before: Located; a
   return pairs;
 }
 
+/**
+ * The files that can hold a change: a file with the same text on both sides
+ * holds the same resources in the same place, so it is not parsed at all (a
+ * chart bump in one environment leaves every other file of the tree alone).
+ */
+function differing(tree: Tree, other: Tree): Tree {
+  return new Map([...tree].filter(([path, content]) => other.get(path) !== content));
+}
+
 function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
-  const before = locate(base);
-  const after = locate(head);
+  const before = locate(differing(base, head));
+  const after = locate(differing(head, base));
   const changes: ResourceChange[] = [];
   const removed: Located[] = [];
   const added: Located[] = [];
@@ -163,8 +197,7 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
     if (old.file !== now.file) {
       changes.push({ change: 'moved', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged });
     } else if (contentChanged) {
-      const fields = now.resource.kind === 'File' ? [] : changedFields(old.resource.content, now.resource.content);
-      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged, ...(fields.length > 0 ? { fields } : {}) });
+      changes.push({ change: 'changed', label: now.resource.label, file: now.file, previousFile: old.file, contentChanged, ...describeChange(old.resource, now.resource) });
     }
   }
   for (const [key, now] of after) if (!before.has(key)) added.push(now);
@@ -182,30 +215,58 @@ function resourceChanges(base: Tree, head: Tree): ResourceChange[] {
       similarity: pair.similarity,
     });
   }
-  for (const old of removed) if (!paired.has(old)) changes.push({ change: 'removed', label: old.resource.label, previousFile: old.file, contentChanged: true });
-  for (const now of added) if (!paired.has(now)) changes.push({ change: 'added', label: now.resource.label, file: now.file, contentChanged: true });
+  const crd = (resource: Resource) => (resource.kind === CRD_KIND ? { crd: { name: crdName(resource), areas: [], schema: [] } } : {});
+  for (const old of removed) if (!paired.has(old)) changes.push({ change: 'removed', label: old.resource.label, previousFile: old.file, contentChanged: true, ...crd(old.resource) });
+  for (const now of added) if (!paired.has(now)) changes.push({ change: 'added', label: now.resource.label, file: now.file, contentChanged: true, ...crd(now.resource) });
   return changes;
+}
+
+interface Hunks {
+  lines: string[];
+  additions: number;
+  deletions: number;
+  count: number;
+}
+
+/** The hunks of a line diff, their line numbers shifted by lines left out in front (a header). */
+function hunksOf(oldText: string, newText: string, oldOffset = 0, newOffset = 0): Hunks {
+  const structured = structuredPatch('a', 'b', oldText, newText, undefined, undefined, { context: 3 });
+  const out: Hunks = { lines: [], additions: 0, deletions: 0, count: structured.hunks.length };
+  for (const hunk of structured.hunks) {
+    out.lines.push(`@@ -${hunk.oldStart + oldOffset},${hunk.oldLines} +${hunk.newStart + newOffset},${hunk.newLines} @@`);
+    for (const line of hunk.lines) {
+      if (line.startsWith('+')) out.additions++;
+      else if (line.startsWith('-')) out.deletions++;
+      out.lines.push(line);
+    }
+  }
+  return out;
 }
 
 function patchOf(env: string, oldPath: string | undefined, newPath: string | undefined, oldText: string, newText: string): Omit<FileChange, 'status' | 'path' | 'previousPath'> {
   const from = oldPath === undefined ? '/dev/null' : `a/rendered/${env}/${oldPath}`;
   const to = newPath === undefined ? '/dev/null' : `b/rendered/${env}/${newPath}`;
-  const structured = structuredPatch(from, to, oldText, newText, undefined, undefined, { context: 3 });
-  let additions = 0;
-  let deletions = 0;
-  const lines = [`--- ${from}`, `+++ ${to}`];
-  for (const hunk of structured.hunks) {
-    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
-    for (const line of hunk.lines) {
-      if (line.startsWith('+')) additions++;
-      else if (line.startsWith('-')) deletions++;
-      lines.push(line);
-    }
-  }
-  if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && structured.hunks.length === 0) {
+  const hunks = hunksOf(oldText, newText);
+  const lines = [`--- ${from}`, `+++ ${to}`, ...hunks.lines];
+  if (oldPath !== undefined && newPath !== undefined && oldPath !== newPath && hunks.count === 0) {
     lines.push(`(renamed without changes)`);
   }
-  return { additions, deletions, patch: lines.join('\n') + '\n' };
+  return { additions: hunks.additions, deletions: hunks.deletions, patch: lines.join('\n') + '\n' };
+}
+
+/**
+ * For a file whose generated header and body both changed (a chart bump that
+ * also changes the resource): the diff of the body alone, with the file's
+ * line numbers, so the comment does not spend its room on header lines.
+ */
+function reviewPatchOf(env: string, path: string, oldText: string, newText: string): string | undefined {
+  const oldHeader = headerLength(oldText);
+  const newHeader = headerLength(newText);
+  if (oldHeader === 0 || newHeader === 0 || oldText.slice(0, oldHeader) === newText.slice(0, newHeader)) return undefined;
+  const count = (text: string) => text.split('\n').length - 1;
+  const hunks = hunksOf(oldText.slice(oldHeader), newText.slice(newHeader), count(oldText.slice(0, oldHeader)), count(newText.slice(0, newHeader)));
+  if (hunks.count === 0) return undefined;
+  return [`--- a/rendered/${env}/${path}`, `+++ b/rendered/${env}/${path}`, '(generated header changed, not shown)', ...hunks.lines].join('\n') + '\n';
 }
 
 function fileChanges(env: string, base: Tree, head: Tree, resources: ResourceChange[]): FileChange[] {
@@ -232,16 +293,23 @@ function fileChanges(env: string, base: Tree, head: Tree, resources: ResourceCha
   }
   const files: FileChange[] = [];
   const envPath = (path: string) => `${env}/${path}`;
+  const flags = (before: string, after: string) => ({
+    ...(headerOnlyChange(before, after) ? { headerOnly: true } : {}),
+    ...(CRD_FILE.test(before) || CRD_FILE.test(after) ? { crd: true } : {}),
+  });
   for (const [path, content] of base) {
     const now = head.get(path);
-    if (now !== undefined && now !== content) files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now) });
+    if (now === undefined || now === content) continue;
+    const flagged = flags(content, now);
+    const review = flagged.headerOnly || flagged.crd ? undefined : reviewPatchOf(env, path, content, now);
+    files.push({ status: 'modified', path: envPath(path), ...patchOf(env, path, path, content, now), ...flagged, ...(review ? { reviewPatch: review } : {}) });
   }
   for (const path of removed) {
     const target = renamedTo.get(path);
-    if (target) files.push({ status: 'renamed', path: envPath(target), previousPath: envPath(path), ...patchOf(env, path, target, base.get(path)!, head.get(target)!) });
-    else files.push({ status: 'removed', path: envPath(path), ...patchOf(env, path, undefined, base.get(path)!, '') });
+    if (target) files.push({ status: 'renamed', path: envPath(target), previousPath: envPath(path), ...patchOf(env, path, target, base.get(path)!, head.get(target)!), ...(flags(base.get(path)!, head.get(target)!).crd ? { crd: true } : {}) });
+    else files.push({ status: 'removed', path: envPath(path), ...patchOf(env, path, undefined, base.get(path)!, ''), ...flags(base.get(path)!, '') });
   }
-  for (const path of added) files.push({ status: 'added', path: envPath(path), ...patchOf(env, undefined, path, '', head.get(path)!) });
+  for (const path of added) files.push({ status: 'added', path: envPath(path), ...patchOf(env, undefined, path, '', head.get(path)!), ...flags('', head.get(path)!) });
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -301,7 +369,7 @@ export function compareRendered(base: Tree, head: Tree): RenderedDiff {
       continue;
     }
     const status: PresenceChange = !baseEnvs.has(env) ? 'added' : !headEnvs.has(env) ? 'removed' : 'changed';
-    environments.push({ env, status, folders: folderChanges(before, after, resources), files });
+    environments.push({ env, status, folders: folderChanges(before, after, resources), files, charts: chartVersionChanges(before, after) });
   }
   return { environments, unchanged, bootstrap };
 }

@@ -13,7 +13,8 @@ export type Peer =
   | { cidr: string; except?: string[] };
 
 export interface Port {
-  port: number;
+  /** A number, or the name of a container port. */
+  port: number | string;
   protocol?: 'TCP' | 'UDP';
 }
 
@@ -36,7 +37,10 @@ function peer(value: Peer): k8s.NetworkPolicyPeer {
 }
 
 function ports(values: Port[]): k8s.NetworkPolicyPort[] {
-  return values.map((value) => ({ port: k8s.IntOrString.fromNumber(value.port), protocol: value.protocol ?? 'TCP' }));
+  return values.map((value) => ({
+    port: typeof value.port === 'number' ? k8s.IntOrString.fromNumber(value.port) : k8s.IntOrString.fromString(value.port),
+    protocol: value.protocol ?? 'TCP',
+  }));
 }
 
 export interface PolicyProps {

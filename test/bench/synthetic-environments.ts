@@ -3,7 +3,7 @@
  * environment with their own names, accounts, prefixes and address ranges,
  * written into a temporary repository root.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -11,6 +11,8 @@ import { parseDocument } from 'yaml';
 export function syntheticRepository(templateRoot: string, template: string, count: number): string {
   const root = mkdtempSync(join(tmpdir(), `dubai-hub-bench-${count}-`));
   mkdirSync(join(root, 'environments'), { recursive: true });
+  // Every environment hydrates the vendored charts.
+  cpSync(join(templateRoot, 'charts'), join(root, 'charts'), { recursive: true });
   const config = readFileSync(join(templateRoot, 'environments', `${template}.yaml`), 'utf8');
   const outputs = readFileSync(join(templateRoot, 'environments', `${template}.outputs.yaml`), 'utf8');
   for (let index = 0; index < count; index++) {

@@ -4,7 +4,8 @@ import { layerFacts, readRenderedResources, type LayerFacts, type Resource } fro
 import { renderContext } from '../../generator/components/component.js';
 import { listEnvironments, loadEnvironment, type Environment } from '../../generator/config/load-environment.js';
 import { kubernetesVersionOf } from '../../generator/kubernetes-version.js';
-import { renderEnvironment, type RenderedEnvironment } from '../../generator/render-environment.js';
+import { Hydrator } from '../../generator/charts/hydrate.js';
+import { renderEnvironment, renderHydrated, type RenderedEnvironment } from '../../generator/render-environment.js';
 import { REPO_ROOT } from './temp-repo.js';
 
 export const ROOT = REPO_ROOT;
@@ -23,9 +24,12 @@ export function facts(env: Environment): LayerFacts {
   return layerFacts(renderContext(env, kubernetesVersionOf(env.config.k3s.version)));
 }
 
-/** The committed rendered/<env>/ tree, parsed. */
+const parsedTrees = new Map<string, Resource[]>();
+
+/** The committed rendered/<env>/ tree, parsed (once per worker; each call returns its own copy). */
 export function committed(name: string): Resource[] {
-  return readRenderedResources(join(ROOT, 'rendered', name));
+  if (!parsedTrees.has(name)) parsedTrees.set(name, readRenderedResources(join(ROOT, 'rendered', name)));
+  return structuredClone(parsedTrees.get(name)!);
 }
 
 /** An in-memory render, as the consistency checks read it. */
@@ -35,4 +39,15 @@ export function resourcesOf(rendered: RenderedEnvironment): Resource[] {
 
 export function render(env: Environment): RenderedEnvironment {
   return renderEnvironment(env);
+}
+
+let hydrator: Hydrator | undefined;
+
+/**
+ * What rendered/<env>/ holds: the generator's objects and the hydrated charts
+ * (the pinned helm, the per-user render cache; slow-lane tests only).
+ */
+export function renderWithCharts(env: Environment): Promise<RenderedEnvironment> {
+  hydrator ??= new Hydrator({ root: ROOT });
+  return renderHydrated(env, hydrator);
 }

@@ -1,4 +1,4 @@
-/** Temporary repository roots for tests: environments/ from fixtures, rendered/ on demand. */
+/** Temporary repository roots for tests: environments/ from fixtures, the vendored charts, rendered/ on demand. */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +16,8 @@ export interface TempRepo {
 export function tempRepo(): TempRepo {
   const root = mkdtempSync(join(tmpdir(), 'dubai-hub-test-'));
   mkdirSync(join(root, 'environments'), { recursive: true });
+  // The render hydrates the pinned charts from charts/ of the root it renders.
+  cpSync(join(REPO_ROOT, 'charts'), join(root, 'charts'), { recursive: true });
   return {
     root,
     write(path, content) {

@@ -1,16 +1,9 @@
 /** Cluster hygiene: namespaces, network isolation, data safety of volumes. */
+import { isNamespaced, scopeOf } from '../../k8s/api-scope.js';
+import { SYNC_OPTIONS_ANNOTATION as SYNC_OPTIONS } from '../../argocd/application.js';
 import { podTemplates } from './pods.js';
 import { get, isRecord, namespaceOf, selects, violation, type PolicyRule, type Violation } from './rule.js';
 
-/** Kinds that have no namespace (the built-in ones and those of the vendored CRDs). */
-export const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'VolumeAttributesClass',
-  'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'APIService', 'PriorityClass', 'RuntimeClass', 'IngressClass',
-  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
-  'ClusterIssuer', 'ClusterSecretStore', 'ClusterExternalSecret', 'ProxyClass', 'ProxyGroup', 'Connector', 'DNSConfig',
-]);
-
-const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 const POD_SECURITY_ENFORCE = 'pod-security.kubernetes.io/enforce';
 
 function keepsData(annotations: Record<string, string> | undefined): boolean {
@@ -34,11 +27,14 @@ export const PLATFORM_RULES: PolicyRule[] = [
     id: 'no-default-namespace',
     reason: 'Objects in `default` escape the per-namespace policies, quotas and Argo CD project limits.',
     mirrors: ['checkov CKV_K8S_21'],
-    check: (context) =>
-      context.docs
-        .filter((doc) => !CLUSTER_SCOPED_KINDS.has(String(doc.object.kind)))
+    check: (context) => {
+      // Namespaced unless the API or a CRD of the tree says it is cluster-scoped (a kind of unknown scope counts as namespaced).
+      const scope = scopeOf(context.docs.map((doc) => doc.object));
+      return context.docs
+        .filter((doc) => isNamespaced(doc.object, scope) !== false)
         .filter((doc) => namespaceOf(doc.object) === undefined || namespaceOf(doc.object) === 'default')
-        .map((doc) => violation(doc, ['metadata', 'namespace'], `is in the ${namespaceOf(doc.object) === undefined ? 'implicit ' : ''}default namespace; set metadata.namespace to the component's namespace`)),
+        .map((doc) => violation(doc, ['metadata', 'namespace'], `is in the ${namespaceOf(doc.object) === undefined ? 'implicit ' : ''}default namespace; set metadata.namespace to the component's namespace`));
+    },
   },
   {
     id: 'pvc-data-safety',
