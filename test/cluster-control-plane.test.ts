@@ -4,9 +4,7 @@
  * message next to the accepted original; and the whole harness run on a broken
  * copy of an environment, which must report each kind of failure.
  *
- * CRDs come from rendered/<env>/ (the hydrated charts). For charts not
- * hydrated yet, DUBAI_HUB_CLUSTER_CRDS may name extra CRD folders
- * (colon-separated), as `npm run test:cluster -- --crds DIR` does.
+ * CRDs come from rendered/<env>/ only (the hydrated charts' output).
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,12 +15,11 @@ import { parse, stringify } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
 import { controlPlaneUnavailable, ensureControlPlane, type ControlPlaneBinaries } from '../scripts/cluster/binaries.js';
 import { ControlPlane } from '../scripts/cluster/control-plane.js';
-import { extraCrdSteps, planEnvironment } from '../scripts/cluster/plan.js';
+import { planEnvironment } from '../scripts/cluster/plan.js';
 import { applyFoundation, runEnvironment } from '../scripts/cluster/run-environment.js';
 import { copyOfRepository, REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
-const EXTRA_CRDS = (process.env.DUBAI_HUB_CLUSTER_CRDS ?? '').split(':').filter(Boolean);
 const BUILD_TIMEOUT_MS = 60 * 60_000;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -56,7 +53,7 @@ describe.skipIf(unavailable)('cluster test: canaries the control plane refuses w
     dir = mkdtempSync(join(tmpdir(), 'cluster-canaries-'));
     controlPlane = new ControlPlane({ binaries, root: REPO_ROOT, dir });
     await controlPlane.start();
-    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input, extraCrdSteps(EXTRA_CRDS)), REPO_ROOT);
+    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input), REPO_ROOT);
     expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
   }, BUILD_TIMEOUT_MS);
 
@@ -123,7 +120,7 @@ describe.skipIf(unavailable)('cluster test: a broken environment fails with each
         root: repo.root,
         input: readRenderedInputs(repo.root, [ENV])[0]!,
         binaries: ensureControlPlane(input.kubernetes.minor),
-        extraCrds: extraCrdSteps(EXTRA_CRDS),
+        extraCrds: [],
         workDir: work,
         log: () => {},
       });

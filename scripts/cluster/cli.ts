@@ -29,7 +29,7 @@ on 2 cores, up to 37 min under heavy load) and cached per user. Reports: .tools/
 Options:
   --env NAME         only this environment (repeatable; default: all under rendered/)
   --crds DIR         also apply the CustomResourceDefinitions in DIR's YAML files
-                     (repeatable; for charts whose output is not in rendered/ yet)
+                     (repeatable; e.g. to try a chart before hydrating it)
   --report-dir DIR   where the reports and logs go (default: .tools/cluster-test)
   --keep             keep etcd's data after a green run (kept after a failure)
   --root DIR         repository root (default: the checkout this script is in)
