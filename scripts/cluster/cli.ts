@@ -14,6 +14,7 @@ import { readRenderedInputs } from '../../generator/validate/manifests.js';
 import { renderedEnvironments } from '../../generator/write-rendered.js';
 import { controlPlaneVersions, ensureControlPlane } from './binaries.js';
 import { extraCrdSteps } from './plan.js';
+import { stopOnSignals } from './processes.js';
 import { formatReport, type NotRun } from './report.js';
 import { runEnvironment } from './run-environment.js';
 
@@ -75,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const minors = [...new Set(inputs.map((input) => input.kubernetes.minor))];
   const binaries = new Map(minors.map((minor) => [minor, ensureControlPlane(minor)]));
+  stopOnSignals();
   for (const item of NOT_RUN) log(`test:cluster: ${item.what}: ${item.why}`);
   let failed = 0;
   for (const input of inputs) {

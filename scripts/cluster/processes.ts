@@ -16,6 +16,22 @@ export interface Started {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
+/** Every started process still running, so a signal to the test can stop them (./processes.ts stopOnSignals). */
+const running = new Set<Started>();
+
+/**
+ * On SIGINT or SIGTERM, kills every process the test started (by PID) before
+ * exiting, so an interrupted run leaves nothing behind.
+ */
+export function stopOnSignals(): void {
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      for (const started of running) signal(started.pid, 'SIGKILL');
+      process.exit(name === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 export function startProcess(name: string, command: string, args: string[], log: string): Started {
   const fd = openSync(log, 'a');
   const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
@@ -23,8 +39,10 @@ export function startProcess(name: string, command: string, args: string[], log:
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const started: Started = { name, pid: child.pid, log, child };
   child.on('error', () => {}); // a failed start shows as the exit below
+  running.add(started);
   child.on('exit', (code, signal) => {
     started.exit = { code, signal };
+    running.delete(started);
   });
   return started;
 }
