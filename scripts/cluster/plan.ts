@@ -223,5 +223,7 @@ export function planEnvironment(input: RenderedInput, extraCrds: Step[] = []): P
 
 /** A file as the report shows it: repository-relative when it is in the repository. */
 export function displayFile(file: string, root: string): string {
-  return file.startsWith('/') ? relative(root, file).startsWith('..') ? file : relative(root, file) : file;
+  if (!file.startsWith('/')) return file;
+  const inside = relative(root, file);
+  return inside.startsWith('..') ? file : inside;
 }

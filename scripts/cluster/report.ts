@@ -27,10 +27,10 @@ export function formatReport(report: EnvironmentReport, versions: ControlPlaneVe
     for (const failure of report.failures) lines.push(`- ${failure}`);
     lines.push('');
   }
-  lines.push('## Applied', '', '| step | Application | sync phase | mode | file | resources | result |', '| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('## Applied', '', '| stage | Application | sync phase | mode | file | resources | result |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const outcome of report.outcomes) {
     const result = !outcome.ok ? 'REFUSED' : outcome.step.dryRunOnly ? 'accepted (server dry run)' : 'applied';
-    lines.push(`| ${outcome.phase} | ${outcome.step.app} | ${outcome.step.phase} | ${outcome.step.mode} | ${displayFile(outcome.step.file, root)} | ${outcome.step.resources.join('<br>')} | ${result} |`);
+    lines.push(`| ${outcome.stage} | ${outcome.step.app} | ${outcome.step.phase} | ${outcome.step.mode} | ${displayFile(outcome.step.file, root)} | ${outcome.step.resources.join('<br>')} | ${result} |`);
   }
   const warnings = new Map<string, { text: string; allowedBecause?: string; files: string[] }>();
   for (const outcome of report.outcomes) {
@@ -46,7 +46,7 @@ export function formatReport(report: EnvironmentReport, versions: ControlPlaneVe
   for (const { text, ...entry } of warnings.values()) {
     lines.push(`- ${text} — ${entry.allowedBecause ? `allowed: ${entry.allowedBecause}` : 'NOT ALLOWED'} (${entry.files.length} file${entry.files.length === 1 ? '' : 's'}: ${entry.files.join(', ')})`);
   }
-  lines.push('', '## Pods created by the controllers', '', '| workload | expected | created | FailedCreate seen |', '| --- | --- | --- | --- |');
+  lines.push('', '## Pods created by the controllers', '', '| workload | expected | created | FailedCreate seen (a retry may have created the Pod later) |', '| --- | --- | --- | --- |');
   for (const workload of report.workloads) {
     lines.push(`| ${workload.kind} ${workload.namespace}/${workload.name} | ${workload.expected} | ${workload.pods.length}${workload.ok ? '' : ' (FAILED)'} | ${workload.failedCreate.join('<br>') || '-'} |`);
   }

@@ -19,10 +19,11 @@ export const ARGOCD_FIELD_MANAGER = 'argocd-controller';
 /** The Node the test registers so DaemonSets create Pods (K3s runs one server node). */
 export const TEST_NODE = 'cluster-test-node';
 
-export type Phase = 'crds' | 'namespaces' | 'apps';
+/** The test's three stages: CRDs, Namespaces, then the Applications' folders. */
+export type Stage = 'crds' | 'namespaces' | 'apps';
 
 export interface StepOutcome {
-  phase: Phase;
+  stage: Stage;
   step: Step;
   ok: boolean;
   /** kubectl's own message on a refusal. */
@@ -62,27 +63,27 @@ function applyArgs(step: Step, root: string): string[] {
   return ['apply', '-f', file, ...mode, ...(step.dryRunOnly ? ['--dry-run=server'] : [])];
 }
 
-async function applyStep(kubectl: Kubectl, phase: Phase, step: Step, root: string): Promise<StepOutcome> {
+async function applyStep(kubectl: Kubectl, stage: Stage, step: Step, root: string): Promise<StepOutcome> {
   const started = Date.now();
   const result = await kubectl.run(applyArgs(step, root));
   const warnings = result.warnings.map((text) => {
     const allowed = allowedWarning(text, step.resources);
     return allowed ? { text, allowedBecause: allowed.reason } : { text };
   });
-  return { phase, step, ok: result.ok, ...(result.ok ? {} : { message: result.stderr }), warnings, ms: Date.now() - started };
+  return { stage, step, ok: result.ok, ...(result.ok ? {} : { message: result.stderr }), warnings, ms: Date.now() - started };
 }
 
 /** kubectl processes at once within a batch: enough to hide their start-up on 2 cores. */
 const APPLY_CONCURRENCY = 4;
 
 /** Applies the steps batch by batch (./plan.ts batches), each batch concurrently; outcomes keep the steps' order. */
-async function applySteps(kubectl: Kubectl, phase: Phase, steps: Step[], root: string): Promise<StepOutcome[]> {
+async function applySteps(kubectl: Kubectl, stage: Stage, steps: Step[], root: string): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (const batch of batches(steps)) {
     const results: StepOutcome[] = new Array(batch.length);
     let next = 0;
     const worker = async () => {
-      for (let index = next++; index < batch.length; index = next++) results[index] = await applyStep(kubectl, phase, batch[index]!, root);
+      for (let index = next++; index < batch.length; index = next++) results[index] = await applyStep(kubectl, stage, batch[index]!, root);
     };
     await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, batch.length) }, worker));
     outcomes.push(...results);
