@@ -18,6 +18,7 @@ import { registerNode, verifyWorkloads, workloadsOf, type WorkloadResult } from 
 export const ARGOCD_FIELD_MANAGER = 'argocd-controller';
 /** The Node the test registers so DaemonSets create Pods (K3s runs one server node). */
 export const TEST_NODE = 'cluster-test-node';
+const TEST_NODES = 1;
 
 /** The test's three stages: CRDs, Namespaces, then the Applications' folders. */
 export type Stage = 'crds' | 'namespaces' | 'apps';
@@ -114,8 +115,8 @@ function failuresOf(env: string, plan: Plan, outcomes: StepOutcome[], workloads:
 }
 
 /**
- * The first two phases: every CRD (then waits until each is Established), the
- * Namespaces, and the test Node. The cluster vitest file starts from here too.
+ * The first two stages: every CRD (then waits until each is Established), the
+ * Namespaces; then the test Node. The cluster vitest file starts from here too.
  */
 export async function applyFoundation(kubectl: Kubectl, plan: Plan, root: string): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
@@ -157,7 +158,7 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
     controlPlane.assertAlive();
     seconds.apply = (Date.now() - t1) / 1000;
     const t2 = Date.now();
-    const expected = workloadsOf(outcomes.filter((outcome) => outcome.ok && !outcome.step.dryRunOnly).flatMap((outcome) => outcome.step.objects), 1);
+    const expected = workloadsOf(outcomes.filter((outcome) => outcome.ok && !outcome.step.dryRunOnly).flatMap((outcome) => outcome.step.objects), TEST_NODES);
     log(`${env}: waiting for the Pods of ${expected.length} workloads (created by the controllers, judged by admission)`);
     workloads = await verifyWorkloads(kubectl, expected);
     seconds.workloads = (Date.now() - t2) / 1000;
