@@ -171,8 +171,8 @@ export async function runEnvironment(options: RunOptions): Promise<EnvironmentRe
   }
   seconds.total = (Date.now() - t0) / 1000;
   const failures = [...failuresOf(env, plan, outcomes, workloads), ...(aborted ? [aborted] : [])];
-  // Keep the logs; the data and the throw-away keys only after a failure (or with --keep).
-  if (failures.length === 0 && !options.keep) for (const dir of ['etcd', 'pki']) rmSync(join(logs, dir), { recursive: true, force: true });
+  // Keep the logs; etcd's data, the throw-away keys and kubectl's cache only after a failure (or with --keep).
+  if (failures.length === 0 && !options.keep) for (const dir of ['etcd', 'pki', 'kubectl-cache']) rmSync(join(logs, dir), { recursive: true, force: true });
   const processes = controlPlane.processes.map(({ name, pid }) => ({ name, pid }));
   return { env, plan, outcomes, workloads, failures, seconds, logs, processes, ...(controlPlane.node ? { node: controlPlane.node } : {}) };
 }
