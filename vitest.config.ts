@@ -29,6 +29,7 @@ export const SLOW_TESTS = [
   'test/bootstrap-scripts-cli.test.ts',
   'test/bootstrap-template-lint.test.ts',
   'test/charts-pull.test.ts',
+  'test/cluster-control-plane.test.ts',
   'test/cpu-hogs.test.ts',
   'test/crd-schema-gates.test.ts',
   'test/cross-environment-checks.test.ts',
