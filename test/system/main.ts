@@ -515,7 +515,8 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
   if (!kept) return;
   const token = kept.token;
 
-  await report.step(`second user signs up after the restart with the rendered role (${settings.DEFAULT_USER_ROLE})`, async () => {
+  const signupName = settings.ENABLE_SIGNUP === 'True' ? `gets the rendered role (${settings.DEFAULT_USER_ROLE})` : 'is refused (ENABLE_SIGNUP=False)';
+  await report.step(`second user's sign-up after the restart ${signupName}`, async () => {
     const answer = await main.api.signup(SECOND.name, SECOND.email, SECOND.password);
     if (settings.ENABLE_SIGNUP !== 'True') {
       expect(answer.status === 403, `ENABLE_SIGNUP=${settings.ENABLE_SIGNUP} but sign-up got HTTP ${answer.status}`);
@@ -581,18 +582,19 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     report.blocked('RAG retrieval from pgvector', 'the upload');
   }
 
-  await report.step('websocket: a socket.io session over Redis (WEBSOCKET_MANAGER=redis)', async () => {
-    const connection = await socketConnect(main.api.url, token);
-    const sid = connection.sid;
+  await report.step('websocket: socket.io sessions of every replica in Redis (WEBSOCKET_MANAGER=redis)', async () => {
+    // With replicas, one session per replica: all of them must land in the one pool in Redis.
+    const connections = await Promise.all(instances.map((instance) => socketConnect(instance.api.url, token)));
     await sleep(2_000);
     const db = /\/(\d+)$/.exec(c.secrets.get('open-webui/open-webui-env')!.WEBSOCKET_REDIS_URL ?? '')?.[1] ?? '0';
     const keys = c.redis.cli('-n', db, '--scan', '--pattern', `${settings.REDIS_KEY_PREFIX}*`).split('\n').filter(Boolean);
     const pool = keys.find((key) => /session_pool/.test(key));
     expect(pool, `no session pool in Redis db ${db} (keys: ${keys.join(', ') || 'none'})`);
     const held = c.redis.cli('-n', db, 'hkeys', pool!);
-    connection.close();
-    expect(held.includes(sid), `the session ${sid} is not in ${pool} (has ${held})`);
-    return `session ${sid} in Redis ${pool}`;
+    for (const connection of connections) connection.close();
+    const missing = connections.filter((connection) => !held.split('\n').includes(connection.sid));
+    expect(missing.length === 0, `sessions ${missing.map((m) => m.sid).join(', ')} are not in ${pool} (has ${held.replace(/\n/g, ', ')})`);
+    return `${connections.length} session(s), one per replica, in Redis ${pool}`;
   });
 
   if (c.replicas > 1) {
