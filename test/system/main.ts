@@ -427,7 +427,8 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     e.PATH = `${venv.bin}:${process.env.PATH}`;
     const jobData = join(runDir, 'open-webui', `job-data-${label}`);
     mkdirSync(jobData, { recursive: true });
-    e.DATA_DIR = jobData; // the Job's data volume is an emptyDir, not the PVC
+    e.DATA_DIR = jobData;
+    overrides.note(`open-webui-migrate-${label} DATA_DIR: ${dataDir} → ${jobData} (the Job mounts an emptyDir at /app/backend/data, not the PVC)`);
     const run = await runToExit({ name: `open-webui-migrate-${label}`, command: venv.python, args: ['-c', script!], env: e, cwd: venv.sitePackages, log: join(logs, `open-webui-migrate-${label}.log`) }, 900_000);
     expect(run.code === 0, `the migration Job exited ${run.code}: ${run.process.tail()}`);
     expect(sqliteFiles(jobData).length === 0 && sqliteFiles(dataDir).length === 0, `the migration created SQLite files: ${[...sqliteFiles(jobData), ...sqliteFiles(dataDir)].join(', ')}`);
