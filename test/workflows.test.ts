@@ -115,10 +115,17 @@ describe('the workflow rules', () => {
 });
 
 describe('what the workflows do', () => {
-  it('CI installs with npm ci, type checks, refuses a stale rendered/ and runs npm test', () => {
+  it('CI installs with npm ci, type checks, refuses a stale rendered/, installs Redis for the system test and runs npm test', () => {
     const steps: { run?: string }[] = workflow('ci.yml').jobs.test.steps;
     const runs = steps.map((step) => step.run).filter(Boolean);
-    expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run -s typecheck', 'npm run -s render -- --check', 'npm run -s tools', 'npm test']);
+    expect(runs).toEqual([
+      'npm ci --no-audit --no-fund',
+      'npm run -s typecheck',
+      'npm run -s render -- --check',
+      'npm run -s tools',
+      'sudo apt-get install -y --no-install-recommends redis-server',
+      'npm test',
+    ]);
     expect(workflow('ci.yml').on).toEqual({ pull_request: null, push: { branches: ['main'] } });
   });
 
