@@ -17,7 +17,7 @@ import { listEnvironments, loadEnvironment } from './config/load-environment.js'
 import { placeholderOutputs } from './config/outputs-ownership.js';
 import { envConfigSchema, type EnvConfig } from './config/schema.js';
 import { checkSchema } from './config/schema-check.js';
-import { cidrRange, rangesOverlap } from './config/semantic-checks.js';
+import { cidrRange, K3S_NETWORKS, rangesOverlap } from './config/semantic-checks.js';
 import { parseYaml } from './config/yaml-source.js';
 
 export interface ScaffoldRequest {
@@ -62,7 +62,8 @@ function usedRanges(root: string, accountId: string, region: string): { env: str
 
 /** The first 10.x.0.0/16 from 10.40 on that overlaps no range in `used`. */
 export function freeVpcCidr(used: readonly string[]): string | undefined {
-  const ranges = used.map(cidrRange).filter((range): range is [number, number] => range !== undefined);
+  // K3s's pod and service networks are never a VPC's (checkEnvironment refuses them).
+  const ranges = [...used, ...Object.values(K3S_NETWORKS)].map(cidrRange).filter((range): range is [number, number] => range !== undefined);
   for (let second = 40; second < 256; second++) {
     const cidr = `10.${second}.0.0/16`;
     const range = cidrRange(cidr)!;

@@ -141,7 +141,7 @@ describe('npm run env:new', () => {
     const clash = envNew(repo.root, '--name', 'qa2', '--from', 'dev', '--account', '210987654321', '--vpc-cidr', '10.41.128.0/20');
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain('environments/qa2.yaml: network.vpcCidr: --vpc-cidr 10.41.128.0/20 overlaps 10.41.0.0/16 of environment qa in account 210987654321, me-central-1');
-    expect(clash.stderr).toContain('fix: leave --vpc-cidr out to get 10.42.0.0/16, or choose another');
+    expect(clash.stderr).toContain('fix: leave --vpc-cidr out to get 10.44.0.0/16, or choose another');
     expect(existsSync(join(repo.root, 'environments', 'qa2.yaml'))).toBe(false);
     const given = envNew(repo.root, '--name', 'qa2', '--from', 'dev', '--account', '210987654321', '--vpc-cidr', '10.60.16.0/20');
     expect(given.status).toBe(0);
@@ -171,7 +171,7 @@ describe('npm run env:new', () => {
 describe('VPC layout', () => {
   it('takes the first 10.x.0.0/16 from 10.40 that overlaps nothing used', () => {
     expect(freeVpcCidr([])).toBe('10.40.0.0/16');
-    expect(freeVpcCidr(['10.40.0.0/16', '10.41.8.0/22'])).toBe('10.42.0.0/16');
+    expect(freeVpcCidr(['10.40.0.0/16', '10.41.8.0/22'])).toBe('10.44.0.0/16');
   });
 
   it('puts the public subnet first, the further zones\' next, and the private ones at the 11th and 12th /24', () => {

@@ -29,6 +29,9 @@ export function memoryBytes(quantity: string): number {
   return Number(match[1]) * MEMORY_UNITS[match[2]!]!;
 }
 
+/** The pod and service networks K3s uses by default (the node's config sets neither). */
+export const K3S_NETWORKS = { pod: '10.42.0.0/16', service: '10.43.0.0/16' } as const;
+
 export function rangesOverlap(a: readonly [number, number], b: readonly [number, number]): boolean {
   return a[0] <= b[1] && b[0] <= a[1];
 }
@@ -168,6 +171,16 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
   if (!vpc) {
     list.add(['network', 'vpcCidr'], `"${config.network.vpcCidr}" is not a valid network address`, 'a CIDR whose address is the first of its range, e.g. 10.40.0.0/16', 'fix the address or the prefix length');
   } else {
+    for (const [what, cidr] of Object.entries(K3S_NETWORKS)) {
+      if (rangesOverlap(vpc, cidrRange(cidr)!)) {
+        list.add(
+          ['network', 'vpcCidr'],
+          `the VPC ${config.network.vpcCidr} overlaps K3s's ${what} network ${cidr}: pods could not reach the VPC's own addresses (Aurora, the nodes), which would route into the cluster`,
+          `a VPC range apart from ${Object.values(K3S_NETWORKS).join(' and ')}`,
+          'choose another /16 for network.vpcCidr and its subnets (e.g. 10.44.0.0/16); no environment may use 10.42.0.0/16 or 10.43.0.0/16',
+        );
+      }
+    }
     const ranges: [Path, [number, number]][] = [];
     for (const [path, cidr] of subnets) {
       const range = cidrRange(cidr);
