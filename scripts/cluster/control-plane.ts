@@ -10,7 +10,8 @@ import type { ControlPlaneBinaries } from './binaries.js';
 import { Kubectl } from './kubectl.js';
 import { k3sNodeConfig, type K3sNodeConfig } from './k3s-node-config.js';
 import { createPki, writeKubeconfig } from './pki.js';
-import { freePort, startProcess, stopProcess, waitFor, type Started } from './processes.js';
+import { freePort } from '../free-port.js';
+import { startProcess, stopProcess, waitFor, type Started } from './processes.js';
 
 /**
  * What K3s itself passes to the API server (its defaults, not in the node's

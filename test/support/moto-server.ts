@@ -2,8 +2,8 @@
  * Starts moto_server (an AWS API emulator) on a free 127.0.0.1 port for one
  * test file, waits until it answers, and stops it afterwards. Bounded in time.
  */
+import { freePort } from '../../scripts/free-port.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { findTool } from '../../bootstrap/tools/python-tools.js';
 
 export interface MotoServer {
@@ -11,17 +11,6 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 export async function startMoto(timeoutMs = 20_000): Promise<MotoServer> {
   const binary = findTool('moto_server');

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Overrides } from './overrides.js';
-import { freePort, start, waitForHttp, sleep, type Started } from './processes.js';
+import { freePort } from '../../scripts/free-port.js';
+import { start, waitForHttp, sleep, type Started } from './processes.js';
 import type { Container } from './rendered.js';
 
 export interface Postgres {
