@@ -138,7 +138,10 @@ export async function main(argv: string[]): Promise<number> {
   const trees = new Map(rendered.map(({ env }) => [env.name, env.files]));
 
   // Validation hook: an invalid manifest is never written (nor reported as up to date).
-  const invalid = invalidRenderMessage(root, trees);
+  const known = new Map(
+    rendered.map(({ env }) => [env.name, new Map(env.resources.filter(({ file }) => env.hydratedFiles.has(file)).map(({ file, manifest }) => [file, manifest as object]))]),
+  );
+  const invalid = invalidRenderMessage(root, trees, known);
   if (invalid) {
     process.stderr.write(invalid);
     return 1;

@@ -29,6 +29,8 @@ export interface RenderedEnvironment {
   files: Map<string, string>;
   /** Every resource, with the file it is written to. */
   resources: { file: string; manifest: Manifest }[];
+  /** Files hydrated from a chart, each holding the one object of `resources` it was serialised from. */
+  hydratedFiles: ReadonlySet<string>;
   components: ComponentInfo[];
 }
 
@@ -102,8 +104,10 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
   const files = new Map<string, string>();
   const resources: RenderedEnvironment['resources'] = [];
   const source = `environments/${config.name}.yaml`;
+  const hydratedFiles = new Set<string>();
   const add = (folder: string, manifest: Manifest, from: string, body?: string) => {
     const file = `${folder}/${manifestFileName(manifest)}`;
+    if (body !== undefined) hydratedFiles.add(file);
     if (files.has(file)) {
       throw new RenderError(`${config.name}: two resources render to ${file} (${manifest.kind} ${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}); resource names must be unique per kind and namespace`);
     }
@@ -123,7 +127,7 @@ export function serializeEnvironment({ environment, charts }: SynthesizedEnviron
   files.set('README.md', environmentReadme(config, environment.outputs, components, resources.length, capacity.budget));
   // The AWS bootstrap stack (CloudFormation, not an Argo CD Application): rendered/<env>/bootstrap/.
   for (const [file, content] of renderBootstrap(config, argocdInstallFiles(resources))) files.set(file, content);
-  return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components };
+  return { name: config.name, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), resources, components, hydratedFiles };
 }
 
 /** The generator's own resources only, without the charts (in-process tests of the generator). */

@@ -52,6 +52,11 @@ export interface RenderedInput {
   env: string;
   kubernetes: KubernetesVersion;
   files: Tree;
+  /**
+   * Files whose one object the caller already holds, exactly as serialised
+   * into the text (the render's hydrated chart files): not parsed again.
+   */
+  known?: ReadonlyMap<string, object>;
 }
 
 export function resourceName(object: Manifest): string {
@@ -107,7 +112,8 @@ export function parseRendered(input: RenderedInput): { docs: ManifestDoc[]; prob
     }
     let documents: unknown[];
     try {
-      documents = loadDocuments(content);
+      const held = input.known?.get(relative);
+      documents = held ? [held] : loadDocuments(content);
     } catch {
       // Only invalid YAML pays for the positioned parse, which says where and why.
       const counter = new LineCounter();

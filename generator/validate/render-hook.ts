@@ -9,17 +9,19 @@ import { environmentKubernetesVersion, parseRendered } from './manifests.js';
 import { schemaFindingsOf } from './schema-validator.js';
 import type { Tree } from '../write-rendered.js';
 
-export function schemaFindings(root: string, trees: Map<string, Tree>): Finding[] {
+/** `known`: per environment, the files whose object the render holds (hydrated chart files), validated without a second parse. */
+export function schemaFindings(root: string, trees: Map<string, Tree>, known?: ReadonlyMap<string, ReadonlyMap<string, object>>): Finding[] {
   return [...trees].flatMap(([env, files]) => {
     const kubernetes = environmentKubernetesVersion(root, env);
-    const { docs, problems } = parseRendered({ env, kubernetes, files });
+    const held = known?.get(env);
+    const { docs, problems } = parseRendered({ env, kubernetes, files, ...(held ? { known: held } : {}) });
     return schemaFindingsOf(docs, problems, kubernetes);
   });
 }
 
 /** A message for people when a rendered manifest is invalid, else undefined. */
-export function invalidRenderMessage(root: string, trees: Map<string, Tree>): string | undefined {
-  const findings = schemaFindings(root, trees);
+export function invalidRenderMessage(root: string, trees: Map<string, Tree>, known?: ReadonlyMap<string, ReadonlyMap<string, object>>): string | undefined {
+  const findings = schemaFindings(root, trees, known);
   if (findings.length === 0) return undefined;
   return [
     `${findings.length} rendered manifest problem${findings.length === 1 ? '' : 's'} (Kubernetes/CRD schema, strict):`,
