@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChartException, ChartSource } from '../argocd/application.js';
 import { POLICY_EXCEPTION_PREFIX } from '../policy-exceptions.js';
@@ -23,6 +23,7 @@ import type { Environment } from '../config/load-environment.js';
 import { readYamlFile } from '../config/yaml-source.js';
 import { serializeManifestBody, type Manifest } from '../render-environment.js';
 import { loadDocuments } from '../validate/fast-yaml.js';
+import { ProcessGate } from '../process-gate.js';
 import { toolCacheRoot } from '../../scripts/tools/tool-cache.js';
 import { ensureHelm, HELM_VERSION, helmEnvironment, HelmError, runHelm } from './helm.js';
 import { ChartError, CHARTS_DIR, CHARTS_LOCK, lockedChart, readChartLock, verifyArchive, type ChartLock, type LockedChart } from './lock.js';
@@ -66,23 +67,6 @@ export interface HydrateOptions {
   concurrency?: number;
   /** The helm binary (default: the pinned one, installed on first use). */
   helm?: string;
-}
-
-/** Limits how many helm processes run at once, across environments. */
-class Gate {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
 }
 
 interface TemplateCall {
@@ -174,13 +158,13 @@ function differingTemplates(first: string, second: string): string[] {
 }
 
 export class Hydrator {
-  private readonly gate: Gate;
+  private readonly gate: ProcessGate;
   private readonly cacheDir: string | false;
   private lock?: ChartLock;
   private helm?: string;
 
   constructor(private readonly options: HydrateOptions) {
-    this.gate = new Gate(options.concurrency ?? availableParallelism() + 1);
+    this.gate = new ProcessGate(options.concurrency);
     this.cacheDir = options.cacheDir === undefined ? join(toolCacheRoot(), 'chart-renders') : options.cacheDir;
   }
 

@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { pointerToPath } from '../config/schema-check.js';
 import { withInstallLock } from './install-lock.js';
+import { ProcessGate } from '../process-gate.js';
 import type { CrdSchemas } from './crd-schemas.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { kubeconformIgnorePatterns } from './manifests.js';
@@ -102,23 +102,11 @@ export function parseKubeconformMessage(msg: string): { path: (string | number)[
   return out;
 }
 
-/**
- * kubeconform processes running at once from this process: one run per
- * environment, so 100 environments must not start 100 processes on 2 cores.
- */
-const MAX_RUNNING = availableParallelism() + 1;
-let running = 0;
-const queued: (() => void)[] = [];
+/** kubeconform runs once per environment: at most cores + 1 at a time from this process. */
+const gate = new ProcessGate();
 
-async function run(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (running >= MAX_RUNNING) await new Promise<void>((resolveTurn) => queued.push(resolveTurn));
-  running += 1;
-  try {
-    return await spawnOnce(binary, args);
-  } finally {
-    running -= 1;
-    queued.shift()?.();
-  }
+function run(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return gate.run(() => spawnOnce(binary, args));
 }
 
 function spawnOnce(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
