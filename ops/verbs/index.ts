@@ -1,0 +1,4 @@
+/** Every verb of `npm run ops`. A new verb is one file in ops/verbs/ and one line here. */
+import type { Verb } from '../verb.js';
+
+export const VERBS: Verb[] = [];
