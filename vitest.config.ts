@@ -48,6 +48,7 @@ export const SLOW_TESTS = [
   'test/validation-gates.test.ts',
   'test/validators-agree.test.ts',
   'test/workflows.test.ts',
+  'test/ops-recover-node-moto.test.ts',
 ];
 
 

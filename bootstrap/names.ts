@@ -56,9 +56,22 @@ export function bucketName(config: EnvConfig, bucket: BucketKey): string {
  * environment that grows from one node to three keeps its first server (and
  * its etcd) instead of replacing it.
  */
-export function serverLogicalIds(index: number): { instance: string; dataVolume: string; attachment: string } {
-  if (index === 1) return { instance: 'NodeInstance', dataVolume: 'NodeDataVolume', attachment: 'NodeDataVolumeAttachment' };
-  return { instance: `Server${index}Instance`, dataVolume: `Server${index}DataVolume`, attachment: `Server${index}DataVolumeAttachment` };
+export function serverLogicalIds(index: number, generation = 1): { instance: string; dataVolume: string; attachment: string } {
+  // A later generation (cluster.serverGenerations, written by `npm run ops -- recover-node`) renames the
+  // instance and its attachment, so CloudFormation creates a new instance for a lost one; the volume stays.
+  const suffix = generation > 1 ? `G${generation}` : '';
+  if (index === 1) return { instance: `NodeInstance${suffix}`, dataVolume: 'NodeDataVolume', attachment: `NodeDataVolumeAttachment${suffix}` };
+  return { instance: `Server${index}Instance${suffix}`, dataVolume: `Server${index}DataVolume`, attachment: `Server${index}DataVolumeAttachment${suffix}` };
+}
+
+/** Generation of server `index` (cluster.serverGenerations; 1 when not listed). */
+export function serverGeneration(config: EnvConfig, index: number): number {
+  return config.cluster.serverGenerations.find((entry) => entry.server === index)?.generation ?? 1;
+}
+
+/** The logical ids of server `index` at its current generation. */
+export function currentServerIds(config: EnvConfig, index: number): { instance: string; dataVolume: string; attachment: string } {
+  return serverLogicalIds(index, serverGeneration(config, index));
 }
 
 /** Tailnet and Kubernetes node name of server `index`: hostnames.node for the first, hostnames.node-<n> for the others. */

@@ -11,7 +11,7 @@
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { LONGHORN_BACKUP_PREFIX } from '../../generator/platform-names.js';
 import { serverZones } from '../../generator/cluster/topology.js';
-import { CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverLogicalIds } from '../names.js';
+import { CLUSTER_MARKER_KEY, currentServerIds, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
 import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
 import { isProduction } from './database.js';
 import { secretLogicalIds } from './secrets.js';
@@ -93,9 +93,9 @@ function serverImage(config: EnvConfig, index: number) {
 
 /** One server: its instance in its zone's subnet, and its own Longhorn data volume in the same zone. */
 function serverResources(config: EnvConfig, stack: string, index: number, zone: number): Resources {
-  const ids = serverLogicalIds(index);
+  const ids = currentServerIds(config, index);
   const subnet = publicSubnetId(zone);
-  const previous = index > 1 ? [serverLogicalIds(index - 1).instance] : [];
+  const previous = index > 1 ? [currentServerIds(config, index - 1).instance] : [];
   const name = index === 1 ? 'k3s' : `k3s-server-${index}`;
   return {
     [ids.instance]: {

@@ -89,6 +89,13 @@ export function checkCluster(config: EnvConfig, add: AddIssue, warn: AddIssue): 
       add(['cluster', 'serverAmiOverrides', index, 'server'], `server ${override.server} does not exist: the cluster has ${servers} server(s)`, `a server number from 1 to ${servers}`, 'remove the entry or fix the number');
     }
   });
+  cluster.serverGenerations.forEach((entry, index) => {
+    if (entry.server > servers) {
+      add(['cluster', 'serverGenerations', index, 'server'], `server ${entry.server} does not exist: the cluster has ${servers} server(s)`, `a server number from 1 to ${servers}`, 'remove the entry or fix the number');
+    } else if (cluster.serverGenerations.findIndex((other) => other.server === entry.server) !== index) {
+      add(['cluster', 'serverGenerations', index, 'server'], `server ${entry.server} is listed twice`, 'one entry per server', 'keep only the entry with the highest generation');
+    }
+  });
 
   if (config.tier === 'production' && config.aurora.readers < 1) {
     add(

@@ -194,6 +194,20 @@ export const envConfigSchema = obj(
             default: [],
           },
         ),
+        serverGenerations: list(
+          obj(
+            {
+              server: int({ description: 'Server number (1 is the first server).', minimum: 1, maximum: 7, examples: [1] }),
+              generation: int({ description: 'Generation of this server, 2 or more; each increase gives its instance a new logical id, so CloudFormation creates a new one.', minimum: 2, maximum: 999, examples: [2] }),
+            },
+            { description: 'One server re-created after its instance was lost.', examples: [{ server: 1, generation: 2 }] },
+          ),
+          {
+            description:
+              'Servers whose instance was terminated or lost while the stack stayed: written by `npm run ops -- recover-node`, which bumps the generation so the next bootstrap re-creates exactly that server (its data volume stays). See docs/operations.md.',
+            default: [],
+          },
+        ),
       },
       { description: 'Shape of the K3s cluster: servers across zones and an agent pool. Default: one server, no agents.', default: {} },
     ),

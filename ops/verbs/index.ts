@@ -1,4 +1,7 @@
 /** Every verb of `npm run ops`. A new verb is one file in ops/verbs/ and one line here. */
 import type { Verb } from '../verb.js';
+import { recoverNode } from './recover-node.js';
 
-export const VERBS: Verb[] = [];
+export const VERBS: Verb[] = [
+  recoverNode,
+];
