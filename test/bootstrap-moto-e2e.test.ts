@@ -37,7 +37,7 @@ let removeScratch: () => void;
 
 function deps(account: string, lines: string[]): BootstrapDeps {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
-  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets] as never[], account);
+  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets, clients.ec2!] as never[], account);
   bridgeMotoGaps(clients.cfn, REGION, account);
   return { clients, reporter: { info: (line) => lines.push(line), warn: (line) => lines.push(line) } };
 }

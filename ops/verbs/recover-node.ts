@@ -30,7 +30,7 @@ import { loadConfig } from '../../bootstrap/lib/environment.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
 import { pollUntil, type Clock } from '../../bootstrap/lib/polling.js';
 import { describeServer, isLost, serverStates, type ServerState } from '../../bootstrap/lib/server-health.js';
-import { currentServerIds, serverLogicalIds, stackName as stackNameOf } from '../../bootstrap/names.js';
+import { currentServerIds, serverLogicalIds, serverNodeName, stackName as stackNameOf } from '../../bootstrap/names.js';
 import { renderStackFiles } from '../../bootstrap/render.js';
 import { runBootstrap } from '../../bootstrap/scripts/bootstrap.js';
 import { EXIT, executePlan, type Plan } from '../plan.js';
@@ -109,6 +109,8 @@ export async function planRecoverNode(context: VerbContext, deps: RecoverNodeDep
     consequences.push('this is the only server: the new instance starts a new K3s cluster, and Argo CD re-applies everything from git; state only etcd held is not brought back by this verb');
   } else {
     consequences.push(`the new server joins the ${config.cluster.servers - 1} other servers with the K3s token from Secrets Manager; etcd copies its data over`);
+    // Not done by this verb (it talks to AWS only): the stale etcd member would count against the quorum.
+    consequences.push(`remove the lost server from etcd first, if not done yet: kubectl delete node ${serverNodeName(config, target.server)} (K3s then drops its etcd member)`);
   }
   consequences.push(`the data volume ${currentServerIds(config, target.server).dataVolume} stays and is attached to the new instance; Longhorn rebuilds replicas that went stale`);
   if (others.length > 0) consequences.push(`also gone, for a later run (one server per run): ${others.map((state) => `server ${state.server}`).join(', ')}`);
