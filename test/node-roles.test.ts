@@ -34,9 +34,11 @@ interface Run {
  * scratch directory, installs the stand-ins and runs `commands`. `marker` says whether the cluster
  * marker exists in S3.
  */
-function run(env: string, node: NodeSpec, commands: string, options: { marker?: boolean; address?: string } = {}): Run {
+function run(env: string, node: NodeSpec, commands: string, options: { marker?: boolean; address?: string; restore?: string } = {}): Run {
   const dir = join(scratch, `run-${++runs}`);
-  const config = environment(env).config;
+  const loaded = environment(env).config;
+  // recover-cluster's rendering: server 1 at generation 2, restoring `restore`.
+  const config = options.restore ? { ...loaded, cluster: { ...loaded.cluster, serverGenerations: [{ server: 1, generation: 2 }], etcdRestore: { snapshot: options.restore, generation: 2 } } } : loaded;
   const script = renderUserData(config, undefined, node)
     .replace('@@REGISTRATION_ADDRESS@@', options.address ?? 'nlb.internal.example')
     .replace(/^exec > >\(tee .*$/m, '')
@@ -53,7 +55,7 @@ function run(env: string, node: NodeSpec, commands: string, options: { marker?: 
     `curl() { printf '%s\\n' "curl $*" >>${calls}; case "$*" in *"-X PUT"*api/token*) echo token-1 ;; *"X-aws-ec2-metadata-token: token-1"*placement/availability-zone) echo me-central-1b ;; *"X-aws-ec2-metadata-token: token-1"*instance-id) echo i-0abc123 ;; *) return 22 ;; esac; }`,
     `aws() { printf '%s\\n' "aws $*" >>${calls}; case "$1 $2" in "s3api head-object") return ${options.marker ? 0 : 1} ;; "secretsmanager get-secret-value") echo secret-token ;; esac; }`,
     'retry() { shift; "$@"; }',
-    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
+    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
       commands.includes(`real:${name}`) ? '' : record(name),
     ),
     commands.replaceAll('real:', ''),
@@ -155,7 +157,7 @@ describe('the steps each role runs', () => {
     const result = run('prod', FIRST, 'write_k3s_config() { echo "config $1"; }; main');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
     expect(result.stdout).toContain('config init');
     expect(result.file('etc/role')).toBe('init\n');
   });
@@ -221,5 +223,50 @@ describe('a re-run over SSM (the way a single node becomes the first of three)',
     expect(same.status).toBe(0);
     expect(same.stdout).toContain('K3s v1.36.3+k3s1 already running');
     expect(same.calls).not.toContain('systemctl restart k3s');
+  });
+});
+
+describe('a restore from an etcd snapshot (npm run ops -- recover-cluster)', () => {
+  const SNAPSHOT = 'etcd-snapshot-k3s-prod-1764633600';
+  const systemd = `k3s() { printf '%s\\n' "k3s $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; }; systemctl() { printf '%s\\n' "systemctl $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; }`;
+
+  it('renders the snapshot into the first server only, at the generation that restores', () => {
+    const restoring = { ...environment('prod').config };
+    restoring.cluster = { ...restoring.cluster, serverGenerations: [{ server: 1, generation: 2 }], etcdRestore: { snapshot: SNAPSHOT, generation: 2 } };
+    expect(renderUserData(restoring, undefined, FIRST)).toContain(`readonly ETCD_RESTORE_SNAPSHOT='${SNAPSHOT}'`);
+    expect(renderUserData(restoring, undefined, SECOND)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+    const later = { ...restoring, cluster: { ...restoring.cluster, serverGenerations: [{ server: 1, generation: 3 }] } };
+    expect(renderUserData(later, undefined, FIRST)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+    expect(renderUserData(environment('prod').config, undefined, FIRST)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+  });
+
+  it('makes a new first server start the cluster from the snapshot even though the cluster marker exists', () => {
+    expect(run('prod', FIRST, 'node_role', { marker: true, restore: SNAPSHOT }).stdout.trim()).toBe('init');
+    expect(run('prod', SECOND, 'node_role', { marker: true, restore: SNAPSHOT }).stdout.trim()).toBe('join');
+  });
+
+  it('stops K3s, resets the cluster from the snapshot in S3, starts it again, and does it only once', () => {
+    const first = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.calls).toEqual(['systemctl stop k3s', `k3s server --cluster-reset --cluster-reset-restore-path=${SNAPSHOT}`, 'systemctl start k3s']);
+    expect(first.stdout).toContain(`restoring etcd from s3://dubai-prod-etcd-snapshots-210987654323/etcd/${SNAPSHOT}`);
+    expect(first.file('etc/restored')).toBe(`${SNAPSHOT}\n`);
+    const again = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"; echo ${SNAPSHOT} >"$K3S_CONFIG_DIR/restored"\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(again.status).toBe(0);
+    expect(again.calls).toEqual([]);
+  });
+
+  it('does nothing without a snapshot to restore', () => {
+    const result = run('dev', FIRST, `${systemd}\nreal:restore_etcd`);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([]);
+  });
+
+  it('stops the boot when the restore fails (K3s is not started on an empty cluster)', () => {
+    const result = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"\nk3s() { return 1; }\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(result.status).not.toBe(0);
+    expect(result.calls).toEqual(['systemctl stop k3s']);
+    expect(() => result.file('etc/restored')).toThrow(/ENOENT/);
   });
 });

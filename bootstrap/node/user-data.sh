@@ -47,7 +47,7 @@ node_role() {
     echo agent
   elif [[ -s $K3S_CONFIG_DIR/role ]]; then
     cat "$K3S_CONFIG_DIR/role"
-  elif ((SERVER_COUNT == 1)) || { ((SERVER_INDEX == 1)) && ! cluster_initialized; }; then
+  elif ((SERVER_COUNT == 1)) || { ((SERVER_INDEX == 1)) && { [[ -n ${ETCD_RESTORE_SNAPSHOT:-} ]] || ! cluster_initialized; }; }; then
     echo init
   else
     echo join
@@ -316,6 +316,16 @@ install_k3s() {
   rm -f "$installer"
 }
 
+# recover-cluster: a new first server restores etcd from the snapshot it was rendered with, once.
+restore_etcd() {
+  [[ -n ${ETCD_RESTORE_SNAPSHOT:-} && ! -s $K3S_CONFIG_DIR/restored ]] || return 0
+  log "restoring etcd from s3://$ETCD_BUCKET/$ETCD_FOLDER/$ETCD_RESTORE_SNAPSHOT"
+  systemctl stop k3s
+  k3s server --cluster-reset --cluster-reset-restore-path="$ETCD_RESTORE_SNAPSHOT"
+  printf '%s\n' "$ETCD_RESTORE_SNAPSHOT" >"$K3S_CONFIG_DIR/restored"
+  systemctl start k3s
+}
+
 wait_for_k3s() {
   if [[ $1 == agent ]]; then
     log "waiting for the K3s agent"
@@ -403,6 +413,7 @@ main() {
   write_k3s_config "$role"
   if [[ $role == init ]]; then fetch_argocd_bootstrap; fi
   install_k3s "$role"
+  if [[ $role == init ]]; then restore_etcd; fi
   wait_for_k3s "$role"
   if [[ $role == init ]]; then
     seed_repository_credentials

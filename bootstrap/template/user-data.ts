@@ -13,7 +13,7 @@ import { ARGOCD_FIELD_MANAGER, ARGOCD_NAMESPACE } from '../../generator/argocd/b
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
 import { isHighlyAvailable } from '../../generator/cluster/topology.js';
-import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverNodeName } from '../names.js';
+import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverGeneration, serverNodeName } from '../names.js';
 import { getAtt, type CfnValue } from './cfn.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
@@ -68,8 +68,22 @@ const REGISTRATION_MARKER = '@@REGISTRATION_ADDRESS@@';
 /** Room kept for that DNS name when checking the size limit (internal NLB names are far shorter). */
 const REGISTRATION_ADDRESS_ALLOWANCE = 128;
 
+/**
+ * The etcd snapshot the first server restores (cluster.etcdRestore, written by
+ * `npm run ops -- recover-cluster`): only for server 1 at the generation named
+ * there, so a later replacement of that server does not restore again.
+ */
+export function etcdRestoreSnapshot(config: EnvConfig, node: NodeSpec): string | undefined {
+  const restore = config.cluster.etcdRestore;
+  if (!restore || node.role !== 'server' || node.index !== 1 || serverGeneration(config, 1) !== restore.generation) return undefined;
+  return restore.snapshot;
+}
+
 export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERVER): Record<string, string> {
+  const restore = etcdRestoreSnapshot(config, node);
   return {
+    // Only when restoring: every other node's user data stays as it was.
+    ...(restore ? { ETCD_RESTORE_SNAPSHOT: restore } : {}),
     ENV_NAME: config.name,
     AWS_REGION: config.aws.region,
     K3S_VERSION: config.k3s.version,

@@ -208,6 +208,19 @@ export const envConfigSchema = obj(
             default: [],
           },
         ),
+        etcdRestore: optional(
+          obj(
+            {
+              snapshot: str({ description: 'Name of the etcd snapshot in the etcd bucket\'s folder (as `k3s etcd-snapshot ls` shows it).', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', examples: ['etcd-snapshot-k3s-dev-1764633600'] }),
+              generation: int({ description: 'Generation of server 1 that restores it (cluster.serverGenerations); another generation ignores this.', minimum: 2, maximum: 999, examples: [2] }),
+            },
+            {
+              description:
+                'Written by `npm run ops -- recover-cluster`: the first server at this generation restores etcd from this snapshot once (--cluster-reset --cluster-reset-restore-path) instead of starting an empty cluster; the other servers then rejoin it. See docs/operations.md.',
+              examples: [{ snapshot: 'etcd-snapshot-k3s-dev-1764633600', generation: 2 }],
+            },
+          ),
+        ),
       },
       { description: 'Shape of the K3s cluster: servers across zones and an agent pool. Default: one server, no agents.', default: {} },
     ),
