@@ -49,6 +49,7 @@ export const SLOW_TESTS = [
   'test/validators-agree.test.ts',
   'test/workflows.test.ts',
   'test/ops-recover-node-moto.test.ts',
+  'test/ops-recover-cluster-moto.test.ts',
 ];
 
 

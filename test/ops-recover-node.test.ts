@@ -20,7 +20,7 @@ import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
 import type { EnvConfig } from '../generator/config/schema.js';
 import { main } from '../ops/cli.js';
 import { EXIT } from '../ops/plan.js';
-import { recoverNodeVerb, withServerGeneration } from '../ops/verbs/recover-node.js';
+import { recoverNodeVerb, restoredCluster, withServerGeneration } from '../ops/verbs/recover-node.js';
 
 const prod = loadConfig(REPO_ROOT, 'prod');
 const withGenerations = (config: EnvConfig, serverGenerations: EnvConfig['cluster']['serverGenerations']): EnvConfig => ({ ...config, cluster: { ...config.cluster, serverGenerations } });
@@ -138,5 +138,20 @@ describe('recover-node on a three-server cluster (EC2 mocked)', () => {
     const result = await run({ NodeInstance: 'running', Server2Instance: 'running', Server3Instance: 'terminated' }, ['--server', '4']);
     expect(result.code).toBe(EXIT.usage);
     expect(result.err).toMatch(/--server 4: environment prod has servers 1 to 3/);
+  });
+});
+
+describe('after recover-cluster', () => {
+  const restored = withGenerations({ ...prod, cluster: { ...prod.cluster, etcdRestore: { snapshot: 'etcd-snapshot-k3s-prod-1764612000', generation: 2 } } }, [{ server: 1, generation: 2 }]);
+  const state = (server: number, generation: number, state: string) => ({ server, generation, logicalId: `S${server}`, instanceId: `i-${server}`, state });
+
+  it('lets the lost servers rejoin one per run while the restored first server runs (etcd has only the members that rejoined)', () => {
+    expect(restoredCluster(restored, [state(1, 2, 'running'), state(2, 1, 'terminated'), state(3, 1, 'terminated')])).toBe(true);
+  });
+
+  it('does not while the restored server is itself gone, nor for another generation, nor without a restore', () => {
+    expect(restoredCluster(restored, [state(1, 2, 'terminated'), state(2, 1, 'terminated'), state(3, 1, 'running')])).toBe(false);
+    expect(restoredCluster(restored, [state(1, 3, 'running'), state(2, 1, 'terminated'), state(3, 1, 'terminated')])).toBe(false);
+    expect(restoredCluster(prod, [state(1, 1, 'running'), state(2, 1, 'terminated'), state(3, 1, 'terminated')])).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
 /** Every verb of `npm run ops`. A new verb is one file in ops/verbs/ and one line here. */
 import type { Verb } from '../verb.js';
 import { recoverNode } from './recover-node.js';
+import { recoverCluster } from './recover-cluster.js';
 
 export const VERBS: Verb[] = [
   recoverNode,
+  recoverCluster,
 ];

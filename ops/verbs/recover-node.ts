@@ -33,7 +33,7 @@ import { describeServer, isLost, serverStates, type ServerState } from '../../bo
 import { currentServerIds, serverLogicalIds, serverNodeName, stackName as stackNameOf } from '../../bootstrap/names.js';
 import { renderStackFiles } from '../../bootstrap/render.js';
 import { runBootstrap } from '../../bootstrap/scripts/bootstrap.js';
-import { EXIT, executePlan, type Plan } from '../plan.js';
+import { EXIT, executePlan, type Plan, type Step } from '../plan.js';
 import type { Verb, VerbContext } from '../verb.js';
 
 export interface RecoverNodeDeps {
@@ -58,6 +58,13 @@ function writeAtomically(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Whether the cluster runs from a restore (cluster.etcdRestore at server 1's generation, which runs). */
+export function restoredCluster(config: EnvConfig, states: ServerState[]): boolean {
+  const restore = config.cluster.etcdRestore;
+  const first = states.find((state) => state.server === 1);
+  return restore !== undefined && first !== undefined && first.generation === restore.generation && !isLost(first);
+}
+
 /** Which lost server this run re-creates, or why it cannot. */
 function chooseServer(config: EnvConfig, states: ServerState[], requested: number | undefined): ServerState {
   const lost = states.filter(isLost);
@@ -69,7 +76,8 @@ function chooseServer(config: EnvConfig, states: ServerState[], requested: numbe
     }
   }
   const tolerance = serverFailureTolerance(config.cluster.servers);
-  if (config.cluster.servers >= 3 && lost.length > tolerance) {
+  // After recover-cluster, etcd has only the restored first server and those that rejoined: adding one is safe.
+  if (config.cluster.servers >= 3 && lost.length > tolerance && !restoredCluster(config, states)) {
     throw new BootstrapError(
       [`${lost.length} of the ${config.cluster.servers} servers are gone; etcd keeps its quorum only while at most ${tolerance} ${tolerance === 1 ? 'is' : 'are'}, so the survivors cannot admit new members:`, ...lost.map((state) => `  ${describeServer(state)}`)].join('\n'),
       'restore the cluster from the latest etcd snapshot in S3 (docs/operations.md, "Restore from an etcd snapshot"), then recover the remaining servers one per run',
@@ -115,16 +123,42 @@ export async function planRecoverNode(context: VerbContext, deps: RecoverNodeDep
   consequences.push(`the data volume ${currentServerIds(config, target.server).dataVolume} stays and is attached to the new instance; Longhorn rebuilds replicas that went stale`);
   if (others.length > 0) consequences.push(`also gone, for a later run (one server per run): ${others.map((state) => `server ${state.server}`).join(', ')}`);
 
-  let updated: EnvConfig | undefined;
   return {
     summary: `re-create server ${target.server} of ${stack} (${target.logicalId} → ${newIds.instance})`,
     consequences,
-    steps: [
+    steps: replaceServerSteps(context, deps, clients, target, {
+      title: `set server ${target.server} to generation ${next} in ${envFile} (cluster.serverGenerations)`,
+      edit: (text) => withServerGeneration(text, config, target.server, next),
+    }),
+  };
+}
+
+/**
+ * The steps that re-create one lost server: edit the environment file (the
+ * new generation, and whatever else the caller adds), write the stack files,
+ * deploy with the bootstrap's checks, wait for the new instance.
+ */
+export function replaceServerSteps(
+  context: VerbContext,
+  deps: RecoverNodeDeps,
+  clients: AwsClients,
+  target: ServerState,
+  fileEdit: { title: string; edit: (text: string) => string },
+): Step[] {
+  const { config, root } = context;
+  const reporter = context.run.reporter;
+  const ec2 = clients.ec2!;
+  const stack = stackNameOf(config);
+  const next = target.generation + 1;
+  const newIds = serverLogicalIds(target.server, next);
+  const envFile = `environments/${config.name}.yaml`;
+  let updated: EnvConfig | undefined;
+  return [
       {
-        title: `set server ${target.server} to generation ${next} in ${envFile} (cluster.serverGenerations)`,
+        title: fileEdit.title,
         run: async () => {
           const path = join(root, envFile);
-          writeAtomically(path, withServerGeneration(readFileSync(path, 'utf8'), config, target.server, next));
+          writeAtomically(path, fileEdit.edit(readFileSync(path, 'utf8')));
           updated = loadConfig(root, config.name);
         },
       },
@@ -159,8 +193,18 @@ export async function planRecoverNode(context: VerbContext, deps: RecoverNodeDep
           reporter.info(`  ${describeServer(state)}`);
         },
       },
-    ],
-  };
+  ];
+}
+
+/** The git commands that turn what a recovery wrote into a pull request. */
+export function pullRequestCommands(env: string, verb: string, what: string): string {
+  return [
+    'Next: make it a pull request (the stack already runs this change):',
+    `  npm run render -- --env ${env}`,
+    `  git switch -c ${verb}-${env}`,
+    `  git add environments/${env}.yaml environments/${env}.outputs.yaml rendered/${env}`,
+    `  git commit -m "${env}: ${what} (${verb})"`,
+  ].join('\n');
 }
 
 export function recoverNodeVerb(deps: RecoverNodeDeps = {}): Verb {
@@ -173,18 +217,7 @@ export function recoverNodeVerb(deps: RecoverNodeDeps = {}): Verb {
       const plan = await planRecoverNode(context, deps);
       if (!plan) return EXIT.ok;
       const code = await executePlan(plan, context.run);
-      if (code === EXIT.ok) {
-        const env = context.config.name;
-        context.run.reporter.info(
-          [
-            'Next: make it a pull request (the stack already runs this change):',
-            `  npm run render -- --env ${env}`,
-            `  git switch -c recover-${env}-server`,
-            `  git add environments/${env}.yaml environments/${env}.outputs.yaml rendered/${env}`,
-            `  git commit -m "${env}: re-create a lost K3s server (recover-node)"`,
-          ].join('\n'),
-        );
-      }
+      if (code === EXIT.ok) context.run.reporter.info(pullRequestCommands(context.config.name, 'recover-node', 're-create a lost K3s server'));
       return code;
     },
   };
