@@ -50,6 +50,7 @@ export const SLOW_TESTS = [
   'test/workflows.test.ts',
   'test/ops-recover-node-moto.test.ts',
   'test/ops-recover-cluster-moto.test.ts',
+  'test/ops-recreate-stack-moto.test.ts',
 ];
 
 

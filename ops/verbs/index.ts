@@ -2,8 +2,10 @@
 import type { Verb } from '../verb.js';
 import { recoverNode } from './recover-node.js';
 import { recoverCluster } from './recover-cluster.js';
+import { recreateStack } from './recreate-stack.js';
 
 export const VERBS: Verb[] = [
   recoverNode,
   recoverCluster,
+  recreateStack,
 ];
