@@ -93,6 +93,7 @@ export async function clusterChecks(kube: KubeClient, now: number): Promise<Chec
     }
   }
   const certificates = await listIfInstalled(kube, RESOURCES.certificate);
+  if (certificates === undefined) checks.push({ area: 'Certificate', object: '-', ok: true, detail: 'cert-manager.io/v1 Certificates not installed: none to check' });
   for (const certificate of certificates ?? []) {
     const ready = condition(certificate, 'Ready');
     const notAfter = Date.parse(certificate.status?.notAfter ?? '');
