@@ -54,7 +54,7 @@ function condition(object: KubeObject, type: string): { status?: string; reason?
 }
 
 const key = (object: KubeObject) => (object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name);
-const age = (from: number, now: number) => `${((now - from) / HOUR).toFixed(1)} h`;
+const age = (from: number, now: number) => `${(Math.max(0, now - from) / HOUR).toFixed(1)} h`;
 
 /** A listing of a custom resource whose CRD may not be installed: undefined on 404. */
 async function listIfInstalled(kube: KubeClient, resource: (typeof RESOURCES)[keyof typeof RESOURCES]): Promise<KubeObject[] | undefined> {
