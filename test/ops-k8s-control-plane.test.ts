@@ -13,7 +13,7 @@
  * kube-controller-manager. Skips, saying why, only when the binaries cannot
  * be built (no Go).
  */
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +221,48 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
     expect((await replicaSets('redis'))).toHaveLength(1);
   }, RUN_TIMEOUT_MS);
 
+  it('rotate valkey-password: the new password reaches the running Valkey before anything restarts, and Valkey is not restarted while its clients have not rolled out', async () => {
+    const name = `${config.secretsManager.prefix}redis/password`;
+    await aws.secrets.send(new CreateSecretCommand({ Name: name, SecretString: 'old-valkey-password' }));
+    const redisSets = async () => (await kube.list(RESOURCES.replicaset, 'redis')).length;
+    const seen: { password: string; redisAuthRefresh?: string; redisReplicaSets: number; litellmRestartedAt?: string }[] = [];
+    const eso = playController(async () => {
+      for (const secret of await kube.list(RESOURCES.externalSecret)) {
+        const requested = secret.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+        if (!requested || secret.status?.refreshTime === requested) continue;
+        await kube.mergePatch(RESOURCES.externalSecret, secret.metadata.namespace, secret.metadata.name, { status: { refreshTime: requested, conditions: ready('SecretSynced') } }, 'status');
+      }
+    });
+    const litellmRestartedAt = async () => (await kube.get(RESOURCES.deployment, 'litellm', 'litellm')).spec.template.metadata.annotations?.[RESTARTED_AT_ANNOTATION];
+    const restartedBefore = await litellmRestartedAt();
+    const { run: options, lines } = run();
+    try {
+      const plan = rotatePlan(context(['valkey-password'], {}, options), {
+        kube: () => kube,
+        secrets: () => aws.secrets,
+        // kubectl exec needs a kubelet; the test records what the cluster looked like when Valkey would get the password.
+        addValkeyPassword: async (server, password) => {
+          seen.push({ password, redisAuthRefresh: (await kube.get(RESOURCES.externalSecret, 'redis', 'redis-auth')).metadata.annotations?.[FORCE_SYNC_ANNOTATION], redisReplicaSets: await redisSets(), litellmRestartedAt: await litellmRestartedAt() });
+          expect(server).toEqual({ namespace: 'redis', name: 'redis', container: 'valkey' });
+        },
+        timeoutMs: 5000,
+        stepMs: 500,
+      });
+      expect(await executePlan(plan, options)).toBe(EXIT.failed);
+    } finally {
+      await eso.stop();
+    }
+    expect(eso.errors).toEqual([]);
+    const stored = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
+    expect(seen).toEqual([{ password: stored, redisAuthRefresh: undefined, redisReplicaSets: 1, litellmRestartedAt: restartedBefore }]);
+    expect(lines.find((line) => line.startsWith('WARN ✗'))).toMatch(/step 5 failed: wait until litellm\/litellm, open-webui\/open-webui run only restarted pods: timed out/);
+    expect(lines).toContain('WARN   already done: steps 1-4; not run: steps 6-7');
+    expect((await kube.get(RESOURCES.externalSecret, 'redis', 'redis-auth')).metadata.annotations?.[FORCE_SYNC_ANNOTATION]).toMatch(/^\d{4}-/);
+    expect(await litellmRestartedAt()).not.toBe(restartedBefore);
+    expect((await kube.get(RESOURCES.deployment, 'redis', 'redis')).spec.template.metadata.annotations?.[RESTARTED_AT_ANNOTATION]).toBeUndefined();
+    expect(await redisSets()).toBe(1);
+  }, RUN_TIMEOUT_MS);
+
   describe('doctor', () => {
     const bucket = bucketName(config, 'etcdSnapshots');
 
@@ -276,6 +318,14 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
         expect.stringMatching(new RegExp(`^FINDING\\s+Node\\s+${TEST_NODE}\\s+DiskPressure=True$`)),
       ]);
       expect(lines.at(-1)).toMatch(/^doctor: 3 finding\(s\) of \d+ checks$/);
+    }, RUN_TIMEOUT_MS);
+
+    it('finds a missing etcd snapshot (an empty snapshot folder)', async () => {
+      await allWell();
+      await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${ETCD_SNAPSHOT_FOLDER}/on-demand-server-0-1764640000` }));
+      const { code, findings } = await doctorRun(() => kube);
+      expect(code).toBe(EXIT.findings);
+      expect(findings).toEqual([expect.stringMatching(/^FINDING\s+etcd snapshot\s+s3:\/\/dubai-dev-etcd-snapshots-\d+\/etcd\/\s+no snapshot in the bucket$/)]);
     }, RUN_TIMEOUT_MS);
 
     it('exits 1 when it cannot reach the cluster', async () => {
