@@ -263,6 +263,27 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
     expect(await redisSets()).toBe(1);
   }, RUN_TIMEOUT_MS);
 
+  it('rotate webui-secret-key: an ExternalSecret that syncs but is not Ready stops the rotation before any restart', async () => {
+    const name = `${config.secretsManager.prefix}openwebui/secret-key`;
+    await aws.secrets.send(new CreateSecretCommand({ Name: name, SecretString: 'old-webui-key' }));
+    const restartedAt = async () => (await kube.get(RESOURCES.deployment, 'open-webui', 'open-webui')).spec.template.metadata.annotations?.[RESTARTED_AT_ANNOTATION];
+    const before = await restartedAt();
+    const eso = playController(async () => {
+      const secret = await kube.get(RESOURCES.externalSecret, 'open-webui', 'open-webui-env');
+      const requested = secret.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+      if (requested && secret.status?.refreshTime !== requested) await kube.mergePatch(RESOURCES.externalSecret, 'open-webui', 'open-webui-env', { status: { refreshTime: requested, conditions: ready('SecretSyncedError', 'False', 'AccessDeniedException') } }, 'status');
+    });
+    const { run: options, lines } = run();
+    try {
+      const plan = rotatePlan(context(['webui-secret-key'], {}, options), { kube: () => kube, secrets: () => aws.secrets, addValkeyPassword: async () => { throw new Error('not for this secret'); }, timeoutMs: WAIT_MS, stepMs: 500 });
+      expect(await executePlan(plan, options)).toBe(EXIT.failed);
+    } finally {
+      await eso.stop();
+    }
+    expect(lines.find((line) => line.startsWith('WARN ✗'))).toMatch(/step 2 failed: refresh ExternalSecret open-webui\/open-webui-env now .*: ExternalSecret open-webui\/open-webui-env is not Ready: SecretSyncedError AccessDeniedException\n {2}fix: fix the store or the secret/);
+    expect(await restartedAt()).toBe(before);
+  }, RUN_TIMEOUT_MS);
+
   describe('doctor', () => {
     const bucket = bucketName(config, 'etcdSnapshots');
 

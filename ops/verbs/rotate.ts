@@ -48,7 +48,7 @@ export const ROTATABLE: Record<string, Rotatable> = {
   },
   'valkey-password': {
     reference: GENERATED_SECRETS.redisPassword,
-    consequences: ['clients keep working: the new password is added to the running Valkey before they restart, Valkey restarts last; Valkey holds no data that outlives its restart (save "", appendonly no)'],
+    consequences: ['clients keep working: the new password is added to the running Valkey before they restart, and Valkey restarts last (its clients reconnect once)'],
     server: { namespace: NAMESPACES.redis, name: 'redis', container: 'valkey' },
   },
   'webui-secret-key': {
@@ -156,13 +156,19 @@ export function rotatePlan(context: VerbContext, deps: RotateDeps): Plan {
     title: `refresh ExternalSecret ${externalSecrets.map((entry) => `${entry.namespace}/${entry.name}`).join(', ')} now (${FORCE_SYNC_ANNOTATION}) and wait until each has synced`,
     async run() {
       requestedAt = now().toISOString();
-      for (const entry of externalSecrets) await deps.kube().mergePatch(RESOURCES.externalSecret, entry.namespace, entry.name, { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: requestedAt } } });
+      // Any sync after this read fetches the new value (it is already in Secrets Manager): wait for refreshTime to move, not for a clock.
+      const previous = new Map<string, string | undefined>();
+      for (const entry of externalSecrets) {
+        previous.set(entry.file, (await deps.kube().get(RESOURCES.externalSecret, entry.namespace, entry.name)).status?.refreshTime);
+        await deps.kube().mergePatch(RESOURCES.externalSecret, entry.namespace, entry.name, { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: requestedAt } } });
+      }
       for (const entry of externalSecrets)
-        await waitUntil(`ExternalSecret ${entry.namespace}/${entry.name} to sync after ${requestedAt}`, deps.timeoutMs, async () => {
+        await waitUntil(`ExternalSecret ${entry.namespace}/${entry.name} to sync again (status.refreshTime newer than ${previous.get(entry.file) ?? 'never'})`, deps.timeoutMs, async () => {
           const status = (await deps.kube().get(RESOURCES.externalSecret, entry.namespace, entry.name)).status ?? {};
           const ready = (status.conditions ?? []).find((condition: { type: string }) => condition.type === 'Ready');
-          if (ready?.status === 'False') throw new BootstrapError(`ExternalSecret ${entry.namespace}/${entry.name} is not Ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(), 'fix the store or the secret; the new value is in Secrets Manager, so run the verb again (a new value again) or refresh by hand');
-          return ready?.status === 'True' && status.refreshTime && Date.parse(status.refreshTime) >= Date.parse(requestedAt) - 1000 ? true : undefined;
+          const synced = status.refreshTime !== undefined && status.refreshTime !== previous.get(entry.file);
+          if (synced && ready?.status === 'False') throw new BootstrapError(`ExternalSecret ${entry.namespace}/${entry.name} is not Ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(), 'fix the store or the secret; the new value is in Secrets Manager, so run the verb again (a new value again) or refresh by hand');
+          return synced && ready?.status === 'True' ? true : undefined;
         }, deps.stepMs);
     },
   });
