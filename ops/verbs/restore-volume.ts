@@ -8,6 +8,12 @@
  * the claim deleted and re-created pre-bound to that PV, the workload scaled
  * back; sync re-enabled in `finally`, so also after a failed step. The old
  * volume is kept (the storage class reclaims with Retain): its PV is printed.
+ *
+ * Restored means what longhorn-manager v1.12.0 sets (controller/
+ * volume_controller.go): restoreInitiated true when it starts, restoreRequired
+ * false once the last backup is restored with healthy replicas, after which
+ * the volume detaches. --dry-run reads the cluster (the claim, the backups) to
+ * print the exact plan, and changes nothing.
  */
 import { UsageError } from '../../bootstrap/lib/args.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
