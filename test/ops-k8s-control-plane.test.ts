@@ -15,13 +15,15 @@
  */
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { awsClients, type AwsClients } from '../bootstrap/lib/aws-clients.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { bucketName, ETCD_SNAPSHOT_FOLDER } from '../bootstrap/names.js';
+import { ensureHelm, runHelm } from '../generator/charts/helm.js';
 import { readRenderedInputs } from '../generator/validate/manifests.js';
 import { KubeClient, RESOURCES, type KubeObject } from '../ops/kube.js';
 import { EXIT, executePlan, type RunOptions } from '../ops/plan.js';
@@ -43,6 +45,8 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 const WAIT_MS = 180_000;
 const LONGHORN = 'longhorn-system';
 const OLD_VOLUME = 'pvc-0d5e1c2a-old';
+/** The vendored cert-manager chart archive, from charts/charts.lock.yaml (no environment renders it yet). */
+const CERT_MANAGER_ARCHIVE = (parse(readFileSync(join(REPO_ROOT, 'charts', 'charts.lock.yaml'), 'utf8')) as { charts: { name: string; archive: string }[] }).charts.find((chart) => chart.name === 'cert-manager')!.archive;
 
 const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`ops-k8s-control-plane.test.ts skipped: ${unavailable}\n`);
@@ -289,6 +293,7 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
 
     /** Everything well: Applications Synced/Healthy, ExternalSecrets Ready, fresh backups, the node Ready with a fresh heartbeat. */
     async function allWell(): Promise<void> {
+      await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${ETCD_SNAPSHOT_FOLDER}/on-demand-server-0-1764640000`, Body: 'snapshot' }));
       for (const app of await kube.list(RESOURCES.application, 'argocd')) await kube.mergePatch(RESOURCES.application, 'argocd', app.metadata.name, { status: { sync: { status: 'Synced' }, health: { status: 'Healthy' } } });
       for (const secret of await kube.list(RESOURCES.externalSecret)) await kube.mergePatch(RESOURCES.externalSecret, secret.metadata.namespace, secret.metadata.name, { status: { refreshTime: new Date().toISOString(), conditions: ready('SecretSynced') } }, 'status');
       const volumes = await kube.list(RESOURCES.longhornBackupVolume, LONGHORN);
@@ -309,7 +314,6 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
 
     it('passes when all is well: every Application, ExternalSecret, the backup, the etcd snapshot and the node', async () => {
       await aws.s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: config.aws.region as never } }));
-      await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${ETCD_SNAPSHOT_FOLDER}/on-demand-server-0-1764640000`, Body: 'snapshot' }));
       await allWell();
       const { code, lines, findings } = await doctorRun(() => kube);
       expect(findings).toEqual([]);
@@ -347,6 +351,25 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
       const { code, findings } = await doctorRun(() => kube);
       expect(code).toBe(EXIT.findings);
       expect(findings).toEqual([expect.stringMatching(/^FINDING\s+etcd snapshot\s+s3:\/\/dubai-dev-etcd-snapshots-\d+\/etcd\/\s+no snapshot in the bucket$/)]);
+    }, RUN_TIMEOUT_MS);
+
+    it('checks cert-manager Certificates where the CRD is installed: one expiring in 5 days is a finding, one in 60 days is not', async () => {
+      // The Certificate CRD of the vendored cert-manager chart (charts/), rendered by the pinned helm.
+      const chart = join(REPO_ROOT, 'charts', CERT_MANAGER_ARCHIVE);
+      const crd = await runHelm(ensureHelm(REPO_ROOT), ['template', 'cert-manager', chart, '--kube-version', `1.${readRenderedInputs(REPO_ROOT, [ENV])[0]!.kubernetes.minor}.0`, '--set', 'crds.enabled=true', '--show-only', 'templates/crd-cert-manager.io_certificates.yaml']);
+      const applied = await controlPlane!.kubectl.run(['apply', '--server-side', '-f', '-'], crd.stdout);
+      expect(applied.stderr).toBe('');
+      const established = await controlPlane!.kubectl.run(['wait', '--for=condition=Established', '--timeout=120s', 'crd/certificates.cert-manager.io'], undefined, 130_000);
+      expect(established.stderr).toBe('');
+      await allWell();
+      for (const [name, days] of [['tailnet-soon', 5], ['tailnet-later', 60]] as const) {
+        await kube.create(RESOURCES.certificate, { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name, namespace: 'open-webui' }, spec: { secretName: `${name}-tls`, dnsNames: [`${name}.example.org`], issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } } });
+        await kube.mergePatch(RESOURCES.certificate, 'open-webui', name, { status: { notAfter: new Date(Date.now() + days * 86_400_000 + 3_600_000).toISOString(), conditions: ready('Ready') } }, 'status');
+      }
+      const { code, findings, lines } = await doctorRun(() => kube);
+      expect(findings).toEqual([expect.stringMatching(/^FINDING\s+Certificate\s+open-webui\/tailnet-soon\s+Ready=True, expires in 5 days$/)]);
+      expect(lines).toContainEqual(expect.stringMatching(/^ok\s+Certificate\s+open-webui\/tailnet-later\s+Ready=True, expires in 60 days$/));
+      expect(code).toBe(EXIT.findings);
     }, RUN_TIMEOUT_MS);
 
     it('exits 1 when it cannot reach the cluster', async () => {
