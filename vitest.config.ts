@@ -40,6 +40,7 @@ export const SLOW_TESTS = [
   'test/node-k3s-installer.test.ts',
   'test/node-roles.test.ts',
   'test/ops-k8s-control-plane.test.ts',
+  'test/ops-valkey-password.test.ts',
   'test/pre-commit-hook.test.ts',
   'test/render-cli.test.ts',
   'test/render-refuses-invalid.test.ts',
