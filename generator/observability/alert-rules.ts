@@ -138,7 +138,7 @@ export function alertRuleGroups(config: EnvConfig): RuleGroup[] {
           expr: 'max by (node) (kube_node_status_condition{condition="DiskPressure",status="true"}) == 1 or max by (node) (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{mountpoint="/",fstype!~"tmpfs|overlay"}) > 0.9',
           for: '10m',
           severity: 'critical',
-          summary: 'Node {{ $labels.node }}{{ $labels.instance }} is running out of disk.',
+          summary: 'Node {{ $labels.node }} is running out of disk (DiskPressure, or its root filesystem over 90 % full).',
           runbook: 'The kubelet evicts pods under disk pressure. On the node: df -h, then du on /var/lib/rancher (images: k3s crictl rmi --prune) and /var/lib/longhorn (volumes: grow the disk or move replicas).',
         },
         {
