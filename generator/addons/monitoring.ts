@@ -34,6 +34,12 @@ export const LITELLM_TOKEN_SECRET = 'litellm-metrics-token';
 export const ALERTMANAGER_CONFIG_SECRET = 'alertmanager-config';
 const ALERTMANAGER_CONFIG_DIR = '/etc/alertmanager-config';
 
+/** Scrape jobs the chart's values.yaml defines (prometheus-29.27.0); all are turned off. */
+const CHART_DEFAULT_JOBS = [
+  'kubernetes-api-servers', 'kubernetes-nodes', 'kubernetes-nodes-cadvisor', 'kubernetes-service-endpoints', 'kubernetes-service-endpoints-slow',
+  'prometheus-pushgateway', 'kubernetes-services', 'kubernetes-pods', 'kubernetes-pods-slow',
+];
+
 const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
 const podSecurity = () => restrictedPodSecurityContext(RUN_AS);
 const containerSecurity = () => restrictedContainerSecurityContext();
@@ -58,7 +64,11 @@ export function monitoringValues({ config }: RenderContext): Record<string, unkn
       otlp: { promote_resource_attributes: ['service.name', 'service.instance.id'] },
       extraSecretMounts: [{ name: 'litellm-metrics', mountPath: LITELLM_TOKEN_FILE.replace(/\/[^/]+$/, ''), secretName: LITELLM_TOKEN_SECRET, readOnly: true }],
     },
-    scrapeConfigs: Object.fromEntries(scrapeConfigs(config).map(({ job_name, ...job }) => [job_name, job])),
+    // The chart's own jobs scrape every annotated pod and service; only the repository's targets are scraped.
+    scrapeConfigs: {
+      ...Object.fromEntries(CHART_DEFAULT_JOBS.map((job) => [job, { enabled: false }])),
+      ...Object.fromEntries(scrapeConfigs(config).map(({ job_name, ...job }) => [job_name, job])),
+    },
     serverFiles: { 'alerting_rules.yml': alertingRulesFile(config) },
     alertmanager: {
       enabled: true,
