@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { capacityBudget } from '../generator/cluster/capacity.js';
 import { nodeCidrs } from '../generator/observability/scrape-targets.js';
 import type { Manifest } from '../generator/render-environment.js';
 import { ENVIRONMENTS, environment } from './support/environments.js';
@@ -171,5 +172,14 @@ describe('scrape and export paths in the rendered trees', () => {
     const egress = broken.find((entry) => entry.manifest.kind === 'NetworkPolicy' && entry.manifest.metadata.namespace === 'monitoring' && entry.manifest.metadata.name === 'allow-egress')!.manifest as Json;
     egress['spec'].egress = egress['spec'].egress.filter((rule: Json) => !(rule['to'] ?? []).some((peer: Json) => peer['namespaceSelector']?.matchLabels?.['kubernetes.io/metadata.name'] === 'longhorn-system'));
     expect(scrapePathProblems('dev', broken)).toEqual(['dev: job longhorn-manager: no NetworkPolicy in monitoring lets Prometheus out to longhorn-system/longhorn-manager on 9500']);
+  });
+
+  it.each(ENVIRONMENTS)('%s: the monitoring pods count in the capacity budget, and it still fits', (env) => {
+    const { budget, issues } = capacityBudget(environment(env).config, treeOf(env).map((entry) => entry.manifest));
+    expect(issues).toEqual([]);
+    const owners = budget!.groups.map((group) => group.owner);
+    for (const owner of ['StatefulSet monitoring/prometheus', 'StatefulSet monitoring/alertmanager', 'Deployment monitoring/prometheus-kube-state-metrics', 'DaemonSet monitoring-node/prometheus-prometheus-node-exporter']) expect(owners, env).toContain(owner);
+    const prometheus = budget!.groups.find((group) => group.owner === 'StatefulSet monitoring/prometheus')!;
+    expect(prometheus.each.bytes).toBeGreaterThanOrEqual(512 * 2 ** 20);
   });
 });
