@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { retentionSize } from '../generator/addons/monitoring.js';
 import { capacityBudget } from '../generator/cluster/capacity.js';
 import { nodeCidrs } from '../generator/observability/scrape-targets.js';
 import type { Manifest } from '../generator/render-environment.js';
@@ -152,6 +153,19 @@ const treeOf = (env: string) => TREE.filter((entry) => entry.env === env);
 describe('scrape and export paths in the rendered trees', () => {
   it.each(ENVIRONMENTS)('%s: every component has a target, a port and both NetworkPolicy ends', (env) => {
     expect(scrapePathProblems(env, treeOf(env))).toEqual([]);
+  });
+
+  it('Prometheus keeps the retention from the config and stops at 80 % of its volume', () => {
+    for (const env of ENVIRONMENTS) {
+      const { monitoring } = environment(env).config;
+      const statefulSet = treeOf(env).find((entry) => entry.manifest.kind === 'StatefulSet' && entry.manifest.metadata.name === 'prometheus')!.manifest as Json;
+      const args = statefulSet['spec'].template.spec.containers.flatMap((c: Json) => c['args'] ?? []);
+      expect(args).toContain(`--storage.tsdb.retention.time=${monitoring.retention}`);
+      expect(args).toContain(`--storage.tsdb.retention.size=${retentionSize(monitoring.storageSize)}`);
+      expect(statefulSet['spec'].volumeClaimTemplates[0].spec.resources.requests.storage).toBe(monitoring.storageSize);
+      expect(statefulSet['spec'].volumeClaimTemplates[0].spec.storageClassName).toBe('longhorn-retain');
+    }
+    expect(retentionSize('8Gi')).toBe('6553MB');
   });
 
   it('the contract names: prometheus:9090, alertmanager:9093 in monitoring', () => {

@@ -23,6 +23,7 @@ import { alertingRulesFile, kubeStateMetricsCustomResources } from '../observabi
 import { LITELLM_TOKEN_FILE, MONITORING_PORTS, PROMETHEUS_PODS, prometheusEgress, scrapeConfigs } from '../observability/scrape-targets.js';
 import { MANUAL_SECRETS, NAMESPACES, STORAGE_CLASS, secretsManagerName } from '../platform-names.js';
 import { podSecurityNamespace } from '../k8s/namespace.js';
+import { memoryBytes } from '../cluster/capacity.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { addOnNetworkPolicies } from './network.js';
 
@@ -44,6 +45,11 @@ const resources = (cpu: string, memory: string, memoryLimit: string) => ({ reque
 const podSecurity = () => restrictedPodSecurityContext(RUN_AS);
 const containerSecurity = () => restrictedContainerSecurityContext();
 
+/** 80 % of the volume, in Prometheus's units (MB = MiB). */
+export function retentionSize(storageSize: string): string {
+  return `${Math.floor((memoryBytes(storageSize) * 0.8) / 2 ** 20)}MB`;
+}
+
 /** Values of the prometheus chart. */
 export function monitoringValues({ config }: RenderContext): Record<string, unknown> {
   const reload = { enabled: true, resources: resources('5m', '16Mi', '64Mi'), containerSecurityContext: containerSecurity() };
@@ -52,6 +58,8 @@ export function monitoringValues({ config }: RenderContext): Record<string, unkn
     server: {
       fullnameOverride: 'prometheus',
       retention: config.monitoring.retention,
+      // Samples are dropped before the volume fills, whatever the retention says.
+      retentionSize: retentionSize(config.monitoring.storageSize),
       // One Prometheus owning its volume: a StatefulSet, never two pods on one ReadWriteOnce volume.
       statefulSet: { enabled: true },
       persistentVolume: { enabled: true, size: config.monitoring.storageSize, storageClass: STORAGE_CLASS },
