@@ -37,8 +37,13 @@ export function addOnNetworkPolicies(chart: Construct, props: AddOnNetworkProps)
   const { namespace, labels } = props;
   namespaceBaseline(chart, namespace, labels);
   networkPolicy(chart, { name: 'allow-same-namespace', namespace, labels, pods: {}, ingress: [{ peers: [{ namespace }], ports: [] }] });
-  const egress: Flow[] = props.egress ? [{ peers: [{ namespace }], ports: [] }, ...props.egress] : [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }];
-  networkPolicy(chart, { name: props.instanceMetadataReason ? 'allow-egress-with-instance-metadata' : 'allow-egress', namespace, labels, pods: {}, egress });
+  networkPolicy(chart, {
+    name: props.instanceMetadataReason ? 'allow-egress-with-instance-metadata' : 'allow-egress',
+    namespace,
+    labels,
+    pods: {},
+    egress: props.egress ? [{ peers: [{ namespace }], ports: [] }, ...props.egress] : [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }],
+  });
   for (const flow of props.ingress ?? []) {
     networkPolicy(chart, { name: `allow-${flow.name}`, namespace, labels, pods: flow.pods, ingress: [{ peers: flow.from, ports: flow.ports }] });
   }
