@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { checkSecretValue } from '../bootstrap/lib/secret-values.js';
 import { retentionSize } from '../generator/addons/monitoring.js';
 import { capacityBudget } from '../generator/cluster/capacity.js';
 import { nodeCidrs } from '../generator/observability/scrape-targets.js';
@@ -195,5 +196,11 @@ describe('scrape and export paths in the rendered trees', () => {
     for (const owner of ['StatefulSet monitoring/prometheus', 'StatefulSet monitoring/alertmanager', 'Deployment monitoring/prometheus-kube-state-metrics', 'DaemonSet monitoring-node/prometheus-prometheus-node-exporter']) expect(owners, env).toContain(owner);
     const prometheus = budget!.groups.find((group) => group.owner === 'StatefulSet monitoring/prometheus')!;
     expect(prometheus.each.bytes).toBeGreaterThanOrEqual(512 * 2 ** 20);
+  });
+
+  it('the Alertmanager webhook secret takes only an https URL, before anything is stored', () => {
+    expect(() => checkSecretValue('monitoring/alertmanager-webhook', 'https://hooks.slack.com/services/T000/B000/XXXX')).not.toThrow();
+    expect(() => checkSecretValue('monitoring/alertmanager-webhook', 'http://hooks.example/x')).toThrow(/must be an https:\/\/ webhook URL; nothing was stored/);
+    expect(() => checkSecretValue('monitoring/alertmanager-webhook', 'hooks.example/x')).toThrow(/must be an https:\/\/ webhook URL/);
   });
 });
