@@ -23,6 +23,7 @@ import { defineConfig } from 'vitest/config';
 
 export const SLOW_TESTS = [
   'test/adding-a-model.test.ts',
+  'test/alert-rules.test.ts',
   'test/argocd-config-isolation.test.ts',
   'test/bootstrap-moto-e2e.test.ts',
   'test/bootstrap-moto-ha.test.ts',

@@ -128,6 +128,7 @@ const GENERATED_DESCRIPTIONS: Record<keyof typeof GENERATED_SECRETS, string> = {
 const MANUAL_DESCRIPTIONS: Record<keyof typeof MANUAL_SECRETS, string> = {
   tailscaleOAuth: 'Tailscale operator OAuth client, JSON {client_id, client_secret}; set with npm run secrets',
   tailscaleAuthKey: 'Tailscale auth key the node joins the tailnet with; set with npm run secrets',
+  alertmanagerWebhook: 'https:// webhook URL Alertmanager notifies (e.g. a Slack incoming webhook); set with npm run secrets',
 };
 
 /** Every Secrets Manager secret of the environment, sorted by name. */

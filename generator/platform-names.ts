@@ -27,6 +27,10 @@ export const NAMESPACES = {
   externalSecrets: 'external-secrets',
   longhorn: 'longhorn-system',
   certManager: 'cert-manager',
+  /** Prometheus, Alertmanager and the exporters (the monitoring add-on). */
+  monitoring: 'monitoring',
+  /** node-exporter alone: the one pod that reads the host (privileged namespace, docs/observability.md). */
+  nodeExporter: 'monitoring-node',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */
@@ -51,6 +55,8 @@ export const GENERATED_SECRETS = {
 export const MANUAL_SECRETS = {
   tailscaleOAuth: 'tailscale/operator-oauth',
   tailscaleAuthKey: 'tailscale/node-auth-key',
+  /** The https:// webhook URL Alertmanager sends every alert to (a Slack incoming webhook or any webhook receiver). */
+  alertmanagerWebhook: 'monitoring/alertmanager-webhook',
 } as const;
 
 /** Full Secrets Manager name of a reference relative to the environment's prefix. */

@@ -57,9 +57,9 @@ describe('every workload', () => {
     }
   });
 
-  it('of the charts passes the restricted Pod Security Standard, Longhorn (the documented privileged namespace) aside', () => {
-    const restricted = chartWorkloads.filter(({ manifest }) => manifest.metadata.namespace !== 'longhorn-system');
-    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale']));
+  it('of the charts passes the restricted Pod Security Standard, Longhorn and node-exporter (the documented privileged namespaces) aside', () => {
+    const restricted = chartWorkloads.filter(({ manifest }) => !['longhorn-system', 'monitoring-node'].includes(manifest.metadata.namespace!));
+    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale', 'monitoring']));
     for (const { file, manifest } of restricted) {
       const pod = podSpecOf(manifest)!;
       for (const hostField of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostField] ?? false, `${file} ${hostField}`).toBe(false);
@@ -174,17 +174,22 @@ describe('network policies', () => {
     // The internet egress rules (0.0.0.0/0) cover the address: the check above is not vacuous.
     expect(blocksCoveringMetadata).toBeGreaterThan(0);
   });
-  it('let Open WebUI reach LiteLLM on 4000 and only Open WebUI in', () => {
+  it('let Open WebUI reach LiteLLM on 4000 and only Open WebUI (and Prometheus, to scrape it) in', () => {
     const litellm = find('prod', 'NetworkPolicy', 'litellm')!.manifest['spec'] as any;
     expect(litellm.ingress).toEqual([
       {
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'open-webui' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'frontend', 'app.kubernetes.io/name': 'open-webui' } } }],
         ports: [{ port: 4000, protocol: 'TCP' }],
       },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/name': 'prometheus' } } }],
+        ports: [{ port: 4000, protocol: 'TCP' }],
+      },
     ]);
     const webui = find('prod', 'NetworkPolicy', 'open-webui')!.manifest['spec'] as any;
     const egressPorts = webui.egress.flatMap((rule: any) => rule.ports.map((port: any) => port.port)).sort((a: number, b: number) => a - b);
-    expect(egressPorts).toEqual([443, 4000, 5432, 6379]);
+    // 9090: OpenTelemetry metrics to Prometheus's OTLP receiver.
+    expect(egressPorts).toEqual([443, 4000, 5432, 6379, 9090]);
   });
   it('open Aurora only towards the private subnets', () => {
     let rules = 0;

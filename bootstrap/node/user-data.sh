@@ -216,6 +216,7 @@ etcd-s3-region: ${AWS_REGION}
 etcd-s3-endpoint: s3.${AWS_REGION}.amazonaws.com
 etcd-s3-bucket: ${ETCD_BUCKET}
 etcd-s3-folder: ${ETCD_FOLDER}
+etcd-expose-metrics: true
 kube-apiserver-arg:
   - admission-control-config-file=${K3S_SERVER_DIR}/psa.yaml
   - audit-policy-file=${K3S_SERVER_DIR}/audit.yaml

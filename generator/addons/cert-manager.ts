@@ -11,6 +11,7 @@ import { NAMESPACES } from '../platform-names.js';
 import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
 import { ACME_CLUSTER_ISSUER } from './ingress.js';
 import { FROM_THE_API_SERVER } from './network.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 
 const NAME = 'cert-manager';
 const ISSUER_FOLDER = 'acme-issuer';
@@ -36,9 +37,12 @@ export const certManager: AddOn = chartAddOn({
   enabled: publicIngressOn,
   description: () => 'cert-manager (chart) and its namespace, for the public ingress',
   values: certManagerValues,
-  network: () => ({
+  network: ({ config }) => ({
     instanceMetadataReason: 'DNS-01 on Route 53 uses the node instance profile (ambient credentials)',
-    ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'https' }] }],
+    ingress: [
+      { name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'https' }] },
+      scrapeIngressForAddOn(config, 'cert-manager'),
+    ],
   }),
 });
 

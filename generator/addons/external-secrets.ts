@@ -9,6 +9,7 @@ import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
 import { NAMESPACES } from '../platform-names.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER } from './network.js';
 
@@ -70,9 +71,12 @@ export const externalSecrets: AddOn = chartAddOn({
   description: () => 'External Secrets Operator (chart) and its namespace',
   values: externalSecretsValues,
   exceptions: externalSecretsExceptions,
-  network: () => ({
+  network: ({ config }) => ({
     instanceMetadataReason: 'the controller reads Secrets Manager with the node instance profile',
-    ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'webhook' }] }],
+    ingress: [
+      { name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'webhook' }] },
+      scrapeIngressForAddOn(config, 'external-secrets'),
+    ],
   }),
   // Its CRDs exceed the annotation size limit of client-side apply.
   serverSideApply: true,

@@ -10,6 +10,7 @@ import type { RenderContext } from '../components/component.js';
 import { LONGHORN_BACKUP_PREFIX, NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER } from './network.js';
 
@@ -111,7 +112,7 @@ export const longhorn: AddOn = chartAddOn({
     `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${longhornReplicaSettings(config).replicas} replica(s))`,
   values: longhornValues,
   exceptions: longhornExceptions,
-  network: () => ({
+  network: ({ config }) => ({
     instanceMetadataReason: 'backups reach S3 with the node instance profile',
     ingress: [
       {
@@ -120,6 +121,7 @@ export const longhorn: AddOn = chartAddOn({
         from: [FROM_THE_API_SERVER],
         ports: [{ port: 'admission-wh' }, { port: 'conversion-wh' }],
       },
+      scrapeIngressForAddOn(config, 'longhorn-manager'),
     ],
   }),
   holdsData: true,

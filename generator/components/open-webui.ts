@@ -15,6 +15,7 @@ import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
+import { MONITORING_PORTS, OTLP_METRICS_PATH, toPrometheusOtlp } from '../observability/scrape-targets.js';
 
 const NAME = 'open-webui';
 const COMPONENT = 'frontend';
@@ -28,6 +29,22 @@ const BACKEND_DIR = '/app/backend';
 const LITELLM_URL = `http://${serviceHost('litellm', NAMESPACES.litellm)}:${PORTS.litellm}/v1`;
 
 /** Settings that are not secret. Booleans are strings as Open WebUI reads them. */
+/**
+ * OpenTelemetry metrics (open_webui/env.py and utils/telemetry/metrics.py of
+ * 0.11.0) over OTLP/HTTP to Prometheus's OTLP receiver; traces and logs stay off.
+ */
+export function openWebUITelemetrySettings(): Record<string, string> {
+  return {
+    ENABLE_OTEL: 'true',
+    ENABLE_OTEL_METRICS: 'true',
+    ENABLE_OTEL_TRACES: 'false',
+    ENABLE_OTEL_LOGS: 'false',
+    OTEL_SERVICE_NAME: 'open-webui',
+    OTEL_METRICS_OTLP_SPAN_EXPORTER: 'http',
+    OTEL_METRICS_EXPORTER_OTLP_ENDPOINT: `http://${serviceHost('prometheus', NAMESPACES.monitoring)}:${MONITORING_PORTS.prometheus}${OTLP_METRICS_PATH}`,
+  };
+}
+
 export function openWebUISettings({ config, outputs }: RenderContext): Record<string, string> {
   const webui = config.openWebUI;
   const url = `https://${openWebUIHost(config)}`;
@@ -63,6 +80,7 @@ export function openWebUISettings({ config, outputs }: RenderContext): Record<st
     DATABASE_POOL_SIZE: String(webui.databasePool.size),
     DATABASE_POOL_MAX_OVERFLOW: String(webui.databasePool.maxOverflow),
     VECTOR_DB: webui.vectorDb,
+    ...openWebUITelemetrySettings(),
   };
   if (webui.storage === 's3') {
     Object.assign(settings, {
@@ -168,7 +186,7 @@ export const openWebUI: Component = {
       ],
       ports: [{ port: PORTS.openWebUI }],
     };
-    const egress: Flow[] = [toLitellm(), toAurora(config), toInternetHttps()];
+    const egress: Flow[] = [toLitellm(), toAurora(config), toInternetHttps(), toPrometheusOtlp()];
     if (config.redis.enabled) egress.push(toRedis());
     networkPolicy(chart, { name: NAME, namespace: NAMESPACE, labels, pods: APP_SELECTORS.openWebUI, ingress: [ingressFrom], egress });
 

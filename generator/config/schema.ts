@@ -347,6 +347,7 @@ export const envConfigSchema = obj(
         enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
         image: image('docker.io/valkey/valkey', '8.1.4-alpine', 'Valkey'),
         resources: resources('Valkey', '50m', '128Mi', '256Mi'),
+        exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine', 'the redis_exporter sidecar Prometheus scrapes'),
         persistence: obj(
           {
             enabled: bool({ description: 'Keep Valkey data on a Longhorn volume; false makes it explicitly ephemeral (emptyDir).', default: false }),
@@ -364,8 +365,17 @@ export const envConfigSchema = obj(
         longhorn: chart('longhorn', 'https://charts.longhorn.io', '1.12.0', 'Longhorn'),
         tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
         certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
+        prometheus: chart('prometheus', 'https://prometheus-community.github.io/helm-charts', '29.27.0', 'Prometheus with Alertmanager, kube-state-metrics and node-exporter'),
       },
       { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
+    ),
+    monitoring: obj(
+      {
+        retention: str({ description: 'How long Prometheus keeps samples (its --storage.tsdb.retention.time).', pattern: '^[1-9][0-9]*(h|d|w)$', default: '7d' }),
+        storageSize: str({ description: 'Size of the Prometheus volume on Longhorn; keep it above what the retention needs (about 1 GiB a week on dev).', pattern: MEMORY_PATTERN, default: '8Gi' }),
+        alertmanagerStorageSize: str({ description: 'Size of the Alertmanager volume on Longhorn (silences and notification state).', pattern: MEMORY_PATTERN, default: '1Gi' }),
+      },
+      { description: 'The metrics store and alerting in namespace monitoring (docs/observability.md).', default: {} },
     ),
     longhorn: obj(
       {
