@@ -333,6 +333,16 @@ describe('the HA stack of staging and prod', () => {
     expect(sids('AgentRole')).toEqual(['ReadBootSecrets', 'UseStackKey']);
   });
 
+  it('registers the issuer as an IAM OIDC provider (audience sts.amazonaws.com, no thumbprint) that every component role trusts', () => {
+    const template = renderedTemplate('prod');
+    expect(propsOf(template, 'OidcProvider')).toMatchObject({ Url: 'https://dubai-prod-oidc-210987654323.s3.me-central-1.amazonaws.com', ClientIdList: ['sts.amazonaws.com'] });
+    expect(propsOf(template, 'OidcProvider')['ThumbprintList']).toBeUndefined();
+    for (const role of ['ExternalSecretsRole', 'LonghornRole', 'OpenWebUIRole']) {
+      const [statement] = (propsOf(template, role)['AssumeRolePolicyDocument'] as { Statement: { Principal: unknown }[] }).Statement;
+      expect(statement!.Principal, role).toEqual({ Federated: { Ref: 'OidcProvider' } });
+    }
+  });
+
   it('keeps the node roles to what the nodes need: their boot secrets, never the environment-wide secrets or the Longhorn prefix', () => {
     const template = renderedTemplate('prod');
     const policy = (id: string) => (propsOf(template, id)['Policies'] as { PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown[] }[] } }[])[0]!.PolicyDocument.Statement;
