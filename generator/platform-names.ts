@@ -40,12 +40,14 @@ export const GENERATED_SECRETS = {
   litellmSaltKey: 'litellm/salt-key',
   redisPassword: 'redis/password',
   k3sToken: 'k3s/token',
-  /**
-   * JSON {accessKeyId, secretAccessKey} of an IAM user limited to the
-   * attachments bucket. Open WebUI cannot use the node's instance profile:
-   * every pod is denied the instance metadata address.
-   */
-  openWebUIS3Credentials: 'openwebui/s3-credentials',
+} as const;
+
+/**
+ * Secrets the stack creates empty and a node fills: the service-account
+ * signing key the first server generates at first boot (docs/workload-identity.md).
+ */
+export const NODE_SECRETS = {
+  serviceAccountSigningKey: 'k3s/sa-signing-key',
 } as const;
 
 /**
@@ -74,6 +76,9 @@ export function providerKeyEnvName(reference: string): string {
  * node role's S3 permissions must name the same one.
  */
 export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+/** Folder of the attachments bucket Open WebUI writes under: its S3_KEY_PREFIX and its role's S3 permissions. */
+export const ATTACHMENTS_PREFIX = 'open-webui';
 
 /** Databases on the Aurora cluster. */
 export const DATABASES = { openWebUI: 'openwebui', litellm: 'litellm' } as const;

@@ -36,7 +36,7 @@ const ENV = 'dev';
 const STACK = 'dubai-dev';
 const config = loadConfig(REPO_ROOT, ENV);
 const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
-const accessKeySecret = environmentSecrets(config).find((secret) => secret.kind === 'access-key')!;
+const accessKeySecret = environmentSecrets(config).find((secret) => secret.kind === 'generated')!;
 const RETAINED_SECRETS = [accessKeySecret.name, `${config.secretsManager.prefix}k3s/token`];
 
 const OUTPUT_VALUES: Record<string, string> = {

@@ -43,9 +43,13 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     }
   });
 
-  it('reads AWS Secrets Manager in the environment region through the instance profile (no auth block, no keys)', () => {
+  it("reads AWS Secrets Manager in the environment region with External Secrets' own role (JWT auth, no keys, no instance profile)", () => {
     const store = file(resources, 'secret-store/clustersecretstore_aws-secrets-manager.yaml');
-    expect(store.spec.provider).toEqual({ aws: { service: 'SecretsManager', region: config.aws.region } });
+    expect(store.spec.provider).toEqual({
+      aws: { service: 'SecretsManager', region: config.aws.region, auth: { jwt: { serviceAccountRef: { name: 'external-secrets', namespace: 'external-secrets' } } } },
+    });
+    const account = file(resources, 'external-secrets/serviceaccount_external-secrets_external-secrets.yaml');
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::${config.aws.accountId}:role/dubai-${config.name}-external-secrets` });
   });
 
   it('lets only the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {

@@ -49,11 +49,15 @@ describe('every workload', () => {
       expect(container['resources']['limits']['memory']).toBeDefined();
       expect(container['image']).toMatch(/^[^:@]+:(?!latest$)[A-Za-z0-9_.-]+$/);
       // Secrets reach containers only through Secrets made by ExternalSecrets, never as values.
-      for (const variable of container['env'] ?? []) expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      // (AWS_WEB_IDENTITY_TOKEN_FILE is the path of the projected token, not a token.)
+      for (const variable of container['env'] ?? []) {
+        if (variable['name'] === 'AWS_WEB_IDENTITY_TOKEN_FILE') expect(variable['value']).toBe('/var/run/secrets/sts.amazonaws.com/serviceaccount/token');
+        else expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      }
     }
-    // Every mounted writable volume is an emptyDir with a size limit, a claim or a read-only ConfigMap.
+    // Every mounted writable volume is an emptyDir with a size limit, a claim, a read-only ConfigMap or the projected web-identity token.
     for (const volume of pod['volumes'] ?? []) {
-      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'], volume['name']).toBeDefined();
+      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'] ?? volume['projected']?.['sources']?.[0]?.['serviceAccountToken'], volume['name']).toBeDefined();
     }
   });
 
@@ -218,13 +222,15 @@ describe('Open WebUI', () => {
     expect(container['envFrom']).toContainEqual({ secretRef: { name: 'open-webui-env' } });
   });
 
-  it('never gets empty S3 key variables and uses shared state when it has several replicas', () => {
+  it('never gets empty settings or S3 keys and uses shared state when it has several replicas', () => {
     const settings = find('prod', 'ConfigMap', 'open-webui-settings')!.manifest['data'] as Record<string, string>;
     for (const [name, value] of Object.entries(settings)) expect(value, name).not.toBe('');
     expect(settings).toMatchObject({ STORAGE_PROVIDER: 's3', VECTOR_DB: 'pgvector', WEBSOCKET_MANAGER: 'redis', UVICORN_WORKERS: '1', ENABLE_OLLAMA_API: 'False' });
     expect(settings['OPENAI_API_BASE_URL']).toBe('http://litellm.litellm.svc.cluster.local:4000/v1');
     const template = (find('prod', 'ExternalSecret', 'open-webui-env')!.manifest['spec'] as any).target.template.data;
-    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']));
+    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL']));
+    // S3 through workload identity: no key in the Secret (test/workload-identity.test.ts checks the token).
+    expect(Object.keys(template).filter((key) => key.startsWith('S3_'))).toEqual([]);
     expect(template.DATABASE_URL).toMatch(/^postgresql:\/\/\{\{ \.dbUsername \| urlquery \}\}:\{\{ \.dbPassword \| urlquery \}\}@.+:5432\/openwebui\?sslmode=require$/);
   });
 });

@@ -11,6 +11,7 @@ import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
 import { databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
+import { identityOutputs, identityResources } from './identity.js';
 import { networkResources } from './network.js';
 import { nodeResources } from './node.js';
 import { secretResources } from './secrets.js';
@@ -77,6 +78,7 @@ function outputs(config: EnvConfig): Record<string, CfnOutput> {
     [OUTPUTS.secretsPrefix]: { Description: 'Prefix of every Secrets Manager name of the environment', Value: config.secretsManager.prefix },
     [OUTPUTS.kmsKeyArn]: { Description: 'KMS key encrypting volumes, Aurora, buckets and secrets', Value: getAtt('KmsKey', 'Arn') },
   };
+  Object.assign(result, identityOutputs(config));
   if (hasRegistrationAddress(config)) {
     result['RegistrationAddress'] = { Description: 'DNS name of the internal load balancer nodes register through (port 6443)', Value: getAtt(REGISTRATION_LOAD_BALANCER, 'DNSName') };
   }
@@ -112,6 +114,7 @@ export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
       ...databaseResources(config, stack),
       ...nodeResources(config, stack),
       ...clusterResources(config, stack),
+      ...identityResources(config, stack),
     },
     Outputs: outputs(config),
   };

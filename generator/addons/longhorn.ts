@@ -47,7 +47,8 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
       deletingConfirmationFlag: false,
       ...placement,
     },
-    // No credential secret: Longhorn reaches S3 with the node's instance profile.
+    // No credential secret. With hop limit 1 the engine cannot reach the instance profile, and the pods that
+    // upload backups are made by longhorn-manager, not rendered: see "What Longhorn does" in docs/workload-identity.md.
     defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
     longhornUI: { replicas: 1 },
     // No memory limit: an OOM-killed manager stalls the I/O of every volume on its node.

@@ -418,6 +418,8 @@ export type ModelConfig = EnvConfig['litellm']['models'][number];
 export type ResourcesConfig = EnvConfig['openWebUI']['resources'];
 export type ImageConfig = EnvConfig['openWebUI']['image'];
 
+const ROLE_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,64}$';
+
 /** Non-secret outputs of the AWS bootstrap, read from environments/<env>.outputs.yaml. */
 export const outputsSchema = obj(
   {
@@ -442,6 +444,15 @@ export const outputsSchema = obj(
         kubeconfig: str({ description: 'Bucket holding the kubeconfig the node uploads.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-kubeconfig-123456789012'] }),
       },
       { description: 'S3 bucket names.', examples: [{ attachments: 'a', longhornBackups: 'b', etcdSnapshots: 'c', kubeconfig: 'd' }] },
+    ),
+    roles: obj(
+      {
+        externalSecrets: str({ description: 'IAM role External Secrets assumes with its service-account token.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-external-secrets'] }),
+        longhorn: str({ description: 'IAM role of Longhorn (its backup folder).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-longhorn'] }),
+        openWebUI: str({ description: 'IAM role Open WebUI assumes for its attachments folder.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-open-webui'] }),
+        certManager: optional(str({ description: 'IAM role of cert-manager for DNS-01 (only with a public ingress in a Route 53 zone).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-cert-manager'] })),
+      },
+      { description: 'Workload-identity roles, one per component that calls AWS (docs/workload-identity.md).', examples: [{ externalSecrets: 'arn:aws:iam::123456789012:role/a', longhorn: 'arn:aws:iam::123456789012:role/b', openWebUI: 'arn:aws:iam::123456789012:role/c' }] },
     ),
   },
   {

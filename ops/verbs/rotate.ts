@@ -60,7 +60,7 @@ export const ROTATABLE: Record<string, Rotatable> = {
 export const REFUSED: Record<string, string> = {
   'litellm-salt-key': 'LiteLLM encrypts the credentials it stores in its database (provider keys added through its UI or API) with the salt key; a new one makes them unreadable. It can never change.',
   'k3s-token': 'nodes join the cluster and encrypt bootstrap data with the K3s token; it is changed with `k3s token rotate` on a server, not by writing Secrets Manager.',
-  'openwebui-s3-credentials': 'an IAM access key of the stack: rotate it by re-creating the key in the stack (npm run bootstrap), not with a generated value.',
+  'sa-signing-key': 'every service-account token and every AWS role session of the pods is signed with it; a new key must be published beside the old one until old tokens expire: follow "Rotating the signing key" in docs/workload-identity.md.',
 };
 
 /** 64 letters and digits, like the stack's GenerateSecretString (PasswordLength 64, ExcludePunctuation). */

@@ -437,6 +437,13 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'HOME', tmp, 'the /tmp emptyDir');
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
+    if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
+      // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.
+      const tokenFile = join(runDir, 'open-webui', 'web-identity-token');
+      writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3Blbi13ZWJ1aTpvcGVuLXdlYnVpIn0.system-test');
+      o.set(name, e, 'AWS_WEB_IDENTITY_TOKEN_FILE', tokenFile, 'the projected service-account token (a placeholder JWT for moto)');
+      o.set(name, e, 'AWS_ENDPOINT_URL_STS', c.motoEndpoint, "moto's STS (AssumeRoleWithWebIdentity)");
+    }
     e.PATH = `${c.head.bin}:${process.env.PATH}`;
     o.note(`${name} PATH: the venv's bin first (the venv stands for the image)`);
     noted = true;
