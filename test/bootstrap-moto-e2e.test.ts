@@ -197,18 +197,19 @@ describe('npm run secrets against moto_server', () => {
       requireAllSet(config, listed);
     } catch (error) {
       const described = (error as BootstrapError).describe();
-      expect(described).toMatch(/^3 of 4 secrets environment dev needs have no value: dubai\/dev\/providers\/anthropic \(missing\), dubai\/dev\/tailscale\/node-auth-key \(EMPTY\), dubai\/dev\/tailscale\/operator-oauth \(missing\)/);
+      expect(described).toMatch(/^4 of 5 secrets environment dev needs have no value: dubai\/dev\/monitoring\/alertmanager-webhook \(missing\), dubai\/dev\/providers\/anthropic \(missing\), dubai\/dev\/tailscale\/node-auth-key \(EMPTY\), dubai\/dev\/tailscale\/operator-oauth \(missing\)/);
       expect(described).toContain('fix: run `npm run bootstrap -- --env dev` first');
       expect(described).toContain('`npm run secrets -- set --env dev tailscale/node-auth-key`');
     }
-    for (const name of ['providers/anthropic', 'tailscale/operator-oauth']) {
+    for (const name of ['monitoring/alertmanager-webhook', 'providers/anthropic', 'tailscale/operator-oauth']) {
       await clients.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, Description: 'created empty by the stack' }));
     }
+    await setSecret(config, 'monitoring/alertmanager-webhook', 'https://hooks.example.test/services/e2e', d);
     await setSecret(config, 'providers/anthropic', 'sk-ant-e2e-value', d);
     await setSecret(config, 'tailscale/node-auth-key', 'tskey-auth-e2e', d);
     await setSecret(config, 'tailscale/operator-oauth', JSON.stringify({ client_id: 'k1', client_secret: 'tskey-client-e2e' }), d);
     listed = await listSecrets(config, d);
-    expect(listed.map((secret) => secret.set)).toEqual([true, true, true, true]);
+    expect(listed.map((secret) => secret.set)).toEqual([true, true, true, true, true]);
     expect(() => requireAllSet(config, listed)).not.toThrow();
   });
 });
