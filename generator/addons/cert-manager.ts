@@ -10,7 +10,7 @@ import type { RenderContext } from '../components/component.js';
 import { NAMESPACES } from '../platform-names.js';
 import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
 import { ACME_CLUSTER_ISSUER } from './ingress.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'cert-manager';
 const ISSUER_FOLDER = 'acme-issuer';
@@ -36,8 +36,16 @@ export const certManager: AddOn = chartAddOn({
   enabled: publicIngressOn,
   description: () => 'cert-manager (chart) and its namespace, for the public ingress',
   values: certManagerValues,
-  network: () => ({
-    instanceMetadataReason: 'DNS-01 on Route 53 uses the node instance profile (ambient credentials)',
+  network: ({ config }) => ({
+    egress: [
+      { name: 'api-server', reason: 'the controller, cainjector and webhook work through the API server', to: [toApiServer(config)] },
+      {
+        name: 'acme',
+        reason: "the controller talks to Let's Encrypt and Route 53 over HTTPS and checks DNS-01 propagation against the zone's authoritative servers on port 53",
+        pods: { 'app.kubernetes.io/name': 'cert-manager' },
+        to: [toInternet([{ port: 443 }, { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }])],
+      },
+    ],
     ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'https' }] }],
   }),
 });

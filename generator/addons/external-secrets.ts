@@ -1,8 +1,8 @@
 /**
  * External Secrets Operator: the only way a Kubernetes Secret comes to exist.
- * Its controller reads AWS Secrets Manager with the node's instance profile
- * (IMDSv2, hop limit 2 on the node): the external-secrets namespace is one of
- * the two whose NetworkPolicies leave 169.254.169.254 open (Longhorn is the other).
+ * Its controller reads AWS Secrets Manager over HTTPS; like every namespace,
+ * external-secrets cannot reach the instance metadata address 169.254.169.254
+ * (AWS credentials come from a web-identity role, not the node's profile).
  */
 import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
@@ -10,7 +10,7 @@ import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
 import { NAMESPACES } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'external-secrets';
 
@@ -70,8 +70,11 @@ export const externalSecrets: AddOn = chartAddOn({
   description: () => 'External Secrets Operator (chart) and its namespace',
   values: externalSecretsValues,
   exceptions: externalSecretsExceptions,
-  network: () => ({
-    instanceMetadataReason: 'the controller reads Secrets Manager with the node instance profile',
+  network: ({ config }) => ({
+    egress: [
+      { name: 'api-server', reason: 'the controller, webhook and cert controller read and write ExternalSecrets, Secrets and webhook certificates', to: [toApiServer(config)] },
+      { name: 'aws', reason: 'the controller reads Secrets Manager (and STS for its web-identity role) over HTTPS', pods: { 'app.kubernetes.io/name': 'external-secrets' }, to: [toInternet([{ port: 443 }])] },
+    ],
     ingress: [{ name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'webhook' }] }],
   }),
   // Its CRDs exceed the annotation size limit of client-side apply.

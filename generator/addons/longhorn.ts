@@ -11,7 +11,7 @@ import { LONGHORN_BACKUP_PREFIX, NAMESPACES, STORAGE_CLASS } from '../platform-n
 import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
 import { chartAddOn, type AddOn } from './addon.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'longhorn';
 
@@ -111,8 +111,11 @@ export const longhorn: AddOn = chartAddOn({
     `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${longhornReplicaSettings(config).replicas} replica(s))`,
   values: longhornValues,
   exceptions: longhornExceptions,
-  network: () => ({
-    instanceMetadataReason: 'backups reach S3 with the node instance profile',
+  network: ({ config }) => ({
+    egress: [
+      { name: 'api-server', reason: 'the manager, driver deployer, UI and CSI sidecars work through the API server', to: [toApiServer(config)] },
+      { name: 's3', reason: 'backups go to the environment bucket (and STS for the web-identity role) over HTTPS', to: [toInternet([{ port: 443 }])] },
+    ],
     ingress: [
       {
         name: 'webhooks-from-api-server',
