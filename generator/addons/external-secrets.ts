@@ -8,6 +8,7 @@ import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js'
 import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
+import { SERVICE_IDS } from '../k8s/security.js';
 import { NAMESPACES } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
@@ -26,6 +27,8 @@ export function externalSecretsValues({ config }: RenderContext): Record<string,
   const replicated = isHighlyAvailable(config);
   const replicas = replicated ? 2 : 1;
   const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
+  // The chart's default user is 1000, the node's `ubuntu`; merged into the chart's restricted securityContext.
+  const securityContext = { runAsUser: SERVICE_IDS.externalSecrets, runAsGroup: SERVICE_IDS.externalSecrets };
   return {
     installCRDs: true,
     ...(replicated ? { global: { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } } : {}),
@@ -34,10 +37,11 @@ export function externalSecretsValues({ config }: RenderContext): Record<string,
     // Only the ClusterSecretStore rendered by this repository; no namespaced stores.
     processClusterStore: true,
     resources: small,
+    securityContext,
     serviceMonitor: { enabled: false },
     ...budget,
-    webhook: { replicaCount: replicas, resources: small, ...budget },
-    certController: { replicaCount: replicas, resources: small, ...budget },
+    webhook: { replicaCount: replicas, resources: small, securityContext, ...budget },
+    certController: { replicaCount: replicas, resources: small, securityContext, ...budget },
   };
 }
 

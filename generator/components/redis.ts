@@ -3,6 +3,7 @@
  * rate limits: password from an ExternalSecret, non-root, persistent on
  * Longhorn or explicitly ephemeral.
  */
+import { SERVICE_IDS } from '../k8s/security.js';
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
@@ -16,8 +17,8 @@ import { APP_SELECTORS, PORTS } from './shared-flows.js';
 const NAME = 'redis';
 const COMPONENT = 'cache';
 const NAMESPACE = NAMESPACES.redis;
-/** The valkey user of the Alpine image. */
-const RUN_AS = { uid: 999, gid: 1000 };
+/** Not the image's valkey user (999, group 1000 = the node's `ubuntu` group): Valkey needs no passwd entry, and fsGroup makes /data writable. */
+const RUN_AS = { uid: SERVICE_IDS.valkey, gid: SERVICE_IDS.valkey };
 
 /**
  * Writes the config (with the password) to /tmp and starts Valkey on it, so the
