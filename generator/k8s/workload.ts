@@ -13,6 +13,9 @@ import { labelValue, selectorLabels, standardLabels, type Labels } from './label
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from './security.js';
 
 /** A directory the container may write to, backed by an emptyDir. */
+/** Every PodDisruptionBudget's unhealthyPodEvictionPolicy, the generator's and (through the hydration's normalisation) the charts'. */
+export const UNHEALTHY_POD_EVICTION_POLICY = 'AlwaysAllow';
+
 export interface WritableDir {
   name: string;
   mountPath: string;
@@ -279,7 +282,8 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
   if (props.replicas > 1) {
     new k8s.KubePodDisruptionBudget(scope, `${props.name}-pdb`, {
       metadata,
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+      // Unready pods may always be evicted: a crash-looping replica must not block a node drain.
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: UNHEALTHY_POD_EVICTION_POLICY },
     });
   }
 
