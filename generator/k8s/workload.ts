@@ -38,6 +38,13 @@ export interface ConfigMount {
   mountPath: string;
 }
 
+/** A Secret (made by an ExternalSecret) mounted read-only as files, readable by the pod's group only. */
+export interface SecretMount {
+  name: string;
+  secret: string;
+  mountPath: string;
+}
+
 export interface ContainerProps {
   name: string;
   image: string;
@@ -52,6 +59,7 @@ export interface ContainerProps {
   writableDirs?: WritableDir[];
   claims?: ClaimMount[];
   configFiles?: ConfigMount[];
+  secretFiles?: SecretMount[];
   liveness?: k8s.Probe;
   readiness?: k8s.Probe;
   startup?: k8s.Probe;
@@ -88,6 +96,7 @@ export function container(props: ContainerProps): k8s.Container {
     ...(props.writableDirs ?? []).map((dir) => ({ name: dir.name, mountPath: dir.mountPath })),
     ...(props.claims ?? []).map((claim) => ({ name: claim.name, mountPath: claim.mountPath })),
     ...(props.configFiles ?? []).map((file) => ({ name: file.name, mountPath: file.mountPath, readOnly: true })),
+    ...(props.secretFiles ?? []).map((file) => ({ name: file.name, mountPath: file.mountPath, readOnly: true })),
   ];
   return {
     name: props.name,
@@ -129,6 +138,10 @@ function volumesOf(containers: ContainerProps[]): k8s.Volume[] {
     }
     for (const file of props.configFiles ?? []) {
       volumes.set(file.name, { name: file.name, configMap: { name: file.configMap, defaultMode: 0o444 } });
+    }
+    for (const file of props.secretFiles ?? []) {
+      // Owned by root and the pod's fsGroup: the process reads it through its group.
+      volumes.set(file.name, { name: file.name, secret: { secretName: file.secret, defaultMode: 0o440 } });
     }
   }
   return [...volumes.values()].sort((a, b) => a.name.localeCompare(b.name));
