@@ -7,6 +7,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { environmentSecrets, OUTPUTS, secretLogicalId, serverLogicalIds, stackName } from '../names.js';
+import { alarmResources, ALERTS_TOPIC } from './alarms.js';
 import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
@@ -77,6 +78,7 @@ function outputs(config: EnvConfig): Record<string, CfnOutput> {
     [OUTPUTS.secretsPrefix]: { Description: 'Prefix of every Secrets Manager name of the environment', Value: config.secretsManager.prefix },
     [OUTPUTS.kmsKeyArn]: { Description: 'KMS key encrypting volumes, Aurora, buckets and secrets', Value: getAtt('KmsKey', 'Arn') },
   };
+  result['AlertsTopicArn'] = { Description: 'SNS topic the CloudWatch alarms publish to (subscribers: alerts.email)', Value: ref(ALERTS_TOPIC) };
   if (hasRegistrationAddress(config)) {
     result['RegistrationAddress'] = { Description: 'DNS name of the internal load balancer nodes register through (port 6443)', Value: getAtt(REGISTRATION_LOAD_BALANCER, 'DNSName') };
   }
@@ -112,6 +114,7 @@ export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
       ...databaseResources(config, stack),
       ...nodeResources(config, stack),
       ...clusterResources(config, stack),
+      ...alarmResources(config, stack),
     },
     Outputs: outputs(config),
   };
