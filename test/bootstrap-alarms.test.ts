@@ -12,8 +12,8 @@ import { loadEnvironment } from '../generator/config/load-environment.js';
 import type { EnvConfig } from '../generator/config/schema.js';
 import { serverZones } from '../generator/cluster/topology.js';
 import { serverLogicalIds } from '../bootstrap/names.js';
-import { ALARM_SETTINGS, auroraMaxConnections } from '../bootstrap/template/alarms.js';
-import { bootstrapTemplate } from '../bootstrap/template/stack.js';
+import { ALARM_SETTINGS, auroraConnectionsAlarmAt, auroraMaxConnections } from '../bootstrap/template/alarms.js';
+import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
 import { copyOf, environment, ENVIRONMENTS, ROOT } from './support/environments.js';
 import { fixtureRepo } from './support/config-issues.js';
 import { FIXTURES, type TempRepo } from './support/temp-repo.js';
@@ -30,12 +30,16 @@ describe.each(ENVIRONMENTS)('the %s stack alarms', (name) => {
 
   it('watch Aurora: capacity at the configured maximum ACUs, CPU, freeable memory and connections, on the cluster', () => {
     const [capacity] = byMetric('ServerlessDatabaseCapacity');
-    expect(capacity).toMatchObject({ Namespace: 'AWS/RDS', Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: config.aurora.maxCapacity });
+    // Thresholds that follow aurora.maxCapacity are stack parameters, so a capacity change stays a parameter change.
+    const parameter = (key: string) => parameterValues(config).find((p) => p.ParameterKey === key)?.ParameterValue;
+    expect(capacity).toMatchObject({ Namespace: 'AWS/RDS', Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: { Ref: 'AuroraMaxCapacity' } });
+    expect(parameter('AuroraMaxCapacity')).toBe(String(config.aurora.maxCapacity));
     expect(byMetric('CPUUtilization')[0]).toMatchObject({ Namespace: 'AWS/RDS', ComparisonOperator: 'GreaterThanThreshold', Threshold: ALARM_SETTINGS.cpuPercent });
     expect(byMetric('FreeableMemory')[0]).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'LessThanThreshold', Threshold: 256 * 2 ** 20 });
     const connections = byMetric('DatabaseConnections')[0]!;
-    expect(connections['Threshold']).toBe(Math.floor(auroraMaxConnections(config.aurora.maxCapacity) * 0.8));
-    expect(connections['Threshold']).toBeGreaterThan(0);
+    expect(connections['Threshold']).toEqual({ Ref: 'AuroraConnectionsAlarmAt' });
+    expect(parameter('AuroraConnectionsAlarmAt')).toBe(String(Math.floor(auroraMaxConnections(config.aurora.maxCapacity) * 0.8)));
+    expect(auroraConnectionsAlarmAt(config.aurora.maxCapacity)).toBeGreaterThan(0);
     for (const metric of ['ServerlessDatabaseCapacity', 'CPUUtilization', 'FreeableMemory', 'DatabaseConnections']) {
       expect(byMetric(metric), metric).toHaveLength(1);
       expect(byMetric(metric)[0]!['Dimensions']).toEqual([{ Name: 'DBClusterIdentifier', Value: { Ref: 'AuroraCluster' } }]);

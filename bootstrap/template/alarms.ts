@@ -19,6 +19,11 @@ export function auroraMaxConnections(maxCapacity: number): number {
   return Math.min(Math.floor((maxCapacity * 2 * 2 ** 30) / 9531392), 5000);
 }
 
+/** The connection count the connections alarm fires at (stack parameter AuroraConnectionsAlarmAt). */
+export function auroraConnectionsAlarmAt(maxCapacity: number): number {
+  return Math.max(1, Math.floor(auroraMaxConnections(maxCapacity) * ALARM_SETTINGS.connectionsShare));
+}
+
 /** What each alarm watches and when it fires; the numbers are the thresholds the alarms render. */
 export const ALARM_SETTINGS = {
   /** Five-minute periods, three in a row (every datapoint breaching): a quarter of an hour, not a spike. */
@@ -41,7 +46,8 @@ interface AlarmProps {
   dimensions: { Name: string; Value: CfnObject | string }[];
   statistic: 'Maximum' | 'Minimum' | 'Average';
   comparison: 'GreaterThanOrEqualToThreshold' | 'GreaterThanThreshold' | 'LessThanThreshold';
-  threshold: number;
+  /** A number, or a Ref to a Number parameter (so a capacity change is a parameter change, not a template change). */
+  threshold: number | CfnObject;
   period: number;
   periods: number;
   /** A stopped node or a paused database reports nothing; that is not an alarm. */
@@ -69,20 +75,18 @@ function alarm(stack: string, name: string, props: AlarmProps): CfnResource {
   };
 }
 
-function auroraAlarms(config: EnvConfig, stack: string): Resources {
+function auroraAlarms(stack: string): Resources {
   const cluster = [{ Name: 'DBClusterIdentifier', Value: ref('AuroraCluster') }];
   const { auroraPeriodSeconds: period, auroraPeriods: periods } = ALARM_SETTINGS;
-  const maxConnections = auroraMaxConnections(config.aurora.maxCapacity);
-  const connections = Math.floor(maxConnections * ALARM_SETTINGS.connectionsShare);
   return {
     AuroraCapacityAtMaxAlarm: alarm(stack, 'aurora-capacity-at-max', {
-      description: `Aurora at its maximum ${config.aurora.maxCapacity} ACUs (aurora.maxCapacity): raise it or find the load.`,
+      description: 'Aurora at its maximum ACUs (aurora.maxCapacity): raise it or find the load.',
       namespace: 'AWS/RDS',
       metric: 'ServerlessDatabaseCapacity',
       dimensions: cluster,
       statistic: 'Maximum',
       comparison: 'GreaterThanOrEqualToThreshold',
-      threshold: config.aurora.maxCapacity,
+      threshold: ref('AuroraMaxCapacity'),
       period,
       periods,
     }),
@@ -109,13 +113,13 @@ function auroraAlarms(config: EnvConfig, stack: string): Resources {
       periods,
     }),
     AuroraConnectionsAlarm: alarm(stack, 'aurora-connections', {
-      description: `Aurora connections at ${ALARM_SETTINGS.connectionsShare * 100}% of max_connections (${maxConnections}).`,
+      description: `Aurora connections at ${ALARM_SETTINGS.connectionsShare * 100}% of max_connections.`,
       namespace: 'AWS/RDS',
       metric: 'DatabaseConnections',
       dimensions: cluster,
       statistic: 'Maximum',
       comparison: 'GreaterThanOrEqualToThreshold',
-      threshold: connections,
+      threshold: ref('AuroraConnectionsAlarmAt'),
       period,
       periods,
     }),
@@ -227,5 +231,5 @@ function topicResources(config: EnvConfig, stack: string): Resources {
 }
 
 export function alarmResources(config: EnvConfig, stack: string): Resources {
-  return { ...topicResources(config, stack), ...auroraAlarms(config, stack), ...nodeAlarms(config, stack) };
+  return { ...topicResources(config, stack), ...auroraAlarms(stack), ...nodeAlarms(config, stack) };
 }

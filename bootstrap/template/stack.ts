@@ -7,7 +7,7 @@
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { environmentSecrets, OUTPUTS, secretLogicalId, serverLogicalIds, stackName } from '../names.js';
-import { alarmResources, ALERTS_TOPIC } from './alarms.js';
+import { alarmResources, ALERTS_TOPIC, auroraConnectionsAlarmAt } from './alarms.js';
 import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
@@ -37,6 +37,7 @@ export const PARAMETERS: Record<string, StackParameter> = {
   AgentDataVolumeGiB: { Type: 'Number', Description: 'Longhorn data volume of each agent (cluster.agents.dataVolumeGiB).', MinValue: 20, MaxValue: 16000, value: (c) => String(c.cluster.agents.dataVolumeGiB), only: withAgents },
   AuroraMinCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 minimum ACUs (aurora.minCapacity).', MinValue: 0, MaxValue: 256, value: (c) => String(c.aurora.minCapacity) },
   AuroraMaxCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 maximum ACUs (aurora.maxCapacity).', MinValue: 1, MaxValue: 256, value: (c) => String(c.aurora.maxCapacity) },
+  AuroraConnectionsAlarmAt: { Type: 'Number', Description: 'Connections alarm: 80% of max_connections at aurora.maxCapacity.', MinValue: 1, MaxValue: 5000, value: (c) => String(auroraConnectionsAlarmAt(c.aurora.maxCapacity)) },
   AuroraBackupRetentionDays: {
     Type: 'Number',
     Description: 'Days Aurora keeps automated backups (aurora.backupRetentionDays).',
