@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../generator/render-environment.js';
 import { INSTANCE_METADATA_CIDR, INSTANCE_METADATA_EXCEPTIONS } from '../generator/k8s/network-policy.js';
 import { cidrContains, hasDefaultDenyEgress, namespaceReaches, renderedNamespaces } from '../generator/validate/egress-reachability.js';
-import { ENVIRONMENTS } from './support/environments.js';
+import { copyOf, environment, ENVIRONMENTS, render } from './support/environments.js';
 import { loadRenderedTree, podSpecOf } from './support/rendered-tree.js';
 
 const METADATA = INSTANCE_METADATA_CIDR.split('/')[0]!;
@@ -44,6 +44,20 @@ describe.each(ENVIRONMENTS)('rendered/%s egress', (env) => {
   it('still reaches the internet on HTTPS where a component calls out (the analysis is not vacuous)', () => {
     expect(namespaceReaches(manifests, 'litellm', '52.94.0.1')).toBe(true);
     expect(namespaceReaches(manifests, 'redis', '52.94.0.1')).toBe(false);
+  });
+});
+
+describe('an environment with a public ingress (cert-manager, Traefik peers)', () => {
+  const env = copyOf(environment('dev'));
+  env.config.publicIngress = { enabled: true, host: 'chat.dubai-hub.example', acmeEmail: 'platform@dubai-hub.example', route53HostedZoneId: 'Z0123456789ABCDEFGHIJ' };
+  const manifests = render(env).resources.map((resource) => resource.manifest);
+
+  it('renders cert-manager with default-deny egress and no way to the metadata address', () => {
+    expect(renderedNamespaces(manifests)).toContain('cert-manager');
+    expect(renderedNamespaces(manifests).filter((ns) => !hasDefaultDenyEgress(manifests, ns))).toEqual([]);
+    expect(metadataLeaks(manifests)).toEqual([]);
+    // DNS-01 needs the zone's name servers and the ACME and Route 53 APIs: the namespace still reaches the internet.
+    expect(namespaceReaches(manifests, 'cert-manager', '205.251.192.1')).toBe(true);
   });
 });
 
