@@ -13,7 +13,7 @@
  *   (`secrets.<NAME>`, other than GITHUB_TOKEN) runs in a GitHub environment
  *   (`environment:`), so the secret is an environment secret released only to
  *   the deployment branches the environment allows (zizmor: secrets outside
- *   an environment).
+ *   an environment); no secret in the workflow-level `env:`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -71,6 +71,18 @@ export function checkWorkflow(file: string, source: string): WorkflowProblem[] {
   }
   if (get(root, 'concurrency') === undefined) {
     problems.push({ file, line: 1, problem: 'no top-level concurrency: group, so runs for the same branch or pull request pile up', fix: 'add `concurrency:` with a group per ref or pull request (and cancel-in-progress where a newer run supersedes)' });
+  }
+
+  const workflowEnv = get(root, 'env');
+  const envRange = (workflowEnv as Node | undefined)?.range;
+  const envSecrets = secretsNamed(envRange ? source.slice(envRange[0], envRange[1]) : '');
+  if (envSecrets.length > 0) {
+    problems.push({
+      file,
+      line: lineOf(workflowEnv),
+      problem: `the workflow-level env: hands secret(s) ${envSecrets.join(', ')} to every job, outside any environment`,
+      fix: 'move the secret into the env: of the one job (or step) that needs it, and run that job in a GitHub environment',
+    });
   }
 
   const jobs = get(root, 'jobs');

@@ -124,6 +124,8 @@ describe('the workflow rules', () => {
     expect(checkWorkflow('t.yml', token.replace('    env:', '    environment: { name: renovate-render }\n    env:'))).toEqual([]);
     expect(checkWorkflow('g.yml', job(['    env:', '      TOKEN: ${{ secrets.GITHUB_TOKEN }}']))).toEqual([]);
     expect(checkWorkflow('e.yml', job(['    environment: ""', '    env:', '      TOKEN: ${{ secrets.RENDER_PUSH_TOKEN }}']))).toHaveLength(1);
+    const workflowLevel = ['on: push', 'permissions: {}', 'concurrency: x', 'env:', '  TOKEN: ${{ secrets.RENDER_PUSH_TOKEN }}', 'jobs: {}', ''].join('\n');
+    expect(formatProblems(checkWorkflow('top.yml', workflowLevel))).toContain('top.yml:5: the workflow-level env: hands secret(s) RENDER_PUSH_TOKEN to every job');
   });
 });
 
