@@ -39,6 +39,8 @@ export const SLOW_TESTS = [
   'test/new-environment.test.ts',
   'test/node-k3s-installer.test.ts',
   'test/node-roles.test.ts',
+  'test/ops-k8s-control-plane.test.ts',
+  'test/ops-valkey-password.test.ts',
   'test/pre-commit-hook.test.ts',
   'test/render-cli.test.ts',
   'test/render-refuses-invalid.test.ts',
