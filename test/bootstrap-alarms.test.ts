@@ -6,17 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadEnvironment } from '../generator/config/load-environment.js';
 import type { EnvConfig } from '../generator/config/schema.js';
 import { serverZones } from '../generator/cluster/topology.js';
 import { serverLogicalIds } from '../bootstrap/names.js';
 import { ALARM_SETTINGS, auroraConnectionsAlarmAt, auroraMaxConnections } from '../bootstrap/template/alarms.js';
 import { bootstrapTemplate, parameterValues } from '../bootstrap/template/stack.js';
 import { copyOf, environment, ENVIRONMENTS, ROOT } from './support/environments.js';
-import { fixtureRepo } from './support/config-issues.js';
-import { FIXTURES, type TempRepo } from './support/temp-repo.js';
 
 type Resource = { Type: string; Properties: Record<string, any> };
 const resourcesOf = (config: EnvConfig) => bootstrapTemplate(config).Resources as Record<string, Resource>;
@@ -90,17 +87,5 @@ describe('alert subscribers come from the config', () => {
     ]);
     expect(auroraMaxConnections(16)).toBeGreaterThan(auroraMaxConnections(4));
     expect(auroraMaxConnections(256)).toBe(5000);
-  });
-
-  let repo: TempRepo | undefined;
-  afterEach(() => repo?.cleanup());
-
-  it('warns, with its location, when production has no subscriber', () => {
-    const text = readFileSync(join(FIXTURES, 'warnings', 'prod-without-alert-subscribers.yaml'), 'utf8');
-    repo = fixtureRepo(text);
-    const loaded = loadEnvironment(repo.root, 'fixture');
-    expect(loaded.warnings).toHaveLength(1);
-    expect(loaded.warnings![0]).toMatchObject({ severity: 'warning', path: 'alerts.email', file: 'environments/fixture.yaml' });
-    expect(loaded.warnings![0]!.problem).toContain(/^# expect-problem: (.*)$/m.exec(text)![1]!);
   });
 });

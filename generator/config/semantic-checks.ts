@@ -145,15 +145,6 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
       list.add(['alerts', 'email', index], `${address} is already subscribed (alerts.email[${first}])`, 'each address once (SNS keeps one subscription per address and endpoint)', 'remove the duplicate line');
     } else seenAddresses.set(address.toLowerCase(), index);
   });
-  if (config.tier === 'production' && config.alerts.email.length === 0) {
-    list.add(
-      ['alerts', 'email'],
-      'production has no alert subscribers: the CloudWatch alarms fire into a topic nobody reads',
-      'at least one address in alerts.email in a production environment',
-      'add the on-call address to alerts.email (a list), then confirm the subscription e-mail SNS sends after `npm run bootstrap`',
-      'warning',
-    );
-  }
   if (config.aurora.maxCapacity < config.aurora.minCapacity) {
     list.add(['aurora', 'maxCapacity'], `maxCapacity ${config.aurora.maxCapacity} is below minCapacity ${config.aurora.minCapacity}`, 'maxCapacity >= minCapacity', 'raise aurora.maxCapacity or lower aurora.minCapacity');
   }
