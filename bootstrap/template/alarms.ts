@@ -54,11 +54,11 @@ interface AlarmProps {
   missingData?: 'notBreaching' | 'breaching' | 'missing';
 }
 
-function alarm(stack: string, name: string, props: AlarmProps): CfnResource {
+/** CloudFormation names each alarm `<stack>-<logical id>-<suffix>`, which says as much as a chosen name and keeps the one-server template under the 51,200-byte request limit. */
+function alarm(props: AlarmProps): CfnResource {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
-      AlarmName: `${stack}-${name}`,
       AlarmDescription: props.description,
       Namespace: props.namespace,
       MetricName: props.metric,
@@ -75,11 +75,11 @@ function alarm(stack: string, name: string, props: AlarmProps): CfnResource {
   };
 }
 
-function auroraAlarms(stack: string): Resources {
+function auroraAlarms(): Resources {
   const cluster = [{ Name: 'DBClusterIdentifier', Value: ref('AuroraCluster') }];
   const { auroraPeriodSeconds: period, auroraPeriods: periods } = ALARM_SETTINGS;
   return {
-    AuroraCapacityAtMaxAlarm: alarm(stack, 'aurora-capacity-at-max', {
+    AuroraCapacityAtMaxAlarm: alarm({
       description: 'Aurora at its maximum ACUs (aurora.maxCapacity): raise it or find the load.',
       namespace: 'AWS/RDS',
       metric: 'ServerlessDatabaseCapacity',
@@ -90,7 +90,7 @@ function auroraAlarms(stack: string): Resources {
       period,
       periods,
     }),
-    AuroraCpuAlarm: alarm(stack, 'aurora-cpu', {
+    AuroraCpuAlarm: alarm({
       description: `Aurora CPU above ${ALARM_SETTINGS.cpuPercent}%.`,
       namespace: 'AWS/RDS',
       metric: 'CPUUtilization',
@@ -101,7 +101,7 @@ function auroraAlarms(stack: string): Resources {
       period,
       periods,
     }),
-    AuroraFreeableMemoryAlarm: alarm(stack, 'aurora-freeable-memory', {
+    AuroraFreeableMemoryAlarm: alarm({
       description: `Aurora freeable memory below ${ALARM_SETTINGS.freeableMemoryBytes / 2 ** 20} MiB.`,
       namespace: 'AWS/RDS',
       metric: 'FreeableMemory',
@@ -112,7 +112,7 @@ function auroraAlarms(stack: string): Resources {
       period,
       periods,
     }),
-    AuroraConnectionsAlarm: alarm(stack, 'aurora-connections', {
+    AuroraConnectionsAlarm: alarm({
       description: `Aurora connections at ${ALARM_SETTINGS.connectionsShare * 100}% of max_connections.`,
       namespace: 'AWS/RDS',
       metric: 'DatabaseConnections',
@@ -126,7 +126,7 @@ function auroraAlarms(stack: string): Resources {
   };
 }
 
-function nodeAlarms(config: EnvConfig, stack: string): Resources {
+function nodeAlarms(config: EnvConfig): Resources {
   const { statusPeriodSeconds: period, statusPeriods: periods } = ALARM_SETTINGS;
   const statusCheck = (description: string, dimension: { Name: string; Value: CfnObject }): AlarmProps => ({
     description,
@@ -146,13 +146,11 @@ function nodeAlarms(config: EnvConfig, stack: string): Resources {
     const index = position + 1;
     const instance = serverLogicalIds(index).instance;
     resources[`${instance}StatusAlarm`] = alarm(
-      stack,
-      `server-${index}-status-check`,
       statusCheck(`K3s server ${index} fails its EC2 status checks.`, { Name: 'InstanceId', Value: ref(instance) }),
     );
   });
   if (config.cluster.agents.max > 0) {
-    resources['AgentGroupStatusAlarm'] = alarm(stack, 'agents-status-check', {
+    resources['AgentGroupStatusAlarm'] = alarm({
       ...statusCheck('A K3s agent fails its EC2 status checks.', { Name: 'AutoScalingGroupName', Value: ref('AgentGroup') }),
       // The group can be scaled to zero agents.
       missingData: 'notBreaching',
@@ -231,5 +229,5 @@ function topicResources(config: EnvConfig, stack: string): Resources {
 }
 
 export function alarmResources(config: EnvConfig, stack: string): Resources {
-  return { ...topicResources(config, stack), ...auroraAlarms(stack), ...nodeAlarms(config, stack) };
+  return { ...topicResources(config, stack), ...auroraAlarms(), ...nodeAlarms(config) };
 }
