@@ -52,17 +52,25 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::${config.aws.accountId}:role/dubai-${config.name}-external-secrets` });
   });
 
-  it('lets only the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
+  it('lets no add-on reach the instance metadata service, and opens egress only in named flows', () => {
     const reachesMetadata = kind(resources, 'NetworkPolicy').filter((r) =>
       (r.manifest.spec.egress ?? []).some((rule: { to?: { ipBlock?: { cidr: string; except?: string[] } }[] }) =>
         (rule.to ?? []).some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0' && !(peer.ipBlock.except ?? []).includes('169.254.169.254/32')),
       ),
     );
-    const expected = ['external-secrets', 'longhorn-system', ...(config.publicIngress.enabled ? ['cert-manager'] : [])];
-    expect(reachesMetadata.map((r) => r.manifest.metadata.namespace).sort()).toEqual(expected.sort());
-    // Every other add-on namespace starts from default deny like the workloads.
+    expect(reachesMetadata.map((r) => r.manifest.metadata.name)).toEqual([]);
     for (const namespace of ['argocd', 'tailscale', 'external-secrets', 'longhorn-system']) {
-      expect(file(resources, `${namespace === 'longhorn-system' ? 'longhorn' : namespace}/networkpolicy_${namespace}_default-deny-all.yaml`).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+      const folder = namespace === 'longhorn-system' ? 'longhorn' : namespace;
+      expect(file(resources, `${folder}/networkpolicy_${namespace}_default-deny-all.yaml`).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+      const apiServer = file(resources, `${folder}/networkpolicy_${namespace}_allow-egress-api-server.yaml`);
+      expect(apiServer.spec.egress).toEqual([{ to: [config.network.publicSubnetCidr, ...config.network.additionalPublicSubnetCidrs].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: 6443, protocol: 'TCP' }] }]);
+      // Every egress rule names its ports or stays inside the cluster (same namespace, DNS).
+      for (const policy of kind(resources, 'NetworkPolicy').filter((r) => r.manifest.metadata.namespace === namespace)) {
+        for (const rule of policy.manifest.spec.egress ?? []) {
+          const external = (rule.to ?? []).some((peer: { ipBlock?: unknown }) => peer.ipBlock);
+          if (external) expect((rule.ports ?? []).length, policy.file).toBeGreaterThan(0);
+        }
+      }
     }
   });
 

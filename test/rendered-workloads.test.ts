@@ -55,9 +55,14 @@ describe('every workload', () => {
         else expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
       }
     }
-    // Every mounted writable volume is an emptyDir with a size limit, a claim, a read-only ConfigMap or the projected web-identity token.
+    // Every mounted volume is an emptyDir with a size limit, a claim, the projected web-identity token, or a ConfigMap or Secret (from an ExternalSecret) mounted read-only.
     for (const volume of pod['volumes'] ?? []) {
-      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'] ?? volume['projected']?.['sources']?.[0]?.['serviceAccountToken'], volume['name']).toBeDefined();
+      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'] ?? volume['secret'] ?? volume['projected']?.['sources']?.[0]?.['serviceAccountToken'], volume['name']).toBeDefined();
+      if (volume['configMap'] || volume['secret']) {
+        for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          for (const mount of (container['volumeMounts'] ?? []).filter((m: { name: string }) => m.name === volume['name'])) expect(mount.readOnly, `${volume['name']} in ${container['name']}`).toBe(true);
+        }
+      }
     }
   });
 
@@ -271,11 +276,21 @@ describe('LiteLLM', () => {
 });
 
 describe('Redis', () => {
-  it('keeps its password out of the process list and out of the manifests', () => {
+  it('reads its password from a mounted file: not the environment, not the command line, not a shell wrapper', () => {
     for (const env of envs) {
-      const container = podSpecOf(find(env, 'Deployment', 'redis')!.manifest)!.containers[0]!;
-      expect(container['command'].join(' ')).toContain('"$REDIS_PASSWORD" >> /tmp/valkey.conf');
-      expect(container['command'].join(' ')).not.toContain('--requirepass');
+      const pod = podSpecOf(find(env, 'Deployment', 'redis')!.manifest)!;
+      const container = pod.containers[0]!;
+      expect(container['command']).toEqual(['valkey-server', '/etc/valkey/valkey.conf']);
+      expect(container['env']).toBeUndefined();
+      expect(container['envFrom']).toBeUndefined();
+      expect(container['volumeMounts']).toContainEqual({ name: 'auth', mountPath: '/etc/valkey-auth', readOnly: true });
+      expect(container['volumeMounts']).toContainEqual({ name: 'config', mountPath: '/etc/valkey', readOnly: true });
+      expect(pod['volumes']).toContainEqual({ name: 'auth', secret: { secretName: 'redis-auth', defaultMode: 0o440 } });
+      const config = find(env, 'ConfigMap', 'redis-config')!.manifest['data'] as Record<string, string>;
+      expect(config['valkey.conf']).toContain('include /etc/valkey-auth/requirepass.conf');
+      expect(config['valkey.conf']).not.toMatch(/requirepass\s/);
+      const template = (find(env, 'ExternalSecret', 'redis-auth')!.manifest['spec'] as any).target.template.data;
+      expect(template).toEqual({ 'requirepass.conf': 'requirepass "{{ .redisPassword }}"\n', password: '{{ .redisPassword }}' });
     }
   });
   it('is persistent in prod and explicitly ephemeral in dev', () => {

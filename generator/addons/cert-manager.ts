@@ -11,7 +11,7 @@ import type { RenderContext } from '../components/component.js';
 import { NAMESPACES } from '../platform-names.js';
 import { addOnLabels, chartAddOn, type AddOn } from './addon.js';
 import { ACME_CLUSTER_ISSUER } from './ingress.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { webIdentityEnv, webIdentityMount, webIdentityVolume } from '../k8s/web-identity.js';
 
@@ -44,7 +44,15 @@ export const certManager: AddOn = chartAddOn({
   description: () => 'cert-manager (chart) and its namespace, for the public ingress',
   values: certManagerValues,
   network: ({ config }) => ({
-    instanceMetadataReason: 'DNS-01 on Route 53 uses the node instance profile (ambient credentials)',
+    egress: [
+      { name: 'api-server', reason: 'the controller, cainjector and webhook work through the API server', to: [toApiServer(config)] },
+      {
+        name: 'acme',
+        reason: "the controller talks to Let's Encrypt and Route 53 over HTTPS and checks DNS-01 propagation against the zone's authoritative servers on port 53",
+        pods: { 'app.kubernetes.io/name': 'cert-manager' },
+        to: [toInternet([{ port: 443 }, { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }])],
+      },
+    ],
     ingress: [
       { name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'https' }] },
       scrapeIngressForAddOn(config, 'cert-manager'),

@@ -3,18 +3,19 @@
  * Its controller reads AWS Secrets Manager with its own IAM role: the
  * ClusterSecretStore names the controller's service account (JWT auth), the
  * controller requests a token for it (audience sts.amazonaws.com) and assumes
- * the role in that account's annotation (docs/workload-identity.md). With hop
- * limit 1 on every node it cannot reach the instance profile any more; the
- * namespace's NetworkPolicies are the hardening slice's (B1) to close.
+ * the role in that account's annotation (docs/workload-identity.md). Like
+ * every namespace, external-secrets cannot reach the instance metadata
+ * address 169.254.169.254.
  */
 import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
+import { SERVICE_IDS } from '../k8s/security.js';
 import { NAMESPACES } from '../platform-names.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 import { WORKLOAD_IDENTITIES } from '../../bootstrap/names.js';
 
 /** The service-account annotation external-secrets reads a role ARN from (the EKS convention). */
@@ -34,6 +35,8 @@ export function externalSecretsValues({ config, outputs }: RenderContext): Recor
   const replicated = isHighlyAvailable(config);
   const replicas = replicated ? 2 : 1;
   const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
+  // The chart's default user is 1000, the node's `ubuntu`; merged into the chart's restricted securityContext.
+  const securityContext = { runAsUser: SERVICE_IDS.externalSecrets, runAsGroup: SERVICE_IDS.externalSecrets };
   return {
     installCRDs: true,
     ...(replicated ? { global: { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } } : {}),
@@ -45,10 +48,11 @@ export function externalSecretsValues({ config, outputs }: RenderContext): Recor
     // Only the ClusterSecretStore rendered by this repository; no namespaced stores.
     processClusterStore: true,
     resources: small,
+    securityContext,
     serviceMonitor: { enabled: false },
     ...budget,
-    webhook: { replicaCount: replicas, resources: small, ...budget },
-    certController: { replicaCount: replicas, resources: small, ...budget },
+    webhook: { replicaCount: replicas, resources: small, securityContext, ...budget },
+    certController: { replicaCount: replicas, resources: small, securityContext, ...budget },
   };
 }
 
@@ -82,7 +86,10 @@ export const externalSecrets: AddOn = chartAddOn({
   values: externalSecretsValues,
   exceptions: externalSecretsExceptions,
   network: ({ config }) => ({
-    instanceMetadataReason: 'the controller reads Secrets Manager with the node instance profile',
+    egress: [
+      { name: 'api-server', reason: 'the controller, webhook and cert controller read and write ExternalSecrets, Secrets and webhook certificates', to: [toApiServer(config)] },
+      { name: 'aws', reason: 'the controller reads Secrets Manager (and STS for its web-identity role) over HTTPS', pods: { 'app.kubernetes.io/name': 'external-secrets' }, to: [toInternet([{ port: 443 }])] },
+    ],
     ingress: [
       { name: 'webhook-from-api-server', pods: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, from: [FROM_THE_API_SERVER], ports: [{ port: 'webhook' }] },
       scrapeIngressForAddOn(config, 'external-secrets'),

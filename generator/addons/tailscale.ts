@@ -12,6 +12,10 @@ import type { ChartException } from '../argocd/application.js';
 import { MANUAL_SECRETS, NAMESPACES, secretsManagerName } from '../platform-names.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
+import { toApiServer, toInternet } from './network.js';
+import { ARGOCD_NAMESPACE } from '../argocd/application.js';
+import { ARGOCD_SERVER_PORT, ARGOCD_SERVER_SERVICE } from '../argocd/bootstrap-manifests.js';
+import { APP_SELECTORS, PORTS } from '../components/shared-flows.js';
 
 const NAME = 'tailscale';
 /** The chart mounts this Secret when no OAuth values are given. */
@@ -62,7 +66,25 @@ export const tailscale: AddOn = chartAddOn({
   values: tailscaleValues,
   exceptions: tailscaleExceptions,
   // The proxies reach the tailnet outward (DERP and direct connections start from inside); nothing reads AWS.
-  network: ({ config }) => ({ ingress: [scrapeIngressForAddOn(config, 'tailscale-operator')] }),
+  network: ({ config }) => ({
+    egress: [
+      { name: 'api-server', reason: 'the operator watches Ingresses and manages its proxies; proxies keep their state in Secrets', to: [toApiServer(config)] },
+      {
+        name: 'tailnet',
+        reason: 'the control plane and DERP relays over HTTPS, STUN (3478/udp) and direct WireGuard (41641/udp); other peers are reached through DERP',
+        to: [toInternet([{ port: 443 }, { port: 3478, protocol: 'UDP' }, { port: 41641, protocol: 'UDP' }])],
+      },
+      {
+        name: 'proxy-backends',
+        reason: 'the tailnet Ingress proxies forward to Open WebUI and the Argo CD UI',
+        to: [
+          { peers: [{ namespace: NAMESPACES.openWebUI, pods: APP_SELECTORS.openWebUI }], ports: [{ port: PORTS.openWebUI }] },
+          { peers: [{ namespace: ARGOCD_NAMESPACE, pods: { 'app.kubernetes.io/name': ARGOCD_SERVER_SERVICE } }], ports: [{ port: ARGOCD_SERVER_PORT }] },
+        ],
+      },
+    ],
+    ingress: [scrapeIngressForAddOn(config, 'tailscale-operator')],
+  }),
   build(chart, { config }, labels) {
     const remoteKey = secretsManagerName(config, MANUAL_SECRETS.tailscaleOAuth);
     new ExternalSecret(chart, {

@@ -3,6 +3,7 @@
  * Longhorn data volume, non-secret settings in a ConfigMap, secrets from an
  * ExternalSecret, a migration Job per version, and its NetworkPolicies.
  */
+import { SERVICE_IDS } from '../k8s/security.js';
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { publicIngress, tailnetIngress } from '../addons/ingress.js';
@@ -20,8 +21,8 @@ import { MONITORING_PORTS, OTLP_METRICS_PATH, toPrometheusOtlp } from '../observ
 const NAME = 'open-webui';
 const COMPONENT = 'frontend';
 const NAMESPACE = NAMESPACES.openWebUI;
-/** The image runs as root by default; these ids run it non-root (fsGroup makes the volumes writable). */
-const RUN_AS = { uid: 1000, gid: 1000 };
+/** The image runs as root by default; these ids run it non-root (fsGroup makes the volumes writable) and outside the node's login users. */
+const RUN_AS = { uid: SERVICE_IDS.openWebUI, gid: SERVICE_IDS.openWebUI };
 const DATA_DIR = '/app/backend/data';
 const STATIC_DIR = '/app/backend/open_webui/static';
 /** Where the image's Python finds the open_webui package (its WORKDIR). */

@@ -404,6 +404,16 @@ export const envConfigSchema = obj(
       },
       { description: 'Longhorn block storage.', default: {} },
     ),
+    alerts: obj(
+      {
+        email: list(str({ description: 'E-mail address subscribed to the alert topic (confirms once by e-mail).', pattern: '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$', examples: ['platform-oncall@dubai-hub.example'] }), {
+          description: 'Who the CloudWatch alarms of the stack (Aurora at its capacity ceiling, CPU, memory and connections; node status checks) notify through the SNS topic. Empty: the alarms fire into a topic nobody reads.',
+          maxItems: 20,
+          default: [],
+        }),
+      },
+      { description: 'AWS-side alerting: subscribers of the stack\'s SNS alert topic.', default: {}, examples: [{ email: ['platform-oncall@dubai-hub.example'] }] },
+    ),
   },
   {
     $id: 'https://dubai-hub.example/schemas/environment.schema.json',
