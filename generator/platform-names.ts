@@ -27,6 +27,8 @@ export const NAMESPACES = {
   externalSecrets: 'external-secrets',
   longhorn: 'longhorn-system',
   certManager: 'cert-manager',
+  /** The system-upgrade-controller and its K3s upgrade Plans (the one privileged namespace). */
+  systemUpgrade: 'system-upgrade',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */

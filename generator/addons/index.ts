@@ -8,5 +8,7 @@ import { longhornBackups } from './longhorn-backups.js';
 import { secretStore } from './secret-store.js';
 import { tailscale } from './tailscale.js';
 import { tailscaleProxies } from './tailscale-proxies.js';
+import { systemUpgrade } from './system-upgrade.js';
+import { k3sUpgradePlansAddOn } from './k3s-upgrade-plans.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, systemUpgrade, k3sUpgradePlansAddOn];
