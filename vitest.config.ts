@@ -48,6 +48,8 @@ export const SLOW_TESTS = [
   'test/validation-gates.test.ts',
   'test/validators-agree.test.ts',
   'test/workflows.test.ts',
+  'test/upgrade-k3s-control-plane.test.ts',
+  'test/upgrade-k3s-verb.test.ts',
 ];
 
 
