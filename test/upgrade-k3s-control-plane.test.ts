@@ -73,7 +73,7 @@ describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real con
     ]);
   }, RUN_TIMEOUT_MS);
 
-  it('refuses a Plan the vendored CRD forbids (a prepare step without its image; the original)', async () => {
+  it('refuses a Plan the vendored CRD forbids (a prepare step without its image; the original was admitted above)', async () => {
     const server = folder('k3s-upgrade-plans').find((object) => object.metadata?.name === 'k3s-server')!;
     const broken = structuredClone(server);
     broken.metadata = { ...broken.metadata, name: 'canary-no-prepare-image' };

@@ -10,5 +10,6 @@ import { tailscale } from './tailscale.js';
 import { tailscaleProxies } from './tailscale-proxies.js';
 import { systemUpgrade } from './system-upgrade.js';
 import { k3sUpgradePlansAddOn } from './k3s-upgrade-plans.js';
+import { access } from './access.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, systemUpgrade, k3sUpgradePlansAddOn];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, systemUpgrade, k3sUpgradePlansAddOn, access];
