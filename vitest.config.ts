@@ -51,7 +51,6 @@ export const SLOW_TESTS = [
   'test/upgrade-k3s-control-plane.test.ts',
   'test/upgrade-k3s-verb.test.ts',
   'test/access-control-plane.test.ts',
-  'test/kubeconfig-access.test.ts',
 ];
 
 
