@@ -54,6 +54,9 @@ export const SLOW_TESTS = [
   'test/ops-recover-node-moto.test.ts',
   'test/ops-recover-cluster-moto.test.ts',
   'test/ops-recreate-stack-moto.test.ts',
+  'test/upgrade-k3s-control-plane.test.ts',
+  'test/upgrade-k3s-verb.test.ts',
+  'test/access-control-plane.test.ts',
 ];
 
 

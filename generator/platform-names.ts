@@ -31,6 +31,8 @@ export const NAMESPACES = {
   monitoring: 'monitoring',
   /** node-exporter alone: the one pod that reads the host (privileged namespace, docs/observability.md). */
   nodeExporter: 'monitoring-node',
+  /** The system-upgrade-controller and its K3s upgrade Plans (the one privileged namespace). */
+  systemUpgrade: 'system-upgrade',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */

@@ -33,7 +33,9 @@ describe('the rendered tree', () => {
 describe('every workload', () => {
   it.each(workloads.map((item) => [item.file, item] as const))('%s runs restricted, read-only and bounded', (_file, { manifest }) => {
     const pod = podSpecOf(manifest)!;
-    expect(pod['automountServiceAccountToken']).toBe(false);
+    const annotations = (manifest.metadata['annotations'] as Record<string, string> | undefined) ?? {};
+    // Only a controller that works through the API gets a token, and its exception says why.
+    expect(pod['automountServiceAccountToken']).toBe(annotations['policy.dubai-hub.example/allow-service-account-token-automount'] !== undefined);
     expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod['securityContext']['runAsUser']).toBeGreaterThan(0);
     expect(pod['hostNetwork'] ?? false).toBe(false);

@@ -9,5 +9,8 @@ import { monitoring } from './monitoring.js';
 import { secretStore } from './secret-store.js';
 import { tailscale } from './tailscale.js';
 import { tailscaleProxies } from './tailscale-proxies.js';
+import { systemUpgrade } from './system-upgrade.js';
+import { k3sUpgradePlansAddOn } from './k3s-upgrade-plans.js';
+import { access } from './access.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, monitoring];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, monitoring, systemUpgrade, k3sUpgradePlansAddOn, access];

@@ -6,6 +6,7 @@
  */
 import { APPLICATION_WAVE } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
+import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { restrictedContainerSecurityContext } from '../k8s/security.js';
 import type { ChartException } from '../argocd/application.js';
@@ -25,19 +26,25 @@ export const TAILSCALE_PROXY_CLASS = 'hardened';
 /** Runs the operator as a non-root user; it keeps its state in a Kubernetes Secret. */
 const OPERATOR_UID = 65532;
 
+/** Tailnet machine name of the operator, where its Kubernetes API server proxy listens (https, port 443). */
+export function operatorHostname(config: EnvConfig): string {
+  return `tailscale-operator-${config.name}`;
+}
+
 export function tailscaleValues({ config }: RenderContext): Record<string, unknown> {
   return {
     installCRDs: true,
     operatorConfig: {
-      hostname: `tailscale-operator-${config.name}`,
+      hostname: operatorHostname(config),
       defaultTags: ['tag:k8s-operator'],
       podSecurityContext: { runAsNonRoot: true, runAsUser: OPERATOR_UID, runAsGroup: OPERATOR_UID, seccompProfile: { type: 'RuntimeDefault' } },
       securityContext: { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: false },
       resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     },
     proxyConfig: { defaultTags: 'tag:k8s', defaultProxyClass: TAILSCALE_PROXY_CLASS },
-    // The Kubernetes API is reached through the node's own tailnet address, not through the operator.
-    apiServerProxyConfig: { mode: 'false' },
+    // People reach the Kubernetes API through the operator's proxy in auth mode: it impersonates their
+    // tailnet login name and the groups their tailnet grants give them (generator/addons/access.ts binds them).
+    apiServerProxyConfig: { mode: 'true' },
   };
 }
 

@@ -52,6 +52,7 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.externalSecrets,
     NAMESPACES.longhorn,
     NAMESPACES.tailscale,
+    NAMESPACES.systemUpgrade,
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
     NAMESPACES.monitoring,
     NAMESPACES.nodeExporter,

@@ -101,6 +101,21 @@ const model = obj(
   { description: 'One model LiteLLM serves.', examples: [{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }] },
 );
 
+/** `user:<tailnet login name>` or `group:<Kubernetes group>`. */
+export const ACCESS_SUBJECT_PATTERN = '^(user:[^@\\s]+@[^@\\s]+|group:[A-Za-z0-9][A-Za-z0-9:._-]*)$';
+
+/** Who is bound to an access role: each entry one Kubernetes subject the Tailscale API server proxy impersonates. */
+function accessSubjects(description: string) {
+  return list(
+    str({
+      description: 'A tailnet user by login name (`user:alice@example.com`), or a Kubernetes group a tailnet grant impersonates (`group:platform-admins`, a group of the grant of `tailscale.com/cap/kubernetes`).',
+      pattern: ACCESS_SUBJECT_PATTERN,
+      examples: ['user:alice@example.com', 'group:platform-admins'],
+    }),
+    { description, uniqueItems: true, default: [] },
+  );
+}
+
 export const envConfigSchema = obj(
   {
     name: str({ description: 'Environment name; must equal the file name (dev for environments/dev.yaml).', pattern: '^[a-z][a-z0-9-]{1,15}$', examples: ['dev'] }),
@@ -413,6 +428,13 @@ export const envConfigSchema = obj(
         }),
       },
       { description: 'AWS-side alerting: subscribers of the stack\'s SNS alert topic.', default: {}, examples: [{ email: ['platform-oncall@dubai-hub.example'] }] },
+    ),
+    access: obj(
+      {
+        platformAdmins: accessSubjects('Bound to cluster-admin through the Tailscale API server proxy.'),
+        operators: accessSubjects('Bound to the read-only operator role (no Secret, no exec, no port-forward) through the Tailscale API server proxy.'),
+      },
+      { description: 'Per-person access to the Kubernetes API over the tailnet (docs/access.md). The K3s admin certificate is the break-glass path only.', default: {} },
     ),
   },
   {
