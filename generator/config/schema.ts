@@ -345,6 +345,7 @@ export const envConfigSchema = obj(
         // Digests: where each was read is in generator/images/provenance.md; Renovate re-verifies them against the registry.
         argocd: image('quay.io/argoproj/argocd', 'v3.3.7@sha256:31f494ef5ad17b8dfd4e03fbae79c57cfadede325ed16a1794ee9ce20ca5d759', 'Argo CD (every component of the argo-cd chart)'),
         argocdRedis: image('ecr-public.aws.com/docker/library/redis', '8.2.3-alpine@sha256:08ad0b1d280850169a790dba1393ff7a90aef951fc19632cf4d3ce4f78e679ba', "Argo CD's Redis cache"),
+        externalSecrets: image('ghcr.io/external-secrets/external-secrets', 'v2.5.0@sha256:45e7bee4e743331288df01efce0e35b41738cffdc89c86a235359a5153257489', 'External Secrets (controller, webhook and cert controller)'),
         tailscaleProxy: image('docker.io/tailscale/tailscale', 'v1.102.2@sha256:321ce041508c19079b57a28b6666c8d81ab0b08accc0a2585b3ab663d557ac24', 'the tailnet proxies the Tailscale operator starts'),
       },
       {

@@ -28,6 +28,9 @@ export interface ChartImagePin {
 export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
   { image: 'argocd', chart: 'argocd', chartVersion: '9.5.2', valuesPath: ['global', 'image'] },
   { image: 'argocdRedis', chart: 'argocd', chartVersion: '9.5.2', valuesPath: ['redis', 'image'] },
+  { image: 'externalSecrets', chart: 'externalSecrets', chartVersion: '2.5.0', valuesPath: ['image'] },
+  { image: 'externalSecrets', chart: 'externalSecrets', chartVersion: '2.5.0', valuesPath: ['webhook', 'image'] },
+  { image: 'externalSecrets', chart: 'externalSecrets', chartVersion: '2.5.0', valuesPath: ['certController', 'image'] },
   { image: 'tailscaleProxy', chart: 'tailscaleOperator', chartVersion: '1.102.2', valuesPath: ['proxyConfig', 'image'] },
 ];
 
@@ -41,7 +44,6 @@ export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
  */
 export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
   'ghcr.io/berriai/litellm-non_root:main-v1.85.1': 'digest not obtainable offline (LiteLLM, environment config)',
-  'ghcr.io/external-secrets/external-secrets:v2.5.0': 'digest not obtainable offline (external-secrets chart 2.5.0)',
   'tailscale/k8s-operator:v1.102.2': 'digest not obtainable offline (tailscale-operator chart 1.102.2)',
   'docker.io/longhornio/longhorn-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
   'docker.io/longhornio/longhorn-ui:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
