@@ -26,6 +26,8 @@ export function externalSecretsValues({ config }: RenderContext): Record<string,
   const replicated = isHighlyAvailable(config);
   const replicas = replicated ? 2 : 1;
   const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
+  // Pod-level defaults next to the chart's container-level context (checkov CKV_K8S_29).
+  const podSecurityContext = { enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
   return {
     installCRDs: true,
     ...(replicated ? { global: { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } } : {}),
@@ -34,10 +36,11 @@ export function externalSecretsValues({ config }: RenderContext): Record<string,
     // Only the ClusterSecretStore rendered by this repository; no namespaced stores.
     processClusterStore: true,
     resources: small,
+    podSecurityContext,
     serviceMonitor: { enabled: false },
     ...budget,
-    webhook: { replicaCount: replicas, resources: small, ...budget },
-    certController: { replicaCount: replicas, resources: small, ...budget },
+    webhook: { replicaCount: replicas, resources: small, podSecurityContext, ...budget },
+    certController: { replicaCount: replicas, resources: small, podSecurityContext, ...budget },
   };
 }
 
