@@ -10,6 +10,7 @@ import type { ChartConfig, EnvConfig } from '../config/schema.js';
 import { standardLabels, type Labels } from '../k8s/labels.js';
 import { podSecurityNamespace, restrictedNamespace } from '../k8s/namespace.js';
 import { addOnNetworkPolicies, type AddOnNetworkProps } from './network.js';
+import { withChartImagePins } from '../images/chart-images.js';
 
 export interface AddOn extends Component {
   application(context: RenderContext): ApplicationSettings;
@@ -62,7 +63,7 @@ export function chartAddOn(props: ChartAddOnProps): AddOn {
         configKey: props.chart,
         chart: context.config.addons[props.chart],
         releaseName: props.releaseName,
-        values: props.values(context),
+        values: withChartImagePins(context.config, props.chart, props.values(context)),
         exceptions: props.exceptions?.(context) ?? [],
       },
     }),

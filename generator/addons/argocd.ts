@@ -42,7 +42,8 @@ export function argocdValues({ config }: RenderContext): Record<string, unknown>
   const replicated = isHighlyAvailable(config);
   const ha = highAvailability(replicated);
   return {
-    global: { domain: argocdHost(config), ...(replicated ? { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } : {}) },
+    // Pod-level defaults next to the chart's container-level context (checkov CKV_K8S_29); Redis has its own.
+    global: { domain: argocdHost(config), securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, ...(replicated ? { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } : {}) },
     configs: {
       // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
       params: { 'server.insecure': true },

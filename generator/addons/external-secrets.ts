@@ -37,6 +37,8 @@ export function externalSecretsValues({ config, outputs }: RenderContext): Recor
   const budget = replicated ? { podDisruptionBudget: { enabled: true, maxUnavailable: 1 } } : {};
   // The chart's default user is 1000, the node's `ubuntu`; merged into the chart's restricted securityContext.
   const securityContext = { runAsUser: SERVICE_IDS.externalSecrets, runAsGroup: SERVICE_IDS.externalSecrets };
+  // Pod-level defaults next to the chart's container-level context (checkov CKV_K8S_29).
+  const podSecurityContext = { enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
   return {
     installCRDs: true,
     ...(replicated ? { global: { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } } : {}),
@@ -49,10 +51,11 @@ export function externalSecretsValues({ config, outputs }: RenderContext): Recor
     processClusterStore: true,
     resources: small,
     securityContext,
+    podSecurityContext,
     serviceMonitor: { enabled: false },
     ...budget,
-    webhook: { replicaCount: replicas, resources: small, securityContext, ...budget },
-    certController: { replicaCount: replicas, resources: small, securityContext, ...budget },
+    webhook: { replicaCount: replicas, resources: small, securityContext, podSecurityContext, ...budget },
+    certController: { replicaCount: replicas, resources: small, securityContext, podSecurityContext, ...budget },
   };
 }
 

@@ -291,13 +291,13 @@ export const envConfigSchema = obj(
         deletionProtection: bool({ description: 'Protect the cluster from deletion (always on in production).', default: true }),
         engineVersion: str({ description: 'Aurora PostgreSQL engine version (major.minor), upgraded on purpose in a reviewed change (a major upgrade changes the parameter group family and needs a plan), not by a bot.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
         readers: int({ description: 'Aurora Serverless v2 reader instances in another zone than the writer: the failover target (at least 1 in production).', minimum: 0, maximum: 2, default: 0 }),
-        clientImage: image('docker.io/library/postgres', '17.6-alpine', 'the PostgreSQL client of the database set-up Job'),
+        clientImage: image('docker.io/library/postgres', '17.6-alpine@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94', 'the PostgreSQL client of the database set-up Job'),
       },
       { description: 'The Aurora Serverless v2 PostgreSQL cluster.', default: {} },
     ),
     openWebUI: obj(
       {
-        image: image('ghcr.io/open-webui/open-webui', '0.11.0', 'Open WebUI'),
+        image: image('ghcr.io/open-webui/open-webui', '0.11.0@sha256:72c0ba641ba75e7aa52655cb242570906ececd09b1140fb736483038a22b3228', 'Open WebUI'),
         replicas: int({ description: 'Open WebUI pods. More than one needs redis.enabled, storage s3 and vectorDb pgvector.', minimum: 1, maximum: 20, default: 1 }),
         resources: resources('Open WebUI', '250m', '1Gi', '2Gi'),
         dataVolumeSize: str({ description: 'Size of the Longhorn volume for DATA_DIR (uploads land there first).', pattern: MEMORY_PATTERN, default: '10Gi' }),
@@ -360,7 +360,7 @@ export const envConfigSchema = obj(
     redis: obj(
       {
         enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
-        image: image('docker.io/valkey/valkey', '8.1.4-alpine', 'Valkey'),
+        image: image('ghcr.io/valkey-io/valkey', '8.1.4-alpine@sha256:e706d1213aaba6896c162bb6a3a9e1894e1a435f28f8f856d14fab2e10aa098b', 'Valkey'),
         resources: resources('Valkey', '50m', '128Mi', '256Mi'),
         exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine', 'the redis_exporter sidecar Prometheus scrapes'),
         persistence: obj(
@@ -391,6 +391,19 @@ export const envConfigSchema = obj(
         alertmanagerStorageSize: str({ description: 'Size of the Alertmanager volume on Longhorn (silences and notification state).', pattern: MEMORY_PATTERN, default: '1Gi' }),
       },
       { description: 'The metrics store and alerting in namespace monitoring (docs/observability.md).', default: {} },
+    ),
+    chartImages: obj(
+      {
+        // Digests: where each was read is in generator/images/provenance.md; Renovate re-verifies them against the registry.
+        argocd: image('quay.io/argoproj/argocd', 'v3.3.7@sha256:31f494ef5ad17b8dfd4e03fbae79c57cfadede325ed16a1794ee9ce20ca5d759', 'Argo CD (every component of the argo-cd chart)'),
+        argocdRedis: image('ecr-public.aws.com/docker/library/redis', '8.2.3-alpine@sha256:08ad0b1d280850169a790dba1393ff7a90aef951fc19632cf4d3ce4f78e679ba', "Argo CD's Redis cache"),
+        externalSecrets: image('ghcr.io/external-secrets/external-secrets', 'v2.5.0@sha256:45e7bee4e743331288df01efce0e35b41738cffdc89c86a235359a5153257489', 'External Secrets (controller, webhook and cert controller)'),
+        tailscaleProxy: image('docker.io/tailscale/tailscale', 'v1.102.2@sha256:321ce041508c19079b57a28b6666c8d81ab0b08accc0a2585b3ab663d557ac24', 'the tailnet proxies the Tailscale operator starts'),
+      },
+      {
+        description: "Images of the add-on charts pinned by digest (each overrides the chart's default image; the tag is the one the pinned chart version ships).",
+        default: {},
+      },
     ),
     longhorn: obj(
       {
