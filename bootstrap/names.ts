@@ -110,6 +110,7 @@ const GENERATED_DESCRIPTIONS: Record<keyof typeof GENERATED_SECRETS, string> = {
   redisPassword: 'Valkey password (generated)',
   k3sToken: 'K3s server token; a restore on a new node needs it (generated)',
   openWebUIS3Credentials: 'JSON {accessKeyId, secretAccessKey} of the IAM user limited to the attachments bucket',
+  grafanaAdminPassword: 'Grafana admin password (generated)',
 };
 
 const MANUAL_DESCRIPTIONS: Record<keyof typeof MANUAL_SECRETS, string> = {

@@ -27,6 +27,10 @@ export const NAMESPACES = {
   externalSecrets: 'external-secrets',
   longhorn: 'longhorn-system',
   certManager: 'cert-manager',
+  /** Prometheus and Alertmanager (the metrics slice's monitoring add-on; the same key as there). */
+  monitoring: 'monitoring',
+  /** Grafana and its dashboards (the grafana add-on). */
+  grafana: 'grafana',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */
@@ -42,6 +46,8 @@ export const GENERATED_SECRETS = {
    * every pod is denied the instance metadata address.
    */
   openWebUIS3Credentials: 'openwebui/s3-credentials',
+  /** Password of Grafana's admin user. */
+  grafanaAdminPassword: 'grafana/admin-password',
 } as const;
 
 /**

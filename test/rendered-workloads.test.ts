@@ -59,7 +59,7 @@ describe('every workload', () => {
 
   it('of the charts passes the restricted Pod Security Standard, Longhorn (the documented privileged namespace) aside', () => {
     const restricted = chartWorkloads.filter(({ manifest }) => manifest.metadata.namespace !== 'longhorn-system');
-    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale']));
+    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'grafana', 'tailscale']));
     for (const { file, manifest } of restricted) {
       const pod = podSpecOf(manifest)!;
       for (const hostField of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostField] ?? false, `${file} ${hostField}`).toBe(false);

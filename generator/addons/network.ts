@@ -9,7 +9,7 @@
  */
 import type { Chart } from 'cdk8s';
 import type { Labels } from '../k8s/labels.js';
-import { internet, namespaceBaseline, networkPolicy, type Peer, type Port } from '../k8s/network-policy.js';
+import { internet, namespaceBaseline, networkPolicy, type Flow, type Peer, type Port } from '../k8s/network-policy.js';
 
 /** The API server calls admission and conversion webhooks from the node's network, whose source address depends on the CNI. */
 export const FROM_THE_API_SERVER: Peer = { cidr: '0.0.0.0/0' };
@@ -29,6 +29,8 @@ export interface AddOnNetworkProps {
   /** Why the add-on's pods must reach the instance metadata service; without it, 169.254.169.254 is closed. */
   instanceMetadataReason?: string;
   ingress?: AddOnIngress[];
+  /** Where the namespace's pods may connect (besides DNS and each other); left out: anywhere outside the cluster. */
+  egress?: Flow[];
 }
 
 export function addOnNetworkPolicies(chart: Chart, props: AddOnNetworkProps): void {
@@ -40,7 +42,7 @@ export function addOnNetworkPolicies(chart: Chart, props: AddOnNetworkProps): vo
     namespace,
     labels,
     pods: {},
-    egress: [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }],
+    egress: props.egress ?? [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }],
   });
   for (const flow of props.ingress ?? []) {
     networkPolicy(chart, { name: `allow-${flow.name}`, namespace, labels, pods: flow.pods, ingress: [{ peers: flow.from, ports: flow.ports }] });

@@ -19,6 +19,7 @@ export const SECRET_STORE_NAMESPACES: readonly string[] = [
   NAMESPACES.redis,
   NAMESPACES.litellm,
   NAMESPACES.openWebUI,
+  NAMESPACES.grafana,
 ].sort();
 
 export function clusterSecretStore(scope: Chart, { config }: RenderContext): ApiObject {

@@ -51,6 +51,7 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.longhorn,
     NAMESPACES.tailscale,
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
+    NAMESPACES.grafana,
   ].sort();
 }
 

@@ -337,6 +337,7 @@ export const envConfigSchema = obj(
         longhorn: chart('longhorn', 'https://charts.longhorn.io', '1.12.0', 'Longhorn'),
         tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
         certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
+        grafana: chart('grafana', 'https://grafana-community.github.io/helm-charts', '12.11.1', 'Grafana (dashboards)'),
       },
       { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
     ),
@@ -366,6 +367,13 @@ export const envConfigSchema = obj(
         ),
       },
       { description: 'Longhorn block storage.', default: {} },
+    ),
+    grafana: obj(
+      {
+        hostname: optional(str({ description: 'Tailnet machine name of the Grafana ingress (becomes <name>.<hostnames.tailnetDomain>). Left out: grafana-<environment name>.', pattern: DNS_LABEL_PATTERN, examples: ['grafana-dev'] })),
+        storage: str({ description: 'Size of the Longhorn volume holding Grafana\'s SQLite database (users, preferences; dashboards and datasources come from the repository).', pattern: MEMORY_PATTERN, default: '1Gi' }),
+      },
+      { description: 'Grafana in namespace grafana: dashboards as code, reached over the tailnet only.', default: {} },
     ),
   },
   {

@@ -65,7 +65,9 @@ const ESO_LABELS = at('external-secrets/external-secrets', 'v2.5.0', 'pkg/contro
 const longhornFile = (file: string) => at('longhorn/longhorn-manager', 'v1.12.0', `metrics_collector/${file}`);
 const ksmFile = (file: string) => at('kubernetes/kube-state-metrics', 'v2.20.0', `internal/store/${file}`);
 const nodeExporterFile = (file: string) => at('prometheus/node_exporter', 'v1.12.1', `collector/${file}`);
-const TAILSCALE_OPERATOR = at('tailscale/tailscale', 'v1.102.2', 'cmd/k8s-operator/proxyclass.go');
+/** The operator is a controller-runtime manager (tailscale v1.102.2 go.mod: sigs.k8s.io/controller-runtime v0.19.4). */
+const CONTROLLER_RUNTIME = at('kubernetes-sigs/controller-runtime', 'v0.19.4', 'pkg/internal/controller/metrics/metrics.go');
+const CONTROLLER_RUNTIME_WORKQUEUE = at('kubernetes-sigs/controller-runtime', 'v0.19.4', 'pkg/metrics/workqueue.go');
 
 export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
   {
@@ -98,7 +100,7 @@ export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
     version: '0.11.0',
     // Open WebUI pushes OTLP to otel-collector.monitoring (4317); the collector's Prometheus exporter is scraped by Prometheus.
     scrapedBy: 'otel-collector',
-    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as the collector exports them with default suffixes; the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label',
+    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as the collector exports them with default suffixes; the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label. Translation rules read in prometheus/otlptranslator metric_namer.go (normalizeName: unit map ms → milliseconds and 1 → nothing, _total for monotonic counters, an unknown unit such as users appended as it is)',
     metrics: [
       metric('http_server_requests_total', 'counter', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),
       metric('http_server_duration_milliseconds', 'histogram', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),
@@ -153,8 +155,13 @@ export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
     component: 'tailscale-operator',
     version: 'v1.102.2',
     scrapedBy: 'tailscale-operator',
-    versionNote: 'the operator publishes its resource counts as Tailscale client metrics (clientmetric.NewGauge); only k8s_proxyclass_resources is listed, read in proxyclass.go; the controller-runtime metrics it also serves are not catalogued (controller-runtime is not mirrored here)',
-    metrics: [metric('k8s_proxyclass_resources', 'gauge', [], TAILSCALE_OPERATOR)],
+    versionNote: 'cmd/k8s-operator at v1.102.2 sets no metrics options, so /metrics (:8080) serves the controller-runtime registry; its clientmetric gauges (e.g. k8s_proxyclass_resources) are not registered there and are not listed. External Secrets serves the same controller-runtime names; they are catalogued once, here',
+    metrics: [
+      metric('controller_runtime_reconcile_total', 'counter', ['controller', 'result'], CONTROLLER_RUNTIME),
+      metric('controller_runtime_reconcile_errors_total', 'counter', ['controller'], CONTROLLER_RUNTIME),
+      metric('controller_runtime_reconcile_time_seconds', 'histogram', ['controller'], CONTROLLER_RUNTIME),
+      metric('workqueue_depth', 'gauge', ['name'], CONTROLLER_RUNTIME_WORKQUEUE),
+    ],
   },
   {
     component: 'kube-state-metrics',
