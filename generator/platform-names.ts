@@ -31,6 +31,8 @@ export const NAMESPACES = {
   monitoring: 'monitoring',
   /** Grafana and its dashboards (the grafana add-on). */
   grafana: 'grafana',
+  /** The log store and its collector (the logging add-on). */
+  logging: 'logging',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */

@@ -58,11 +58,12 @@ describe.each(envs)('Grafana in %s', (env) => {
     expect(ui.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NAMESPACES.tailscale } } }], ports: [{ port: 3000, protocol: 'TCP' }] }]);
   });
 
-  it('may connect to DNS, Prometheus :9090 and Alertmanager :9093 only: no address block, no other port', () => {
+  it('may connect to DNS, Prometheus :9090, Alertmanager :9093 and the log store :9428 only: no address block, no other port', () => {
     const egress = of(env, 'NetworkPolicy').flatMap((policy) => (policy.spec.egress ?? []) as Json[]);
     const peers = egress.flatMap((rule) => rule.to.map((to: Json) => `${to.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? `ipBlock ${JSON.stringify(to.ipBlock)}`}/${JSON.stringify(to.podSelector?.matchLabels ?? {})}:${rule.ports.map((port: Json) => port.port).join(',')}`));
     expect(peers.sort()).toEqual([
       'kube-system/{"k8s-app":"kube-dns"}:53,53',
+      'logging/{"app.kubernetes.io/instance":"victoria-logs","app.kubernetes.io/name":"victoria-logs-single"}:9428',
       'monitoring/{"app.kubernetes.io/name":"alertmanager"}:9093',
       'monitoring/{"app.kubernetes.io/name":"prometheus"}:9090',
     ]);

@@ -18,6 +18,7 @@ import { dashboardConfigMap, PROMETHEUS_DATASOURCE_UID } from '../observability/
 import { GENERATED_SECRETS, NAMESPACES, STORAGE_CLASS, secretsManagerName } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { tailnetIngress } from './ingress.js';
+import { LOG_STORE_PODS, LOG_STORE_PORT } from './logging.js';
 
 const NAME = 'grafana';
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
@@ -105,6 +106,7 @@ export const grafana: AddOn = chartAddOn({
     egress: [
       { peers: [{ namespace: NAMESPACES.monitoring, pods: { 'app.kubernetes.io/name': 'prometheus' } }], ports: [{ port: 9090 }] },
       { peers: [{ namespace: NAMESPACES.monitoring, pods: { 'app.kubernetes.io/name': 'alertmanager' } }], ports: [{ port: 9093 }] },
+      { peers: [{ namespace: NAMESPACES.logging, pods: { ...LOG_STORE_PODS } }], ports: [{ port: LOG_STORE_PORT }] },
     ],
   }),
   // The SQLite volume holds users and preferences.

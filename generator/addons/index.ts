@@ -4,10 +4,11 @@ import { argocd } from './argocd.js';
 import { acmeIssuer, certManager } from './cert-manager.js';
 import { externalSecrets } from './external-secrets.js';
 import { grafana } from './grafana.js';
+import { logging } from './logging.js';
 import { longhorn } from './longhorn.js';
 import { longhornBackups } from './longhorn-backups.js';
 import { secretStore } from './secret-store.js';
 import { tailscale } from './tailscale.js';
 import { tailscaleProxies } from './tailscale-proxies.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, grafana];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, grafana, logging];

@@ -52,6 +52,7 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.tailscale,
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
     NAMESPACES.grafana,
+    NAMESPACES.logging,
   ].sort();
 }
 
