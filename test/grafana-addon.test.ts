@@ -77,6 +77,7 @@ describe.each(envs)('Grafana in %s', (env) => {
       ['alertmanager', 'alertmanager', 'http://alertmanager.monitoring.svc:9093'],
     ]);
     expect(config_?.data['grafana.ini']).toMatch(/check_for_plugin_updates = false/);
+    expect(config_?.data['grafana.ini']).toMatch(/preinstall_disabled = true/);
     const [dashboards] = of(env, 'ConfigMap', 'dashboards');
     expect(Object.keys(dashboards?.data).sort()).toEqual(DASHBOARDS.map((dashboard) => `${dashboard.uid}.json`).sort());
     for (const dashboard of DASHBOARDS) expect(JSON.parse(dashboards?.data[`${dashboard.uid}.json`])).toEqual(dashboardJson(dashboard));

@@ -56,7 +56,9 @@ export function grafanaValues({ config }: RenderContext): Record<string, unknown
     'grafana.ini': {
       server: { root_url: `https://${host}` },
       analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false, feedback_links_enabled: false },
-      plugins: { public_key_retrieval_disabled: true },
+      // Grafana 12+ installs plugins from grafana.com in the background at every start unless told not to; egress would refuse it.
+      plugins: { public_key_retrieval_disabled: true, preinstall_disabled: true, preinstall_auto_update: false },
+      snapshots: { external_enabled: false },
       news: { news_feed_enabled: false },
       users: { allow_sign_up: false },
       'auth.anonymous': { enabled: false },
