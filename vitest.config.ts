@@ -23,6 +23,7 @@ import { defineConfig } from 'vitest/config';
 
 export const SLOW_TESTS = [
   'test/adding-a-model.test.ts',
+  'test/alert-rules.test.ts',
   'test/argocd-config-isolation.test.ts',
   'test/bootstrap-moto-e2e.test.ts',
   'test/bootstrap-moto-ha.test.ts',
@@ -39,6 +40,8 @@ export const SLOW_TESTS = [
   'test/new-environment.test.ts',
   'test/node-k3s-installer.test.ts',
   'test/node-roles.test.ts',
+  'test/ops-k8s-control-plane.test.ts',
+  'test/ops-valkey-password.test.ts',
   'test/pre-commit-hook.test.ts',
   'test/render-cli.test.ts',
   'test/render-refuses-invalid.test.ts',
@@ -48,6 +51,9 @@ export const SLOW_TESTS = [
   'test/validation-gates.test.ts',
   'test/validators-agree.test.ts',
   'test/workflows.test.ts',
+  'test/ops-recover-node-moto.test.ts',
+  'test/ops-recover-cluster-moto.test.ts',
+  'test/ops-recreate-stack-moto.test.ts',
 ];
 
 

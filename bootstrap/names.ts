@@ -5,7 +5,7 @@
  * known before the stack exists and stay the same on every render.
  */
 import type { EnvConfig } from '../generator/config/schema.js';
-import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../generator/platform-names.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, NAMESPACES, NODE_SECRETS, secretsManagerName } from '../generator/platform-names.js';
 import { secretReferences } from '../generator/config/semantic-checks.js';
 
 export const BOOTSTRAP_FOLDER = 'bootstrap';
@@ -56,9 +56,22 @@ export function bucketName(config: EnvConfig, bucket: BucketKey): string {
  * environment that grows from one node to three keeps its first server (and
  * its etcd) instead of replacing it.
  */
-export function serverLogicalIds(index: number): { instance: string; dataVolume: string; attachment: string } {
-  if (index === 1) return { instance: 'NodeInstance', dataVolume: 'NodeDataVolume', attachment: 'NodeDataVolumeAttachment' };
-  return { instance: `Server${index}Instance`, dataVolume: `Server${index}DataVolume`, attachment: `Server${index}DataVolumeAttachment` };
+export function serverLogicalIds(index: number, generation = 1): { instance: string; dataVolume: string; attachment: string } {
+  // A later generation (cluster.serverGenerations, written by `npm run ops -- recover-node`) renames the
+  // instance and its attachment, so CloudFormation creates a new instance for a lost one; the volume stays.
+  const suffix = generation > 1 ? `G${generation}` : '';
+  if (index === 1) return { instance: `NodeInstance${suffix}`, dataVolume: 'NodeDataVolume', attachment: `NodeDataVolumeAttachment${suffix}` };
+  return { instance: `Server${index}Instance${suffix}`, dataVolume: `Server${index}DataVolume`, attachment: `Server${index}DataVolumeAttachment${suffix}` };
+}
+
+/** Generation of server `index` (cluster.serverGenerations; 1 when not listed). */
+export function serverGeneration(config: EnvConfig, index: number): number {
+  return config.cluster.serverGenerations.find((entry) => entry.server === index)?.generation ?? 1;
+}
+
+/** The logical ids of server `index` at its current generation. */
+export function currentServerIds(config: EnvConfig, index: number): { instance: string; dataVolume: string; attachment: string } {
+  return serverLogicalIds(index, serverGeneration(config, index));
 }
 
 /** Tailnet and Kubernetes node name of server `index`: hostnames.node for the first, hostnames.node-<n> for the others. */
@@ -90,9 +103,66 @@ export const OUTPUTS = {
   nodeInstanceId: 'NodeInstanceId',
   secretsPrefix: 'SecretsPrefix',
   kmsKeyArn: 'KmsKeyArn',
+  externalSecretsRoleArn: 'ExternalSecretsRoleArn',
+  longhornRoleArn: 'LonghornRoleArn',
+  openWebUIRoleArn: 'OpenWebUIRoleArn',
+  certManagerRoleArn: 'CertManagerRoleArn',
+  oidcIssuer: 'OidcIssuer',
 } as const;
 
-export type SecretKind = 'generated' | 'manual' | 'provider' | 'access-key';
+/**
+ * Workload identity (docs/workload-identity.md): the bucket that publishes the
+ * cluster's OIDC discovery document and keys, the issuer URL (that bucket's
+ * HTTPS address), and one IAM role per component that calls AWS, each trusted
+ * for exactly one service account.
+ */
+export function oidcBucketName(config: EnvConfig): string {
+  return `${stackName(config)}-oidc-${config.aws.accountId}`;
+}
+
+/** The issuer K3s puts in service-account tokens and IAM trusts: https://<bucket>.s3.<region>.amazonaws.com. */
+export function oidcIssuer(config: EnvConfig): string {
+  return `https://${oidcBucketName(config)}.s3.${config.aws.region}.amazonaws.com`;
+}
+
+/** The two objects of the OIDC bucket that are public (nothing else is). */
+export const OIDC_DOCUMENTS = { discovery: '.well-known/openid-configuration', jwks: 'openid/v1/jwks' } as const;
+
+/** The audience every web-identity token is requested for. */
+export const STS_AUDIENCE = 'sts.amazonaws.com';
+
+export interface WorkloadIdentity {
+  namespace: string;
+  serviceAccount: string;
+  /** Suffix of the role name: <stack>-<role>. */
+  role: string;
+  output: string;
+}
+
+export const WORKLOAD_IDENTITIES = {
+  externalSecrets: { namespace: NAMESPACES.externalSecrets, serviceAccount: 'external-secrets', role: 'external-secrets', output: 'ExternalSecretsRoleArn' },
+  longhorn: { namespace: NAMESPACES.longhorn, serviceAccount: 'longhorn-service-account', role: 'longhorn', output: 'LonghornRoleArn' },
+  openWebUI: { namespace: NAMESPACES.openWebUI, serviceAccount: 'open-webui', role: 'open-webui', output: 'OpenWebUIRoleArn' },
+  certManager: { namespace: NAMESPACES.certManager, serviceAccount: 'cert-manager', role: 'cert-manager', output: 'CertManagerRoleArn' },
+} as const satisfies Record<string, WorkloadIdentity>;
+export type WorkloadKey = keyof typeof WORKLOAD_IDENTITIES;
+
+/** cert-manager calls AWS only for DNS-01, i.e. only with a public ingress in a Route 53 zone. */
+export function workloadKeys(config: EnvConfig): WorkloadKey[] {
+  const keys: WorkloadKey[] = ['externalSecrets', 'longhorn', 'openWebUI'];
+  if (config.publicIngress.enabled && config.publicIngress.route53HostedZoneId) keys.push('certManager');
+  return keys;
+}
+
+export function workloadRoleName(config: EnvConfig, key: WorkloadKey): string {
+  return `${stackName(config)}-${WORKLOAD_IDENTITIES[key].role}`;
+}
+
+export function workloadRoleArn(config: EnvConfig, key: WorkloadKey): string {
+  return `arn:aws:iam::${config.aws.accountId}:role/${workloadRoleName(config, key)}`;
+}
+
+export type SecretKind = 'generated' | 'manual' | 'provider' | 'node';
 
 export interface EnvironmentSecret {
   /** Name relative to secretsManager.prefix. */
@@ -109,13 +179,17 @@ const GENERATED_DESCRIPTIONS: Record<keyof typeof GENERATED_SECRETS, string> = {
   litellmSaltKey: 'LiteLLM salt key; must never change once set (generated)',
   redisPassword: 'Valkey password (generated)',
   k3sToken: 'K3s server token; a restore on a new node needs it (generated)',
-  openWebUIS3Credentials: 'JSON {accessKeyId, secretAccessKey} of the IAM user limited to the attachments bucket',
   grafanaAdminPassword: 'Grafana admin password (generated)',
+};
+
+const NODE_DESCRIPTIONS: Record<keyof typeof NODE_SECRETS, string> = {
+  serviceAccountSigningKey: 'PEM private key K3s signs service-account tokens with; generated by the first server at first boot',
 };
 
 const MANUAL_DESCRIPTIONS: Record<keyof typeof MANUAL_SECRETS, string> = {
   tailscaleOAuth: 'Tailscale operator OAuth client, JSON {client_id, client_secret}; set with npm run secrets',
   tailscaleAuthKey: 'Tailscale auth key the node joins the tailnet with; set with npm run secrets',
+  alertmanagerWebhook: 'https:// webhook URL Alertmanager notifies (e.g. a Slack incoming webhook); set with npm run secrets',
 };
 
 /** Every Secrets Manager secret of the environment, sorted by name. */
@@ -125,7 +199,10 @@ export function environmentSecrets(config: EnvConfig): EnvironmentSecret[] {
     if (!secrets.has(reference)) secrets.set(reference, { reference, name: secretsManagerName(config, reference), kind, description });
   };
   for (const [key, reference] of Object.entries(GENERATED_SECRETS) as [keyof typeof GENERATED_SECRETS, string][]) {
-    add(reference, key === 'openWebUIS3Credentials' ? 'access-key' : 'generated', GENERATED_DESCRIPTIONS[key]);
+    add(reference, 'generated', GENERATED_DESCRIPTIONS[key]);
+  }
+  for (const [key, reference] of Object.entries(NODE_SECRETS) as [keyof typeof NODE_SECRETS, string][]) {
+    add(reference, 'node', NODE_DESCRIPTIONS[key]);
   }
   for (const [key, reference] of Object.entries(MANUAL_SECRETS) as [keyof typeof MANUAL_SECRETS, string][]) {
     add(reference, 'manual', MANUAL_DESCRIPTIONS[key]);

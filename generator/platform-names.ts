@@ -27,8 +27,10 @@ export const NAMESPACES = {
   externalSecrets: 'external-secrets',
   longhorn: 'longhorn-system',
   certManager: 'cert-manager',
-  /** Prometheus and Alertmanager (the metrics slice's monitoring add-on; the same key as there). */
+  /** Prometheus, Alertmanager and the exporters (the monitoring add-on). */
   monitoring: 'monitoring',
+  /** node-exporter alone: the one pod that reads the host (privileged namespace, docs/observability.md). */
+  nodeExporter: 'monitoring-node',
   /** Grafana and its dashboards (the grafana add-on). */
   grafana: 'grafana',
   /** The log store and its collector (the logging add-on). */
@@ -42,14 +44,16 @@ export const GENERATED_SECRETS = {
   litellmSaltKey: 'litellm/salt-key',
   redisPassword: 'redis/password',
   k3sToken: 'k3s/token',
-  /**
-   * JSON {accessKeyId, secretAccessKey} of an IAM user limited to the
-   * attachments bucket. Open WebUI cannot use the node's instance profile:
-   * every pod is denied the instance metadata address.
-   */
-  openWebUIS3Credentials: 'openwebui/s3-credentials',
   /** Password of Grafana's admin user. */
   grafanaAdminPassword: 'grafana/admin-password',
+} as const;
+
+/**
+ * Secrets the stack creates empty and a node fills: the service-account
+ * signing key the first server generates at first boot (docs/workload-identity.md).
+ */
+export const NODE_SECRETS = {
+  serviceAccountSigningKey: 'k3s/sa-signing-key',
 } as const;
 
 /**
@@ -59,6 +63,8 @@ export const GENERATED_SECRETS = {
 export const MANUAL_SECRETS = {
   tailscaleOAuth: 'tailscale/operator-oauth',
   tailscaleAuthKey: 'tailscale/node-auth-key',
+  /** The https:// webhook URL Alertmanager sends every alert to (a Slack incoming webhook or any webhook receiver). */
+  alertmanagerWebhook: 'monitoring/alertmanager-webhook',
 } as const;
 
 /** Full Secrets Manager name of a reference relative to the environment's prefix. */
@@ -76,6 +82,9 @@ export function providerKeyEnvName(reference: string): string {
  * node role's S3 permissions must name the same one.
  */
 export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+/** Folder of the attachments bucket Open WebUI writes under: its S3_KEY_PREFIX and its role's S3 permissions. */
+export const ATTACHMENTS_PREFIX = 'open-webui';
 
 /** Databases on the Aurora cluster. */
 export const DATABASES = { openWebUI: 'openwebui', litellm: 'litellm' } as const;

@@ -22,7 +22,9 @@ import { stringify } from 'yaml';
 import { parse } from 'yaml';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
+import { actAsAccount, bridgeMotoGaps, holdBucketPolicies } from './support/moto-gaps.js';
+import { motoQuery } from './support/moto-query.js';
+import { oidcIssuer, workloadRoleName } from '../bootstrap/names.js';
 import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
 import { outputsFileExists, scratchRepository } from './support/scratch-repo.js';
 
@@ -37,8 +39,9 @@ let removeScratch: () => void;
 
 function deps(account: string, lines: string[]): BootstrapDeps {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
-  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets] as never[], account);
-  bridgeMotoGaps(clients.cfn, REGION, account);
+  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets, clients.ec2!] as never[], account);
+  bridgeMotoGaps(clients.cfn, REGION, account, clients.s3);
+  holdBucketPolicies(clients.s3);
   return { clients, reporter: { info: (line) => lines.push(line), warn: (line) => lines.push(line) } };
 }
 
@@ -92,6 +95,33 @@ describe('npm run bootstrap against moto_server', () => {
       aurora: { port: 5432 },
     });
     expect(readFileSync(join(root, 'environments', 'dev.outputs.yaml'), 'utf8')).toMatch(/^# Written by `npm run bootstrap -- --env dev`/m);
+  }, 60_000);
+
+  it('creates one role per component, each trusted for exactly one service account through the OIDC issuer; the node has hop limit 1; no IAM user or access key exists', async () => {
+    const { endpoint } = moto;
+    const issuer = oidcIssuer(config).replace(/^https:\/\//, '');
+    const resources = await deps(ACCOUNT, []).clients.cfn.send(new ListStackResourcesCommand({ StackName: 'dubai-dev' }));
+    const types = new Map((resources.StackResourceSummaries ?? []).map((r) => [r.LogicalResourceId!, r.ResourceType!]));
+    // moto's CloudFormation has no AWS::IAM::OIDCProvider handler: test/bootstrap-template-hardening.test.ts checks it in the template.
+    expect(types.get('OidcBucket')).toBe('AWS::S3::Bucket');
+    const expected: [string, string][] = [
+      ['externalSecrets', 'system:serviceaccount:external-secrets:external-secrets'],
+      ['longhorn', 'system:serviceaccount:longhorn-system:longhorn-service-account'],
+      ['openWebUI', 'system:serviceaccount:open-webui:open-webui'],
+    ];
+    for (const [key, subject] of expected) {
+      const xml = await motoQuery(endpoint, 'iam', { Action: 'GetRole', RoleName: workloadRoleName(config, key as 'openWebUI'), Version: '2010-05-08' }, ACCOUNT);
+      const trust = JSON.parse(decodeURIComponent(/<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/.exec(xml)![1]!));
+      expect(trust.Statement, key).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${issuer}:sub`]: subject, [`${issuer}:aud`]: 'sts.amazonaws.com' } } }),
+      ]);
+    }
+    const users = await motoQuery(endpoint, 'iam', { Action: 'ListUsers', Version: '2010-05-08' }, ACCOUNT);
+    expect(users).not.toMatch(/<UserName>/);
+    const instances = await motoQuery(endpoint, 'ec2', { Action: 'DescribeInstances', Version: '2016-11-15' }, ACCOUNT, REGION);
+    const hopLimits = [...instances.matchAll(/<httpPutResponseHopLimit>(\d+)<\/httpPutResponseHopLimit>/g)].map((match) => match[1]);
+    expect(hopLimits.length).toBeGreaterThan(0);
+    expect(new Set(hopLimits)).toEqual(new Set(['1']));
   }, 60_000);
 
   it('reports no changes on a second run and keeps the outputs file', async () => {

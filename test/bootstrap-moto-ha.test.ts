@@ -44,7 +44,7 @@ const heldPolicies: { bucket: string; policy: string }[] = [];
 
 function deps(lines: string[], account = ACCOUNT): BootstrapDeps & { clients: AwsClients } {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
-  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets] as never[], account);
+  actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets, clients.ec2!] as never[], account);
   bridgeMotoGaps(clients.cfn, REGION, ACCOUNT, clients.s3);
   const held = holdBucketPolicies(clients.s3);
   const record = { info: (line: string) => (lines.push(line), heldPolicies.push(...held.splice(0))), warn: (line: string) => lines.push(line) };

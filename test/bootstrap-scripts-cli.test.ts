@@ -41,7 +41,7 @@ describe('script command lines', () => {
   it('secrets refuses a generated secret before asking for a value', () => {
     const result = runScript('secrets.ts', ['set', '--env', 'dev', 'redis/password']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/redis\/password is not a secret you set by hand in environment dev\n {2}fix: use one of: providers\/anthropic, providers\/openai, tailscale\/node-auth-key, tailscale\/operator-oauth/);
+    expect(result.stderr).toMatch(/redis\/password is not a secret you set by hand in environment dev\n {2}fix: use one of: monitoring\/alertmanager-webhook, providers\/anthropic, providers\/openai, tailscale\/node-auth-key, tailscale\/operator-oauth/);
   }, 60_000);
 });
 

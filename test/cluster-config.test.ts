@@ -20,7 +20,7 @@ afterEach(() => repo?.cleanup());
 describe('the cluster section of the repository environments', () => {
   it('keeps dev on one server with no agents (the defaults)', () => {
     const { config } = environment('dev');
-    expect(config.cluster).toEqual({ servers: 1, agents: { min: 0, desired: 0, max: 0, instanceType: 't3.xlarge', dataVolumeGiB: 100 }, whenUnsatisfiable: 'ScheduleAnyway', serverAmiOverrides: [] });
+    expect(config.cluster).toEqual({ servers: 1, agents: { min: 0, desired: 0, max: 0, instanceType: 't3.xlarge', dataVolumeGiB: 100 }, whenUnsatisfiable: 'ScheduleAnyway', serverAmiOverrides: [], serverGenerations: [] });
     expect(zoneCount(config)).toBe(1);
     expect(longhornReplicaCount(config)).toBe(1);
   });

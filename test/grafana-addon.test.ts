@@ -62,6 +62,7 @@ describe.each(envs)('Grafana in %s', (env) => {
     const egress = of(env, 'NetworkPolicy').flatMap((policy) => (policy.spec.egress ?? []) as Json[]);
     const peers = egress.flatMap((rule) => rule.to.map((to: Json) => `${to.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? `ipBlock ${JSON.stringify(to.ipBlock)}`}/${JSON.stringify(to.podSelector?.matchLabels ?? {})}:${rule.ports.map((port: Json) => port.port).join(',')}`));
     expect(peers.sort()).toEqual([
+      'grafana/{}:',
       'kube-system/{"k8s-app":"kube-dns"}:53,53',
       'logging/{"app.kubernetes.io/instance":"victoria-logs","app.kubernetes.io/name":"victoria-logs-single"}:9428',
       'monitoring/{"app.kubernetes.io/name":"alertmanager"}:9093',

@@ -54,7 +54,8 @@ describe.each(['dev', 'prod', 'staging'])('logging in %s', (env) => {
       ['allow-same-namespace', [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'logging' } } }], ports: [] }]],
     ]);
     const egress = of(env, 'NetworkPolicy', 'allow-egress')[0]?.spec.egress as Json[];
-    expect(egress.map((rule) => rule.ports.map((port: Json) => port.port))).toEqual([[LOG_STORE_PORT], [443, 6443]]);
+    expect(egress.map((rule) => rule.ports.map((port: Json) => port.port))).toEqual([[], [443, 6443]]);
+    expect(egress[0]?.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'logging' } } }]);
     expect(egress[1]?.to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }]);
   });
 });

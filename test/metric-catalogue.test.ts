@@ -4,6 +4,9 @@ import { DASHBOARDS } from '../generator/observability/dashboards/index.js';
 import { dashboardMetricProblems, formatDashboardMetricProblem } from '../generator/observability/dashboard-metrics.js';
 import { catalogueEntry, METRIC_CATALOGUE } from '../generator/observability/metric-catalogue.js';
 import { metricNames, PromQLError } from '../generator/observability/promql.js';
+import { scrapeConfigs } from '../generator/observability/scrape-targets.js';
+import { loadEnvironment } from '../generator/config/load-environment.js';
+import { REPO_ROOT } from './support/temp-repo.js';
 
 describe('PromQL metric names', () => {
   it('skips functions, aggregations, label names, label lists, ranges and keywords', () => {
@@ -48,6 +51,13 @@ describe('the metric catalogue', () => {
     }
     const names = METRIC_CATALOGUE.flatMap((component) => component.metrics.map((metric) => metric.name));
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('names, for every component, a scrape job Prometheus has in every environment (or the OTLP receiver)', () => {
+    for (const env of ['dev', 'prod', 'staging']) {
+      const jobs = new Set([...scrapeConfigs(loadEnvironment(REPO_ROOT, env).config).map((job) => job['job_name'] as string), 'otlp-receiver']);
+      for (const component of METRIC_CATALOGUE) expect(jobs.has(component.scrapedBy!), `${env}: ${component.component} scrapedBy ${component.scrapedBy}`).toBe(true);
+    }
   });
 
   it('resolves a histogram\'s _bucket, _sum and _count series, and nothing else', () => {

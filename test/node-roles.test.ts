@@ -34,9 +34,11 @@ interface Run {
  * scratch directory, installs the stand-ins and runs `commands`. `marker` says whether the cluster
  * marker exists in S3.
  */
-function run(env: string, node: NodeSpec, commands: string, options: { marker?: boolean; address?: string } = {}): Run {
+function run(env: string, node: NodeSpec, commands: string, options: { marker?: boolean; address?: string; restore?: string } = {}): Run {
   const dir = join(scratch, `run-${++runs}`);
-  const config = environment(env).config;
+  const loaded = environment(env).config;
+  // recover-cluster's rendering: server 1 at generation 2, restoring `restore`.
+  const config = options.restore ? { ...loaded, cluster: { ...loaded.cluster, serverGenerations: [{ server: 1, generation: 2 }], etcdRestore: { snapshot: options.restore, generation: 2 } } } : loaded;
   const script = renderUserData(config, undefined, node)
     .replace('@@REGISTRATION_ADDRESS@@', options.address ?? 'nlb.internal.example')
     .replace(/^exec > >\(tee .*$/m, '')
@@ -53,7 +55,7 @@ function run(env: string, node: NodeSpec, commands: string, options: { marker?: 
     `curl() { printf '%s\\n' "curl $*" >>${calls}; case "$*" in *"-X PUT"*api/token*) echo token-1 ;; *"X-aws-ec2-metadata-token: token-1"*placement/availability-zone) echo me-central-1b ;; *"X-aws-ec2-metadata-token: token-1"*instance-id) echo i-0abc123 ;; *) return 22 ;; esac; }`,
     `aws() { printf '%s\\n' "aws $*" >>${calls}; case "$1 $2" in "s3api head-object") return ${options.marker ? 0 : 1} ;; "secretsmanager get-secret-value") echo secret-token ;; esac; }`,
     'retry() { shift; "$@"; }',
-    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
+    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet', 'signing_key', 'publish_oidc'].map((name) =>
       commands.includes(`real:${name}`) ? '' : record(name),
     ),
     commands.replaceAll('real:', ''),
@@ -94,7 +96,7 @@ describe('which role a node takes', () => {
   });
 
   it('asks S3 for the marker only where it matters (a first server of several)', () => {
-    expect(run('prod', FIRST, 'node_role').calls).toEqual([expect.stringMatching(/^aws s3api head-object --region me-central-1 --bucket dubai-prod-kubeconfig-210987654323 --key k3s\/cluster-initialized$/)]);
+    expect(run('prod', FIRST, 'node_role').calls).toEqual([expect.stringMatching(/^aws s3api head-object --bucket dubai-prod-kubeconfig-210987654323 --key k3s\/cluster-initialized$/)]);
     expect(run('prod', SECOND, 'node_role').calls).toEqual([]);
     expect(run('dev', FIRST, 'node_role').calls).toEqual([]);
   });
@@ -155,7 +157,7 @@ describe('the steps each role runs', () => {
     const result = run('prod', FIRST, 'write_k3s_config() { echo "config $1"; }; main');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'publish_oidc', 'mark_cluster_initialized', 'join_tailnet']);
     expect(result.stdout).toContain('config init');
     expect(result.file('etc/role')).toBe('init\n');
   });
@@ -182,8 +184,53 @@ describe('the steps each role runs', () => {
 
   it('marks the cluster only when it has several servers', () => {
     const prod = run('prod', FIRST, 'real:mark_cluster_initialized');
-    expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors --region me-central-1 - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
+    expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
     expect(run('dev', FIRST, 'real:mark_cluster_initialized').calls).toEqual([]);
+  });
+});
+
+describe('the service-account signing key (workload identity)', () => {
+  it('init: generates the key when Secrets Manager has none, stores it there, and derives the public key', () => {
+    const result = run('prod', FIRST, 'mkdir -p "$K3S_CONFIG_DIR"; real:signing_key init');
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.status).toBe(0);
+    expect(result.file('etc/sa.key')).toMatch(/^-----BEGIN (RSA )?PRIVATE KEY-----/);
+    expect(result.file('etc/sa.key.pub')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(result.calls).toContainEqual(expect.stringMatching(/^aws secretsmanager put-secret-value --secret-id dubai\/prod\/k3s\/sa-signing-key --secret-string file:\/\/.*\/etc\/sa\.key\.new$/));
+  });
+
+  it('join: never generates a key of its own; without the first server\'s key it stops', () => {
+    const result = run('prod', SECOND, 'mkdir -p "$K3S_CONFIG_DIR"; real:signing_key join');
+    expect(result.status).not.toBe(0);
+    expect(result.calls.filter((call) => call.includes('put-secret-value'))).toEqual([]);
+    expect(() => result.file('etc/sa.key')).toThrow();
+  });
+
+  it('join: uses the key the first server stored, so every server signs with the same key', () => {
+    const stored = spawnSync('openssl', ['genrsa', '2048'], { encoding: 'utf8' }).stdout;
+    const result = run('prod', SECOND, `mkdir -p "$K3S_CONFIG_DIR"; secret_value() { printf '%s' '${stored.trim()}'; }; real:signing_key join`);
+    expect(result.status).toBe(0);
+    expect(result.file('etc/sa.key').trim()).toBe(stored.trim());
+  });
+
+  it('passes the issuer, both issuers and both verification keys to kube-apiserver', () => {
+    const result = run('prod', FIRST, 'mkdir -p "$K3S_CONFIG_DIR" "$K3S_SERVER_DIR"; write_server_config init k3s-prod; cat "$K3S_CONFIG_DIR/config.yaml"', {});
+    expect(result.status).toBe(0);
+    const issuer = 'https://dubai-prod-oidc-210987654323.s3.me-central-1.amazonaws.com';
+    expect(result.stdout).toContain(`  - service-account-issuer=${issuer}\n  - service-account-issuer=https://kubernetes.default.svc.cluster.local\n`);
+    expect(result.stdout).toContain(`  - service-account-jwks-uri=${issuer}/openid/v1/jwks\n`);
+    expect(result.stdout).toMatch(/ {2}- service-account-signing-key-file=.*\/etc\/sa\.key\n {2}- service-account-key-file=.*\/etc\/sa\.key\.pub\n {2}- service-account-key-file=.*\/server\/tls\/service\.key\n/);
+  });
+
+  it('publishes exactly the two OIDC documents kube-apiserver serves', () => {
+    const result = run('prod', FIRST, `k3s() { printf '%s\\n' "k3s $*" >>"${'$'}{LOG_FILE%/log}/calls"; echo '{}'; }; real:publish_oidc`);
+    expect(result.status).toBe(0);
+    expect(result.calls.filter((call) => /^(k3s|aws) /.test(call)).map((call) => call.replace(/\/[^ ]*\/tmp\.[A-Za-z0-9]+|\/tmp\/[^ ]+/, 'FILE'))).toEqual([
+      'k3s kubectl get --raw /.well-known/openid-configuration',
+      'aws s3 cp FILE s3://dubai-prod-oidc-210987654323/.well-known/openid-configuration',
+      'k3s kubectl get --raw /openid/v1/jwks',
+      'aws s3 cp FILE s3://dubai-prod-oidc-210987654323/openid/v1/jwks',
+    ]);
   });
 });
 
@@ -221,5 +268,50 @@ describe('a re-run over SSM (the way a single node becomes the first of three)',
     expect(same.status).toBe(0);
     expect(same.stdout).toContain('K3s v1.36.3+k3s1 already running');
     expect(same.calls).not.toContain('systemctl restart k3s');
+  });
+});
+
+describe('a restore from an etcd snapshot (npm run ops -- recover-cluster)', () => {
+  const SNAPSHOT = 'etcd-snapshot-k3s-prod-1764633600';
+  const systemd = `k3s() { printf '%s\\n' "k3s $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; }; systemctl() { printf '%s\\n' "systemctl $*" >>"$(dirname "$K3S_CONFIG_DIR")/calls"; }`;
+
+  it('renders the snapshot into the first server only, at the generation that restores', () => {
+    const restoring = { ...environment('prod').config };
+    restoring.cluster = { ...restoring.cluster, serverGenerations: [{ server: 1, generation: 2 }], etcdRestore: { snapshot: SNAPSHOT, generation: 2 } };
+    expect(renderUserData(restoring, undefined, FIRST)).toContain(`readonly ETCD_RESTORE_SNAPSHOT='${SNAPSHOT}'`);
+    expect(renderUserData(restoring, undefined, SECOND)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+    const later = { ...restoring, cluster: { ...restoring.cluster, serverGenerations: [{ server: 1, generation: 3 }] } };
+    expect(renderUserData(later, undefined, FIRST)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+    expect(renderUserData(environment('prod').config, undefined, FIRST)).not.toContain('ETCD_RESTORE_SNAPSHOT=');
+  });
+
+  it('makes a new first server start the cluster from the snapshot even though the cluster marker exists', () => {
+    expect(run('prod', FIRST, 'node_role', { marker: true, restore: SNAPSHOT }).stdout.trim()).toBe('init');
+    expect(run('prod', SECOND, 'node_role', { marker: true, restore: SNAPSHOT }).stdout.trim()).toBe('join');
+  });
+
+  it('stops K3s, resets the cluster from the snapshot in S3, starts it again, and does it only once', () => {
+    const first = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.calls).toEqual(['systemctl stop k3s', `k3s server --cluster-reset --cluster-reset-restore-path=${SNAPSHOT}`, 'systemctl start k3s']);
+    expect(first.stdout).toContain(`restoring etcd from s3://dubai-prod-etcd-snapshots-210987654323/etcd/${SNAPSHOT}`);
+    expect(first.file('etc/restored')).toBe(`${SNAPSHOT}\n`);
+    const again = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"; echo ${SNAPSHOT} >"$K3S_CONFIG_DIR/restored"\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(again.status).toBe(0);
+    expect(again.calls).toEqual([]);
+  });
+
+  it('does nothing without a snapshot to restore', () => {
+    const result = run('dev', FIRST, `${systemd}\nreal:restore_etcd`);
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([]);
+  });
+
+  it('stops the boot when the restore fails (K3s is not started on an empty cluster)', () => {
+    const result = run('prod', FIRST, `${systemd}\nmkdir -p "$K3S_CONFIG_DIR"\nk3s() { return 1; }\nreal:restore_etcd`, { restore: SNAPSHOT });
+    expect(result.status).not.toBe(0);
+    expect(result.calls).toEqual(['systemctl stop k3s']);
+    expect(() => result.file('etc/restored')).toThrow(/ENOENT/);
   });
 });

@@ -43,9 +43,13 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     }
   });
 
-  it('reads AWS Secrets Manager in the environment region through the instance profile (no auth block, no keys)', () => {
+  it("reads AWS Secrets Manager in the environment region with External Secrets' own role (JWT auth, no keys, no instance profile)", () => {
     const store = file(resources, 'secret-store/clustersecretstore_aws-secrets-manager.yaml');
-    expect(store.spec.provider).toEqual({ aws: { service: 'SecretsManager', region: config.aws.region } });
+    expect(store.spec.provider).toEqual({
+      aws: { service: 'SecretsManager', region: config.aws.region, auth: { jwt: { serviceAccountRef: { name: 'external-secrets', namespace: 'external-secrets' } } } },
+    });
+    const account = file(resources, 'external-secrets/serviceaccount_external-secrets_external-secrets.yaml');
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::${config.aws.accountId}:role/dubai-${config.name}-external-secrets` });
   });
 
   it('lets only the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
@@ -94,12 +98,15 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     for (const claim of claims) expect(claim.manifest.spec.storageClassName).toBe(STORAGE_CLASS);
   });
 
-  it('enforces restricted Pod Security everywhere but Longhorn (privileged) and logging (baseline), whose exceptions say why', () => {
+  it('enforces restricted Pod Security everywhere but Longhorn and node-exporter (privileged) and logging (baseline), whose exceptions say why', () => {
     for (const { manifest } of kind(resources, 'Namespace')) {
       const level = manifest.metadata.labels!['pod-security.kubernetes.io/enforce'];
       if (manifest.metadata.name === 'longhorn-system') {
         expect(level).toBe('privileged');
         expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/Longhorn/);
+      } else if (manifest.metadata.name === 'monitoring-node') {
+        expect(level).toBe('privileged');
+        expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/node-exporter needs hostNetwork, hostPID and read-only hostPath/);
       } else if (manifest.metadata.name === 'logging') {
         // The log collector's hostPath: baseline, the narrowest level that admits it.
         expect(level).toBe('baseline');

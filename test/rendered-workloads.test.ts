@@ -49,17 +49,21 @@ describe('every workload', () => {
       expect(container['resources']['limits']['memory']).toBeDefined();
       expect(container['image']).toMatch(/^[^:@]+:(?!latest$)[A-Za-z0-9_.-]+$/);
       // Secrets reach containers only through Secrets made by ExternalSecrets, never as values.
-      for (const variable of container['env'] ?? []) expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      // (AWS_WEB_IDENTITY_TOKEN_FILE is the path of the projected token, not a token.)
+      for (const variable of container['env'] ?? []) {
+        if (variable['name'] === 'AWS_WEB_IDENTITY_TOKEN_FILE') expect(variable['value']).toBe('/var/run/secrets/sts.amazonaws.com/serviceaccount/token');
+        else expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      }
     }
-    // Every mounted writable volume is an emptyDir with a size limit, a claim or a read-only ConfigMap.
+    // Every mounted writable volume is an emptyDir with a size limit, a claim, a read-only ConfigMap or the projected web-identity token.
     for (const volume of pod['volumes'] ?? []) {
-      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'], volume['name']).toBeDefined();
+      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'] ?? volume['projected']?.['sources']?.[0]?.['serviceAccountToken'], volume['name']).toBeDefined();
     }
   });
 
-  it('of the charts passes the restricted Pod Security Standard, Longhorn (the documented privileged namespace) and the log collector (baseline) aside', () => {
-    const restricted = chartWorkloads.filter(({ manifest }) => manifest.metadata.namespace !== 'longhorn-system' && !(manifest.kind === 'DaemonSet' && manifest.metadata.name === 'victoria-logs-vector'));
-    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'grafana', 'logging', 'tailscale']));
+  it('of the charts passes the restricted Pod Security Standard, Longhorn and node-exporter (the documented privileged namespaces) and the log collector (baseline) aside', () => {
+    const restricted = chartWorkloads.filter(({ manifest }) => !['longhorn-system', 'monitoring-node'].includes(manifest.metadata.namespace!) && !(manifest.kind === 'DaemonSet' && manifest.metadata.name === 'victoria-logs-vector'));
+    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale', 'monitoring', 'grafana', 'logging']));
     for (const { file, manifest } of restricted) {
       const pod = podSpecOf(manifest)!;
       for (const hostField of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostField] ?? false, `${file} ${hostField}`).toBe(false);
@@ -174,17 +178,22 @@ describe('network policies', () => {
     // The internet egress rules (0.0.0.0/0) cover the address: the check above is not vacuous.
     expect(blocksCoveringMetadata).toBeGreaterThan(0);
   });
-  it('let Open WebUI reach LiteLLM on 4000 and only Open WebUI in', () => {
+  it('let Open WebUI reach LiteLLM on 4000 and only Open WebUI (and Prometheus, to scrape it) in', () => {
     const litellm = find('prod', 'NetworkPolicy', 'litellm')!.manifest['spec'] as any;
     expect(litellm.ingress).toEqual([
       {
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'open-webui' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'frontend', 'app.kubernetes.io/name': 'open-webui' } } }],
         ports: [{ port: 4000, protocol: 'TCP' }],
       },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/name': 'prometheus' } } }],
+        ports: [{ port: 4000, protocol: 'TCP' }],
+      },
     ]);
     const webui = find('prod', 'NetworkPolicy', 'open-webui')!.manifest['spec'] as any;
     const egressPorts = webui.egress.flatMap((rule: any) => rule.ports.map((port: any) => port.port)).sort((a: number, b: number) => a - b);
-    expect(egressPorts).toEqual([443, 4000, 5432, 6379]);
+    // 9090: OpenTelemetry metrics to Prometheus's OTLP receiver.
+    expect(egressPorts).toEqual([443, 4000, 5432, 6379, 9090]);
   });
   it('open Aurora only towards the private subnets', () => {
     let rules = 0;
@@ -213,13 +222,15 @@ describe('Open WebUI', () => {
     expect(container['envFrom']).toContainEqual({ secretRef: { name: 'open-webui-env' } });
   });
 
-  it('never gets empty S3 key variables and uses shared state when it has several replicas', () => {
+  it('never gets empty settings or S3 keys and uses shared state when it has several replicas', () => {
     const settings = find('prod', 'ConfigMap', 'open-webui-settings')!.manifest['data'] as Record<string, string>;
     for (const [name, value] of Object.entries(settings)) expect(value, name).not.toBe('');
     expect(settings).toMatchObject({ STORAGE_PROVIDER: 's3', VECTOR_DB: 'pgvector', WEBSOCKET_MANAGER: 'redis', UVICORN_WORKERS: '1', ENABLE_OLLAMA_API: 'False' });
     expect(settings['OPENAI_API_BASE_URL']).toBe('http://litellm.litellm.svc.cluster.local:4000/v1');
     const template = (find('prod', 'ExternalSecret', 'open-webui-env')!.manifest['spec'] as any).target.template.data;
-    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']));
+    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL']));
+    // S3 through workload identity: no key in the Secret (test/workload-identity.test.ts checks the token).
+    expect(Object.keys(template).filter((key) => key.startsWith('S3_'))).toEqual([]);
     expect(template.DATABASE_URL).toMatch(/^postgresql:\/\/\{\{ \.dbUsername \| urlquery \}\}:\{\{ \.dbPassword \| urlquery \}\}@.+:5432\/openwebui\?sslmode=require$/);
   });
 });

@@ -58,7 +58,7 @@ describe('npm run secrets -- list', () => {
     expect(result.stdout).toMatch(/^ {2}set {6}dubai\/dev\/providers\/openai /m);
     expect(result.stdout).toMatch(/^ {2}EMPTY {4}dubai\/dev\/tailscale\/node-auth-key /m);
     expect(result.stdout).toMatch(/^ {2}missing {2}dubai\/dev\/providers\/anthropic /m);
-    expect(result.stderr).toContain('Error: 3 of 4 secrets environment dev needs have no value');
+    expect(result.stderr).toContain('Error: 4 of 5 secrets environment dev needs have no value');
     expect(result.stderr).toContain('`npm run secrets -- set --env dev tailscale/operator-oauth`');
     expect(result.stdout + result.stderr).not.toContain('sk-cli-0123456789');
   }, 120_000);
@@ -68,10 +68,11 @@ describe('npm run secrets -- list', () => {
     await secrets.send(new PutSecretValueCommand({ SecretId: 'dubai/dev/tailscale/node-auth-key', SecretString: 'tskey-auth-cli' }));
     await secrets.send(new CreateSecretCommand({ Name: 'dubai/dev/providers/anthropic', SecretString: 'sk-ant-cli' }));
     await secrets.send(new CreateSecretCommand({ Name: 'dubai/dev/tailscale/operator-oauth', SecretString: '{"client_id":"k","client_secret":"tskey-client-cli"}' }));
+    await secrets.send(new CreateSecretCommand({ Name: 'dubai/dev/monitoring/alertmanager-webhook', SecretString: 'https://hooks.example/alerts' }));
     const result = await list();
     // (stderr may hold the SDK's Node version warning where the tests run on a Node older than engines.)
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
-    expect(result.stdout.match(/^ {2}set /gm)).toHaveLength(4);
+    expect(result.stdout.match(/^ {2}set /gm)).toHaveLength(5);
   }, 120_000);
 });

@@ -4,6 +4,7 @@
  * endpoint override exists for tests against a local emulator only.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -13,6 +14,8 @@ export interface AwsClients {
   sts: STSClient;
   s3: S3Client;
   secrets: SecretsManagerClient;
+  /** The servers' instance states (a lost server); optional so callers that never look need not mock it. */
+  ec2?: EC2Client;
 }
 
 export interface StaticCredentials {
@@ -34,5 +37,6 @@ export function awsClients({ region, endpoint, credentials }: ClientOptions): Aw
     sts: new STSClient(common),
     s3: new S3Client({ ...common, ...(endpoint ? { forcePathStyle: true } : {}) }),
     secrets: new SecretsManagerClient(common),
+    ec2: new EC2Client(common),
   };
 }

@@ -90,7 +90,7 @@ export async function createChangeSet(cfn: CloudFormationClient, input: ChangeSe
       ...('templateUrl' in input.template ? { TemplateURL: input.template.templateUrl } : { TemplateBody: input.template.templateBody }),
       Parameters: input.parameters,
       Tags: input.tags,
-      Capabilities: ['CAPABILITY_IAM'],
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
       Description: 'npm run bootstrap',
     }),
   );
@@ -178,8 +178,8 @@ export function summarizeChanges(changes: PlannedChange[]): string {
   return `${count('Add')} to add, ${count('Modify')} to modify (${changes.filter(mayReplace).length} replacing), ${count('Remove')} to remove`;
 }
 
-/** K3s server instances of the template: NodeInstance (server 1) and Server<n>Instance. */
-export const SERVER_INSTANCE = /^(NodeInstance|Server[0-9]+Instance)$/;
+/** K3s server instances of the template: NodeInstance (server 1) and Server<n>Instance, with G<generation> once re-created. */
+export const SERVER_INSTANCE = /^(NodeInstance|Server[0-9]+Instance)(G[0-9]+)?$/;
 
 export interface QuorumCheck {
   /** Servers in the stack before the change. */

@@ -13,6 +13,9 @@ export function checkSecretValue(reference: string, value: string): void {
   if (reference === MANUAL_SECRETS.tailscaleAuthKey && !value.startsWith('tskey-auth-')) {
     throw new BootstrapError(`${reference} must be a Tailscale auth key (it starts with tskey-auth-); nothing was stored`, 'create a tagged, pre-approved auth key in the Tailscale admin console (Settings → Keys)');
   }
+  if (reference === MANUAL_SECRETS.alertmanagerWebhook && !/^https:\/\/[^\s/]+\/\S*$/.test(value)) {
+    throw new BootstrapError(`${reference} must be an https:// webhook URL; nothing was stored`, 'paste the incoming-webhook URL of the channel alerts go to (e.g. Slack: Apps → Incoming WebHooks)');
+  }
   if (reference === MANUAL_SECRETS.tailscaleOAuth) {
     let parsed: unknown;
     try {

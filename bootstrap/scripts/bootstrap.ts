@@ -20,6 +20,7 @@ import { loadConfig, readRenderedStack } from '../lib/environment.js';
 import { BootstrapError, consoleReporter, type Reporter } from '../lib/errors.js';
 import { readStackOutputs, toBootstrapOutputs, writeOutputsFile } from '../lib/outputs.js';
 import { templateSource } from '../lib/template-upload.js';
+import { describeServer, isLost, serverStates } from '../lib/server-health.js';
 import type { Clock } from '../lib/polling.js';
 
 export const HELP = `Usage: npm run bootstrap -- --env NAME [options]
@@ -91,6 +92,16 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   });
 
   if (plan.kind === 'no-changes') {
+    // The template matches, but a terminated server stays in the stack: "no changes" would re-create nothing.
+    if (clients.ec2) {
+      const lost = (await serverStates({ cfn: clients.cfn, ec2: clients.ec2 }, stackName, config)).filter(isLost);
+      if (lost.length > 0) {
+        throw new BootstrapError(
+          [`stack ${stackName} matches the template, but ${lost.length === 1 ? 'a server instance is' : `${lost.length} server instances are`} gone, and CloudFormation does not re-create ${lost.length === 1 ? 'it' : 'them'} by itself:`, ...lost.map((server) => `  ${describeServer(server)}`)].join('\n'),
+          `run \`npm run ops -- recover-node --env ${config.name} --server ${lost[0]!.server}\` (it gives the server a new generation, so the stack creates a new instance; see docs/operations.md)`,
+        );
+      }
+    }
     reporter.info(`✓ no changes: stack ${stackName} already matches rendered/${config.name}/bootstrap/`);
     const outputsFile = await writeOutputs(options.root, config.name, stackName, deps);
     return { outcome: 'no-changes', outputsFile };

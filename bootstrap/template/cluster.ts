@@ -15,7 +15,7 @@ import { isProduction } from './database.js';
 import { checkovSkips, getAtt, ref, sub, tags, type CfnObject, type Resources } from './cfn.js';
 import { publicSubnetIds } from './network.js';
 import { DATA_VOLUME_DEVICE, ENCRYPTED_GP3, METADATA_OPTIONS, nodeRole } from './node.js';
-import { serverLogicalIds } from '../names.js';
+import { currentServerIds } from '../names.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER, userDataValue } from './user-data.js';
 
 export const SUPERVISOR_PORT = 6443;
@@ -61,7 +61,7 @@ function nodeToNodeRules(): Resources {
 
 function registrationResources(config: EnvConfig, stack: string): Resources {
   const subnets = publicSubnetIds(config).map(ref);
-  const servers = Array.from({ length: config.cluster.servers }, (_, index) => serverLogicalIds(index + 1).instance);
+  const servers = Array.from({ length: config.cluster.servers }, (_, index) => currentServerIds(config, index + 1).instance);
   return {
     [LOAD_BALANCER_GROUP]: {
       Type: 'AWS::EC2::SecurityGroup',

@@ -6,11 +6,12 @@
  * secrets, the user data) is rendered into the template itself.
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { environmentSecrets, OUTPUTS, secretLogicalId, serverLogicalIds, stackName } from '../names.js';
+import { currentServerIds, environmentSecrets, OUTPUTS, secretLogicalId, stackName } from '../names.js';
 import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
 import { databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
+import { identityOutputs, identityResources } from './identity.js';
 import { networkResources } from './network.js';
 import { nodeResources } from './node.js';
 import { secretResources } from './secrets.js';
@@ -73,15 +74,16 @@ function outputs(config: EnvConfig): Record<string, CfnOutput> {
     [OUTPUTS.longhornBackupsBucket]: { Description: 'Bucket of Longhorn backups', Value: ref(DATA_BUCKETS.longhornBackups) },
     [OUTPUTS.etcdSnapshotsBucket]: { Description: 'Bucket of K3s etcd snapshots', Value: ref(DATA_BUCKETS.etcdSnapshots) },
     [OUTPUTS.kubeconfigBucket]: { Description: 'Bucket holding the kubeconfig the node uploads', Value: ref(DATA_BUCKETS.kubeconfig) },
-    [OUTPUTS.nodeInstanceId]: { Description: 'EC2 instance of the K3s node (for SSM sessions)', Value: ref('NodeInstance') },
+    [OUTPUTS.nodeInstanceId]: { Description: 'EC2 instance of the K3s node (for SSM sessions)', Value: ref(currentServerIds(config, 1).instance) },
     [OUTPUTS.secretsPrefix]: { Description: 'Prefix of every Secrets Manager name of the environment', Value: config.secretsManager.prefix },
     [OUTPUTS.kmsKeyArn]: { Description: 'KMS key encrypting volumes, Aurora, buckets and secrets', Value: getAtt('KmsKey', 'Arn') },
   };
+  Object.assign(result, identityOutputs(config));
   if (hasRegistrationAddress(config)) {
     result['RegistrationAddress'] = { Description: 'DNS name of the internal load balancer nodes register through (port 6443)', Value: getAtt(REGISTRATION_LOAD_BALANCER, 'DNSName') };
   }
   for (let index = 2; index <= config.cluster.servers; index++) {
-    result[`Server${index}InstanceId`] = { Description: `EC2 instance of K3s server ${index} (for SSM sessions)`, Value: ref(serverLogicalIds(index).instance) };
+    result[`Server${index}InstanceId`] = { Description: `EC2 instance of K3s server ${index} (for SSM sessions)`, Value: ref(currentServerIds(config, index).instance) };
   }
   if (config.cluster.agents.max > 0) result['AgentGroupName'] = { Description: 'Auto Scaling group of the K3s agents', Value: ref('AgentGroup') };
   if (config.aurora.readers > 0) result['AuroraReaderEndpoint'] = { Description: 'Reader endpoint of the Aurora cluster (the readers; the failover target)', Value: getAtt('AuroraCluster', 'ReadEndpoint.Address') };
@@ -112,6 +114,7 @@ export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
       ...databaseResources(config, stack),
       ...nodeResources(config, stack),
       ...clusterResources(config, stack),
+      ...identityResources(config, stack),
     },
     Outputs: outputs(config),
   };

@@ -12,6 +12,7 @@ import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { NAMESPACES, secretsManagerName } from '../platform-names.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { tailnetIngress } from './ingress.js';
 
@@ -110,8 +111,11 @@ export const argocd: AddOn = chartAddOn({
   values: argocdValues,
   exceptions: argocdExceptions,
   // The UI comes only through the Tailscale proxy; nothing in Argo CD reads AWS.
-  network: () => ({
-    ingress: [{ name: 'ui-from-tailscale', pods: { 'app.kubernetes.io/name': ARGOCD_SERVER_SERVICE }, from: [{ namespace: NAMESPACES.tailscale }], ports: [{ port: SERVER_PORT }] }],
+  network: ({ config }) => ({
+    ingress: [
+      { name: 'ui-from-tailscale', pods: { 'app.kubernetes.io/name': ARGOCD_SERVER_SERVICE }, from: [{ namespace: NAMESPACES.tailscale }], ports: [{ port: SERVER_PORT }] },
+      ...['argocd-application-controller', 'argocd-server', 'argocd-repo-server'].map((job) => scrapeIngressForAddOn(config, job)),
+    ],
   }),
   // Deleting this namespace would delete Argo CD itself: never pruned, never deleted.
   holdsData: true,

@@ -7,8 +7,9 @@ import { grafana } from './grafana.js';
 import { logging } from './logging.js';
 import { longhorn } from './longhorn.js';
 import { longhornBackups } from './longhorn-backups.js';
+import { monitoring } from './monitoring.js';
 import { secretStore } from './secret-store.js';
 import { tailscale } from './tailscale.js';
 import { tailscaleProxies } from './tailscale-proxies.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, grafana, logging];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, monitoring, grafana, logging];

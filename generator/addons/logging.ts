@@ -82,10 +82,8 @@ export const logging: AddOn = chartAddOn({
   baselineReason: `${READS_POD_LOGS}: restricted admits no hostPath volume; baseline admits it and still refuses privileged containers, host namespaces and added capabilities`,
   network: () => ({
     ingress: [{ name: 'queries-from-grafana', pods: { ...LOG_STORE_PODS }, from: [{ namespace: NAMESPACES.grafana, pods: { 'app.kubernetes.io/name': 'grafana' } }], ports: [{ port: LOG_STORE_PORT }] }],
-    egress: [
-      { peers: [{ namespace: NAMESPACES.logging, pods: { ...LOG_STORE_PODS } }], ports: [{ port: LOG_STORE_PORT }] },
-      { peers: [internet()], ports: KUBERNETES_API_PORTS.map((port) => ({ port })) },
-    ],
+    // Besides the namespace itself (the collector to the store, which addOnNetworkPolicies always allows): the Kubernetes API only.
+    egress: [{ peers: [internet()], ports: KUBERNETES_API_PORTS.map((port) => ({ port })) }],
   }),
   holdsData: true,
 });

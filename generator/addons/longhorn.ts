@@ -10,6 +10,7 @@ import type { RenderContext } from '../components/component.js';
 import { LONGHORN_BACKUP_PREFIX, NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { FROM_THE_API_SERVER } from './network.js';
 
@@ -46,7 +47,8 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
       deletingConfirmationFlag: false,
       ...placement,
     },
-    // No credential secret: Longhorn reaches S3 with the node's instance profile.
+    // No credential secret. With hop limit 1 the engine cannot reach the instance profile, and the pods that
+    // upload backups are made by longhorn-manager, not rendered: see "What Longhorn does" in docs/workload-identity.md.
     defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
     longhornUI: { replicas: 1 },
     // No memory limit: an OOM-killed manager stalls the I/O of every volume on its node.
@@ -111,7 +113,7 @@ export const longhorn: AddOn = chartAddOn({
     `Longhorn (chart), its privileged namespace and the ${STORAGE_CLASS} StorageClass (reclaimPolicy Retain, ${longhornReplicaSettings(config).replicas} replica(s))`,
   values: longhornValues,
   exceptions: longhornExceptions,
-  network: () => ({
+  network: ({ config }) => ({
     instanceMetadataReason: 'backups reach S3 with the node instance profile',
     ingress: [
       {
@@ -120,6 +122,7 @@ export const longhorn: AddOn = chartAddOn({
         from: [FROM_THE_API_SERVER],
         ports: [{ port: 'admission-wh' }, { port: 'conversion-wh' }],
       },
+      scrapeIngressForAddOn(config, 'longhorn-manager'),
     ],
   }),
   holdsData: true,

@@ -7,7 +7,7 @@
  * flows from elsewhere. The instance metadata address stays closed unless the
  * add-on reads AWS with the node's instance profile, which is said per add-on.
  */
-import type { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { Labels } from '../k8s/labels.js';
 import { internet, namespaceBaseline, networkPolicy, type Flow, type Peer, type Port } from '../k8s/network-policy.js';
 
@@ -29,11 +29,11 @@ export interface AddOnNetworkProps {
   /** Why the add-on's pods must reach the instance metadata service; without it, 169.254.169.254 is closed. */
   instanceMetadataReason?: string;
   ingress?: AddOnIngress[];
-  /** Where the namespace's pods may connect (besides DNS and each other); left out: anywhere outside the cluster. */
+  /** The only flows the namespace's pods may start (besides DNS and the namespace itself); without it, anywhere but the metadata address. */
   egress?: Flow[];
 }
 
-export function addOnNetworkPolicies(chart: Chart, props: AddOnNetworkProps): void {
+export function addOnNetworkPolicies(chart: Construct, props: AddOnNetworkProps): void {
   const { namespace, labels } = props;
   namespaceBaseline(chart, namespace, labels);
   networkPolicy(chart, { name: 'allow-same-namespace', namespace, labels, pods: {}, ingress: [{ peers: [{ namespace }], ports: [] }] });
@@ -42,7 +42,7 @@ export function addOnNetworkPolicies(chart: Chart, props: AddOnNetworkProps): vo
     namespace,
     labels,
     pods: {},
-    egress: props.egress ?? [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }],
+    egress: props.egress ? [{ peers: [{ namespace }], ports: [] }, ...props.egress] : [{ peers: [props.instanceMetadataReason ? { cidr: '0.0.0.0/0' } : internet()], ports: [] }],
   });
   for (const flow of props.ingress ?? []) {
     networkPolicy(chart, { name: `allow-${flow.name}`, namespace, labels, pods: flow.pods, ingress: [{ peers: flow.from, ports: flow.ports }] });

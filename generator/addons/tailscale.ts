@@ -10,6 +10,7 @@ import { ExternalSecret } from '../k8s/external-secret.js';
 import { restrictedContainerSecurityContext } from '../k8s/security.js';
 import type { ChartException } from '../argocd/application.js';
 import { MANUAL_SECRETS, NAMESPACES, secretsManagerName } from '../platform-names.js';
+import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 
 const NAME = 'tailscale';
@@ -61,7 +62,7 @@ export const tailscale: AddOn = chartAddOn({
   values: tailscaleValues,
   exceptions: tailscaleExceptions,
   // The proxies reach the tailnet outward (DERP and direct connections start from inside); nothing reads AWS.
-  network: () => ({}),
+  network: ({ config }) => ({ ingress: [scrapeIngressForAddOn(config, 'tailscale-operator')] }),
   build(chart, { config }, labels) {
     const remoteKey = secretsManagerName(config, MANUAL_SECRETS.tailscaleOAuth);
     new ExternalSecret(chart, {

@@ -51,6 +51,8 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.longhorn,
     NAMESPACES.tailscale,
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
+    NAMESPACES.monitoring,
+    NAMESPACES.nodeExporter,
     NAMESPACES.grafana,
     NAMESPACES.logging,
   ].sort();

@@ -12,6 +12,7 @@ import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { checksum, deployment, httpProbe, type ContainerProps, type WritableDir } from '../k8s/workload.js';
 import { DATABASES, GENERATED_SECRETS, NAMESPACES, providerKeyEnvName, secretsManagerName } from '../platform-names.js';
 import { policyException } from '../policy-exceptions.js';
+import { scrapeIngress } from '../observability/scrape-targets.js';
 import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, REDIS_HOST, redisPassword } from './secret-values.js';
@@ -46,6 +47,8 @@ export function litellmConfig(config: EnvConfig): Record<string, unknown> {
     litellm_settings: {
       drop_params: config.litellm.dropParams,
       request_timeout: config.litellm.requestTimeoutSeconds,
+      // /metrics for Prometheus (integrations/prometheus.py, no enterprise check in 1.85.1); scraping it needs a key.
+      callbacks: ['prometheus'],
     },
     ...(config.redis.enabled
       ? {
@@ -117,7 +120,7 @@ export const litellm: Component = {
       namespace: NAMESPACE,
       labels,
       pods: APP_SELECTORS.litellm,
-      ingress: [{ peers: [{ namespace: NAMESPACES.openWebUI, pods: APP_SELECTORS.openWebUI }], ports: [{ port: PORTS.litellm }] }],
+      ingress: [{ peers: [{ namespace: NAMESPACES.openWebUI, pods: APP_SELECTORS.openWebUI }], ports: [{ port: PORTS.litellm }] }, scrapeIngress(config, 'litellm').flow],
       egress,
     });
 

@@ -10,11 +10,12 @@ import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
 import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { checksum, deployment, httpProbe, persistentVolumeClaim, type ClaimMount, type WritableDir } from '../k8s/workload.js';
-import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
+import { ATTACHMENTS_PREFIX, DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
 import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
 import { APP_SELECTORS, PORTS, toAurora, toInternetHttps, toLitellm, toRedis } from './shared-flows.js';
+import { MONITORING_PORTS, OTLP_METRICS_PATH, toPrometheusOtlp } from '../observability/scrape-targets.js';
 
 const NAME = 'open-webui';
 const COMPONENT = 'frontend';
@@ -28,6 +29,22 @@ const BACKEND_DIR = '/app/backend';
 const LITELLM_URL = `http://${serviceHost('litellm', NAMESPACES.litellm)}:${PORTS.litellm}/v1`;
 
 /** Settings that are not secret. Booleans are strings as Open WebUI reads them. */
+/**
+ * OpenTelemetry metrics (open_webui/env.py and utils/telemetry/metrics.py of
+ * 0.11.0) over OTLP/HTTP to Prometheus's OTLP receiver; traces and logs stay off.
+ */
+export function openWebUITelemetrySettings(): Record<string, string> {
+  return {
+    ENABLE_OTEL: 'true',
+    ENABLE_OTEL_METRICS: 'true',
+    ENABLE_OTEL_TRACES: 'false',
+    ENABLE_OTEL_LOGS: 'false',
+    OTEL_SERVICE_NAME: 'open-webui',
+    OTEL_METRICS_OTLP_SPAN_EXPORTER: 'http',
+    OTEL_METRICS_EXPORTER_OTLP_ENDPOINT: `http://${serviceHost('prometheus', NAMESPACES.monitoring)}:${MONITORING_PORTS.prometheus}${OTLP_METRICS_PATH}`,
+  };
+}
+
 export function openWebUISettings({ config, outputs }: RenderContext): Record<string, string> {
   const webui = config.openWebUI;
   const url = `https://${openWebUIHost(config)}`;
@@ -63,13 +80,14 @@ export function openWebUISettings({ config, outputs }: RenderContext): Record<st
     DATABASE_POOL_SIZE: String(webui.databasePool.size),
     DATABASE_POOL_MAX_OVERFLOW: String(webui.databasePool.maxOverflow),
     VECTOR_DB: webui.vectorDb,
+    ...openWebUITelemetrySettings(),
   };
   if (webui.storage === 's3') {
     Object.assign(settings, {
       STORAGE_PROVIDER: 's3',
       S3_BUCKET_NAME: outputs.buckets.attachments,
       S3_REGION_NAME: config.aws.region,
-      S3_KEY_PREFIX: 'open-webui',
+      S3_KEY_PREFIX: ATTACHMENTS_PREFIX,
     });
   }
   if (config.redis.enabled) {
@@ -104,12 +122,6 @@ export function openWebUISecretEnv({ config, outputs }: RenderContext): { values
     DATABASE_URL: databaseUrl,
   };
   if (webui.vectorDb === 'pgvector') template['PGVECTOR_DB_URL'] = databaseUrl;
-  if (webui.storage === 's3') {
-    const s3 = secretsManagerName(config, GENERATED_SECRETS.openWebUIS3Credentials);
-    values.push({ secretKey: 's3AccessKeyId', remoteKey: s3, property: 'accessKeyId' }, { secretKey: 's3SecretAccessKey', remoteKey: s3, property: 'secretAccessKey' });
-    template['S3_ACCESS_KEY_ID'] = '{{ .s3AccessKeyId }}';
-    template['S3_SECRET_ACCESS_KEY'] = '{{ .s3SecretAccessKey }}';
-  }
   if (config.redis.enabled) {
     values.push(redisPassword(config));
     template['REDIS_URL'] = redisUrlTemplate(0);
@@ -157,7 +169,7 @@ export const openWebUI: Component = {
     versions: { 'open-webui image': imageRef(config.openWebUI.image) },
   }),
   build(chart: Chart, context: RenderContext) {
-    const { config } = context;
+    const { config, outputs } = context;
     const webui = config.openWebUI;
     const version = webui.image.tag;
     const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: true });
@@ -168,7 +180,7 @@ export const openWebUI: Component = {
       ],
       ports: [{ port: PORTS.openWebUI }],
     };
-    const egress: Flow[] = [toLitellm(), toAurora(config), toInternetHttps()];
+    const egress: Flow[] = [toLitellm(), toAurora(config), toInternetHttps(), toPrometheusOtlp()];
     if (config.redis.enabled) egress.push(toRedis());
     networkPolicy(chart, { name: NAME, namespace: NAMESPACE, labels, pods: APP_SELECTORS.openWebUI, ingress: [ingressFrom], egress });
 
@@ -249,6 +261,8 @@ export const openWebUI: Component = {
           resources: webui.resources,
           writableDirs: [tmp, staticDir, ...uploads],
           claims: [data],
+          // S3 without a key: boto3 assumes the Open WebUI role with the projected token.
+          ...(webui.storage === 's3' ? { webIdentity: { roleArn: outputs.roles.openWebUI, region: config.aws.region } } : {}),
           liveness: httpProbe('/health', 'http', { periodSeconds: 20, failureThreshold: 3 }),
           readiness: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 3 }),
           // The first start builds caches and the vector client: allow up to 10 minutes before liveness applies.

@@ -7,7 +7,8 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { networkPolicy } from '../k8s/network-policy.js';
-import { deployment, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
+import { deployment, httpProbe, persistentVolumeClaim, type WritableDir } from '../k8s/workload.js';
+import { REDIS_EXPORTER_PORT, scrapeIngress } from '../observability/scrape-targets.js';
 import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { redisPassword } from './secret-values.js';
@@ -40,7 +41,7 @@ export const redis: Component = {
   info: ({ config }) => ({
     folder: 'redis',
     description: `Valkey for websockets and rate limits (${config.redis.persistence.enabled ? 'persistent' : 'ephemeral'}): Deployment, Service, ExternalSecret, NetworkPolicies`,
-    versions: { 'valkey image': imageRef(config.redis.image) },
+    versions: { 'valkey image': imageRef(config.redis.image), 'redis_exporter image': imageRef(config.redis.exporterImage) },
   }),
   build(chart: Chart, context: RenderContext) {
     const { config } = context;
@@ -60,6 +61,7 @@ export const redis: Component = {
           ],
           ports: [{ port: PORTS.redis }],
         },
+        scrapeIngress(config, 'valkey').flow,
       ],
       egress: [],
     });
@@ -107,6 +109,17 @@ export const redis: Component = {
             timeoutSeconds: 3,
             failureThreshold: 3,
           },
+        },
+        {
+          // Valkey's metrics for Prometheus; reads REDIS_PASSWORD from the same Secret and talks to Valkey over localhost.
+          name: 'redis-exporter',
+          image: imageRef(config.redis.exporterImage),
+          env: [{ name: 'REDIS_ADDR', value: `redis://127.0.0.1:${PORTS.redis}` }, { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${REDIS_EXPORTER_PORT}` }],
+          envFrom: [{ secret: secret.secretName }],
+          ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT }],
+          resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+          liveness: httpProbe('/health', 'metrics', { initialDelaySeconds: 5 }),
+          readiness: httpProbe('/health', 'metrics'),
         },
       ],
     });

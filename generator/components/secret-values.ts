@@ -25,11 +25,18 @@ export function redisUrlTemplate(database: number): string {
   return `redis://:{{ .redisPassword | urlquery }}@${REDIS_HOST}:${PORTS.redis}/${database}`;
 }
 
+/**
+ * RDS rotates the managed master password by itself (every 7 days by
+ * default); the old password stops working then. The Secrets holding it are
+ * re-read this often, so new connections use the new one within minutes.
+ */
+export const AURORA_CREDENTIALS_REFRESH = '5m';
+
 /** Username and password of the RDS-managed Aurora master user secret. */
 export function auroraCredentials(outputs: BootstrapOutputs): RemoteValue[] {
   return [
-    { secretKey: 'dbUsername', remoteKey: outputs.aurora.masterUserSecretArn, property: 'username' },
-    { secretKey: 'dbPassword', remoteKey: outputs.aurora.masterUserSecretArn, property: 'password' },
+    { secretKey: 'dbUsername', remoteKey: outputs.aurora.masterUserSecretArn, property: 'username', refreshInterval: AURORA_CREDENTIALS_REFRESH },
+    { secretKey: 'dbPassword', remoteKey: outputs.aurora.masterUserSecretArn, property: 'password', refreshInterval: AURORA_CREDENTIALS_REFRESH },
   ];
 }
 

@@ -89,6 +89,18 @@ export function checkCluster(config: EnvConfig, add: AddIssue, warn: AddIssue): 
       add(['cluster', 'serverAmiOverrides', index, 'server'], `server ${override.server} does not exist: the cluster has ${servers} server(s)`, `a server number from 1 to ${servers}`, 'remove the entry or fix the number');
     }
   });
+  const restore = cluster.etcdRestore;
+  const firstGeneration = cluster.serverGenerations.find((entry) => entry.server === 1)?.generation ?? 1;
+  if (restore && restore.generation > firstGeneration) {
+    add(['cluster', 'etcdRestore', 'generation'], `server 1 is at generation ${firstGeneration}, so the restore at generation ${restore.generation} would never run`, `a generation server 1 has reached (cluster.serverGenerations), at most ${firstGeneration}`, 'let `npm run ops -- recover-cluster` write both, or remove cluster.etcdRestore');
+  }
+  cluster.serverGenerations.forEach((entry, index) => {
+    if (entry.server > servers) {
+      add(['cluster', 'serverGenerations', index, 'server'], `server ${entry.server} does not exist: the cluster has ${servers} server(s)`, `a server number from 1 to ${servers}`, 'remove the entry or fix the number');
+    } else if (cluster.serverGenerations.findIndex((other) => other.server === entry.server) !== index) {
+      add(['cluster', 'serverGenerations', index, 'server'], `server ${entry.server} is listed twice`, 'one entry per server', 'keep only the entry with the highest generation');
+    }
+  });
 
   if (config.tier === 'production' && config.aurora.readers < 1) {
     add(

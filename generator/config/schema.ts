@@ -194,6 +194,33 @@ export const envConfigSchema = obj(
             default: [],
           },
         ),
+        serverGenerations: list(
+          obj(
+            {
+              server: int({ description: 'Server number (1 is the first server).', minimum: 1, maximum: 7, examples: [1] }),
+              generation: int({ description: 'Generation of this server, 2 or more; each increase gives its instance a new logical id, so CloudFormation creates a new one.', minimum: 2, maximum: 999, examples: [2] }),
+            },
+            { description: 'One server re-created after its instance was lost.', examples: [{ server: 1, generation: 2 }] },
+          ),
+          {
+            description:
+              'Servers whose instance was terminated or lost while the stack stayed: written by `npm run ops -- recover-node`, which bumps the generation so the next bootstrap re-creates exactly that server (its data volume stays). See docs/operations.md.',
+            default: [],
+          },
+        ),
+        etcdRestore: optional(
+          obj(
+            {
+              snapshot: str({ description: 'Name of the etcd snapshot in the etcd bucket\'s folder (as `k3s etcd-snapshot ls` shows it).', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', examples: ['etcd-snapshot-k3s-dev-1764633600'] }),
+              generation: int({ description: 'Generation of server 1 that restores it (cluster.serverGenerations); another generation ignores this.', minimum: 2, maximum: 999, examples: [2] }),
+            },
+            {
+              description:
+                'Written by `npm run ops -- recover-cluster`: the first server at this generation restores etcd from this snapshot once (--cluster-reset --cluster-reset-restore-path) instead of starting an empty cluster; the other servers then rejoin it. See docs/operations.md.',
+              examples: [{ snapshot: 'etcd-snapshot-k3s-dev-1764633600', generation: 2 }],
+            },
+          ),
+        ),
       },
       { description: 'Shape of the K3s cluster: servers across zones and an agent pool. Default: one server, no agents.', default: {} },
     ),
@@ -320,6 +347,7 @@ export const envConfigSchema = obj(
         enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
         image: image('docker.io/valkey/valkey', '8.1.4-alpine', 'Valkey'),
         resources: resources('Valkey', '50m', '128Mi', '256Mi'),
+        exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine', 'the redis_exporter sidecar Prometheus scrapes'),
         persistence: obj(
           {
             enabled: bool({ description: 'Keep Valkey data on a Longhorn volume; false makes it explicitly ephemeral (emptyDir).', default: false }),
@@ -337,10 +365,19 @@ export const envConfigSchema = obj(
         longhorn: chart('longhorn', 'https://charts.longhorn.io', '1.12.0', 'Longhorn'),
         tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
         certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
+        prometheus: chart('prometheus', 'https://prometheus-community.github.io/helm-charts', '29.27.0', 'Prometheus with Alertmanager, kube-state-metrics and node-exporter'),
         grafana: chart('grafana', 'https://grafana-community.github.io/helm-charts', '12.11.1', 'Grafana (dashboards)'),
         victoriaLogs: chart('victoria-logs-single', 'https://victoriametrics.github.io/helm-charts', '0.13.9', 'VictoriaLogs single-node with its Vector log collector'),
       },
       { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
+    ),
+    monitoring: obj(
+      {
+        retention: str({ description: 'How long Prometheus keeps samples (its --storage.tsdb.retention.time).', pattern: '^[1-9][0-9]*(h|d|w)$', default: '7d' }),
+        storageSize: str({ description: 'Size of the Prometheus volume on Longhorn; keep it above what the retention needs (about 1 GiB a week on dev).', pattern: MEMORY_PATTERN, default: '8Gi' }),
+        alertmanagerStorageSize: str({ description: 'Size of the Alertmanager volume on Longhorn (silences and notification state).', pattern: MEMORY_PATTERN, default: '1Gi' }),
+      },
+      { description: 'The metrics store and alerting in namespace monitoring (docs/observability.md).', default: {} },
     ),
     longhorn: obj(
       {
@@ -397,6 +434,8 @@ export type ModelConfig = EnvConfig['litellm']['models'][number];
 export type ResourcesConfig = EnvConfig['openWebUI']['resources'];
 export type ImageConfig = EnvConfig['openWebUI']['image'];
 
+const ROLE_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,64}$';
+
 /** Non-secret outputs of the AWS bootstrap, read from environments/<env>.outputs.yaml. */
 export const outputsSchema = obj(
   {
@@ -421,6 +460,15 @@ export const outputsSchema = obj(
         kubeconfig: str({ description: 'Bucket holding the kubeconfig the node uploads.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-kubeconfig-123456789012'] }),
       },
       { description: 'S3 bucket names.', examples: [{ attachments: 'a', longhornBackups: 'b', etcdSnapshots: 'c', kubeconfig: 'd' }] },
+    ),
+    roles: obj(
+      {
+        externalSecrets: str({ description: 'IAM role External Secrets assumes with its service-account token.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-external-secrets'] }),
+        longhorn: str({ description: 'IAM role of Longhorn (its backup folder).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-longhorn'] }),
+        openWebUI: str({ description: 'IAM role Open WebUI assumes for its attachments folder.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-open-webui'] }),
+        certManager: optional(str({ description: 'IAM role of cert-manager for DNS-01 (only with a public ingress in a Route 53 zone).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-cert-manager'] })),
+      },
+      { description: 'Workload-identity roles, one per component that calls AWS (docs/workload-identity.md).', examples: [{ externalSecrets: 'arn:aws:iam::123456789012:role/a', longhorn: 'arn:aws:iam::123456789012:role/b', openWebUI: 'arn:aws:iam::123456789012:role/c' }] },
     ),
   },
   {

@@ -16,6 +16,8 @@ export interface RemoteValue {
   remoteKey: string;
   /** JSON property of the secret, when it holds a JSON document. */
   property?: string;
+  /** How often a value that changes by itself must be re-read (the ExternalSecret takes the shortest). */
+  refreshInterval?: string;
 }
 
 export interface ExternalSecretProps {
@@ -51,7 +53,7 @@ export class ExternalSecret extends ApiObject {
         annotations: syncWave(SYNC_WAVE.secrets),
       },
       spec: {
-        refreshInterval: props.refreshInterval ?? '1h',
+        refreshInterval: props.refreshInterval ?? props.values.find((value) => value.refreshInterval)?.refreshInterval ?? '1h',
         secretStoreRef: { kind: 'ClusterSecretStore', name: CLUSTER_SECRET_STORE },
         target: {
           name: props.name,

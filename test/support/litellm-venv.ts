@@ -1,7 +1,7 @@
 /**
  * A cached virtual environment with the LiteLLM version an image tag pins
- * (`main-v1.85.1` → `litellm[proxy]==1.85.1`) and the prisma client its
- * `extra-proxy` extra pins, from PyPI only, in the per-user tool cache
+ * (`main-v1.85.1` → `litellm[proxy]==1.85.1`) and the packages the image adds
+ * (IMAGE_PACKAGES, at litellm's own pins), from PyPI only, in the per-user tool cache
  * (scripts/tools/tool-cache.ts; keyed by LiteLLM version, Python version and
  * platform), so a fresh clone on a warm machine installs nothing.
  * A venv cannot be moved (its scripts name their interpreter by absolute path),
@@ -41,24 +41,48 @@ function describe(root: string, version: string): LitellmVenv {
   return { version, python: join(root, 'bin', 'python'), bin: join(root, 'bin'), sitePackages: join(lib, pythonDir, 'site-packages'), home: join(root, 'home') };
 }
 
+/**
+ * Packages the image has beyond litellm[proxy], at the pins of litellm's
+ * METADATA: the prisma client (extra-proxy) and prometheus-client
+ * (proxy-runtime), without which the prometheus callback cannot mount /metrics.
+ */
+const IMAGE_PACKAGES = ['prisma', 'prometheus-client'] as const;
+
+function imagePins(venv: LitellmVenv): string[] {
+  const metadata = readFileSync(join(venv.sitePackages, `litellm-${venv.version}.dist-info`, 'METADATA'), 'utf8');
+  return IMAGE_PACKAGES.map((name) => {
+    const pin = new RegExp(`^Requires-Dist: (${name}==[\\w.]+)`, 'm').exec(metadata)?.[1];
+    if (!pin) throw new Error(`litellm ${venv.version} pins no ${name} in its METADATA`);
+    return pin;
+  });
+}
+
 /** Installs once per version (about 45 s and 530 MB here); later calls reuse it. */
 export function ensureLitellmVenv(version: string): LitellmVenv {
   const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 20_000 }).stdout.trim();
   const root = join(toolCacheRoot(), 'litellm', cacheKey(`${version}-py${python}`));
-  if (existsSync(join(root, '.complete'))) return describe(root, version);
+  const marker = join(root, '.complete');
+  if (existsSync(marker)) {
+    // A venv made before a package joined IMAGE_PACKAGES gets just that package.
+    const venv = describe(root, version);
+    const recorded = readFileSync(marker, 'utf8');
+    const missing = imagePins(venv).filter((pin) => !recorded.split(/\s+/).includes(pin));
+    if (missing.length === 0) return venv;
+    console.log(`installing ${missing.join(' ')} into ${root}`);
+    run(join(root, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...missing], 300_000);
+    writeFileSync(marker, `litellm[proxy]==${version} ${imagePins(venv).join(' ')}\n`);
+    return venv;
+  }
   rmSync(root, { recursive: true, force: true });
   mkdirSync(join(root, '..'), { recursive: true });
   console.log(`installing litellm[proxy]==${version} into ${root} (once per machine and version, ~530 MB)`);
   run('python3', ['-m', 'venv', root], 120_000);
   const pip = join(root, 'bin', 'pip');
   run(pip, ['install', '--quiet', '--disable-pip-version-check', `litellm[proxy]==${version}`], 600_000);
-  // The prisma client is in litellm's extra-proxy extra; take its pin from the installed metadata.
   const venv = describe(root, version);
-  const metadata = readFileSync(join(venv.sitePackages, `litellm-${version}.dist-info`, 'METADATA'), 'utf8');
-  const prisma = /^Requires-Dist: (prisma==[\w.]+)/m.exec(metadata)?.[1];
-  if (!prisma) throw new Error(`litellm ${version} pins no prisma client in its METADATA`);
-  run(pip, ['install', '--quiet', '--disable-pip-version-check', prisma], 300_000);
+  const pins = imagePins(venv);
+  run(pip, ['install', '--quiet', '--disable-pip-version-check', ...pins], 300_000);
   mkdirSync(venv.home, { recursive: true });
-  writeFileSync(join(root, '.complete'), `litellm[proxy]==${version} ${prisma}\n`);
+  writeFileSync(marker, `litellm[proxy]==${version} ${pins.join(' ')}\n`);
   return venv;
 }

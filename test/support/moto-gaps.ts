@@ -26,6 +26,10 @@
  *    JSON, so nothing is needed here.
  * 5. moto's KMS key from CloudFormation fails on tags in CloudFormation's
  *    Key/Value form (it expects TagKey/TagValue): the key is sent untagged.
+ *    It keeps a key policy from CloudFormation as an object, on which its
+ *    own DescribeKey then fails (it expects the policy as JSON text): the key
+ *    is sent with a policy as JSON text that allows everything (the real
+ *    policy is checked on the template, test/bootstrap-template-hardening.test.ts).
  *    moto's flow log takes the whole S3 destination ARN as a bucket name, so a
  *    destination with a folder (bucket/vpc-flow-logs/) is sent without it.
  * 6. moto_server answers every caller as account 123456789012 unless a
@@ -42,8 +46,25 @@
  * 9. moto_server answers UpdateTerminationProtection (the bootstrap's last
  *    step in production) with an internal server error: the bridge answers
  *    it and records the request in `terminationProtection`.
+ * 10. moto's DeleteStack keeps only resources with DeletionPolicy Retain; it
+ *    deletes those with RetainExceptOnCreate (the buckets, secrets and KMS
+ *    key of the stack), which real CloudFormation keeps once the stack's
+ *    first creation succeeded. The template sent to moto says Retain there.
+ * 11. moto has no IMPORT change sets (ChangeSetType IMPORT with
+ *    ResourcesToImport): `npm run ops -- recreate-stack` finds the retained
+ *    resources on moto (test/ops-recreate-stack-moto.test.ts), and its import
+ *    and the update after it run against a mocked CloudFormation client
+ *    (test/ops-recreate-stack.test.ts).
+ * 12. moto's DeleteStack of the bootstrap stack stops with DependencyViolation
+ *    on the VPC (its own deletion order leaves a dependent network resource),
+ *    after it has already dropped the stack from its list: DescribeStacks
+ *    then says the stack does not exist, as after a real deletion. The
+ *    retained resources are untouched either way. `deleteStackOnMoto`
+ *    accepts exactly that error and checks the stack is gone.
  */
 import {
+  DeleteStackCommand,
+  DescribeStacksCommand,
   ListStackResourcesCommand,
   type CloudFormationClient,
   type Output,
@@ -62,7 +83,11 @@ export const MOTO_UNSUPPORTED_TYPES = [
 ];
 /** Properties moto's CloudFormation handler of a type cannot read, and how they are sent instead. */
 const MOTO_PROPERTY_GAPS: Record<string, (properties: Record<string, Json>) => void> = {
-  'AWS::KMS::Key': (properties) => delete properties['Tags'],
+  'AWS::KMS::Key': (properties) => {
+    delete properties['Tags'];
+    // moto's own policy check reads the policy as JSON text, and resolves no functions in it.
+    properties['KeyPolicy'] = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'MotoGap', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }] });
+  },
   'AWS::EC2::FlowLog': (properties) => {
     const sub = (properties['LogDestination'] as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'];
     const bucket = sub ? /^\$\{([A-Za-z0-9]+)\.Arn\}/.exec(sub)?.[1] : undefined;
@@ -116,6 +141,7 @@ export function motoTemplate(templateBody: string): string {
     const dependsOn = [resource.DependsOn ?? []].flat().filter((name) => !leftOut.has(name));
     const { DependsOn: _dependsOn, ...rest } = resource;
     const adapted = replaceReferences(rest, leftOut) as Resource;
+    if (adapted['DeletionPolicy'] === 'RetainExceptOnCreate') adapted['DeletionPolicy'] = 'Retain';
     MOTO_PROPERTY_GAPS[resource.Type]?.(adapted.Properties as Record<string, Json>);
     kept[id] = { ...adapted, ...(dependsOn.length > 0 ? { DependsOn: dependsOn } : {}) };
   }
@@ -149,6 +175,15 @@ async function outputsFromResources(cfn: CloudFormationClient, stackName: string
     [OUTPUTS.secretsPrefix]: 'moto-gap',
     [OUTPUTS.kmsKeyArn]: physical('KmsKey'),
   };
+  // A role's physical id is its name; only the roles moto actually created become outputs.
+  for (const [output, id] of [
+    [OUTPUTS.externalSecretsRoleArn, 'ExternalSecretsRole'],
+    [OUTPUTS.longhornRoleArn, 'LonghornRole'],
+    [OUTPUTS.openWebUIRoleArn, 'OpenWebUIRole'],
+    [OUTPUTS.certManagerRoleArn, 'CertManagerRole'],
+  ] as const) {
+    if (physical(id)) values[output] = `arn:aws:iam::${account}:role/${physical(id)}`;
+  }
   return Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 }
 
@@ -226,4 +261,18 @@ export function holdBucketPolicies(s3: S3Client): { bucket: string; policy: stri
     { step: 'initialize', name: 'holdBucketPolicies' },
   );
   return held;
+}
+
+/** DeleteStack on moto (gap 12): only moto's DependencyViolation on the stack's VPC is accepted, and the stack must be gone. */
+export async function deleteStackOnMoto(cfn: CloudFormationClient, stackName: string): Promise<void> {
+  try {
+    await cfn.send(new DeleteStackCommand({ StackName: stackName }));
+  } catch (error) {
+    if (!((error as Error).name === 'DependencyViolation' && /The vpc vpc-\w+ has dependencies/.test((error as Error).message))) throw error;
+  }
+  const left = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).then(
+    (described) => described.Stacks?.[0]?.StackStatus,
+    (error: Error) => (/does not exist/.test(error.message) ? undefined : Promise.reject(error)),
+  );
+  if (left !== undefined && left !== 'DELETE_COMPLETE') throw new Error(`moto did not delete stack ${stackName}: ${left}`);
 }

@@ -24,7 +24,11 @@ export class TemplateError extends Error {}
 
 /** Evaluates one template string on the secret's data; `where` names it in errors. */
 export function evaluateTemplate(template: string, data: Record<string, string>, where: string): string {
-  return template.replace(/\{\{(.*?)\}\}/gs, (_match, body: string) => {
+  // A quoted string inside an action is consumed whole, so `{{ "}}" }}` is one action (as Go's lexer reads it).
+  return template.replace(/\{\{((?:"(?:[^"\\]|\\.)*"|.)*?)\}\}/gs, (_match, body: string) => {
+    // A string literal, e.g. `{{ "{{" }}`: how a template writes braces meant for the Secret's consumer.
+    const literal = /^\s*("(?:[^"\\]|\\.)*")\s*$/.exec(body);
+    if (literal) return JSON.parse(literal[1]!) as string;
     const parts = body.trim().split('|').map((part) => part.trim());
     const ref = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(parts[0] ?? '');
     if (!ref) throw new TemplateError(`${where}: template action {{${body}}} is not \`.key\` or \`.key | function\`; the system test evaluates only those (extend test/system/go-template.ts)`);

@@ -340,6 +340,28 @@ async function main(): Promise<number> {
         }
         return done.join(', ');
       });
+      await report.step('LiteLLM /metrics: refused without a key, served with the key Prometheus is given, and every litellm_ metric the alert rules use is there', async () => {
+        const job = (parse(tree.find('ConfigMap', 'monitoring', 'prometheus').data!['prometheus.yml']!).scrape_configs as any[]).find((entry) => entry.job_name === 'litellm');
+        expect(job?.metrics_path === '/metrics' && job.authorization?.credentials_file, 'the rendered prometheus.yml has no authenticated litellm job');
+        const token = secrets.get('monitoring/litellm-metrics-token')?.token;
+        expect(token, 'no Secret monitoring/litellm-metrics-token');
+        const scrape = async (key?: string) => {
+          const response = await fetch(`${llmUrl}${job.metrics_path}`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(60_000) });
+          return { status: response.status, text: await response.text() };
+        };
+        const anonymous = await scrape();
+        expect(anonymous.status === 401, `/metrics without a key: HTTP ${anonymous.status} (LiteLLM 1.85.1 requires one)`);
+        const scraped = await scrape(token);
+        expect(scraped.status === 200, `/metrics with the rendered key: HTTP ${scraped.status} ${scraped.text.slice(0, 200)}`);
+        const rules = parse(tree.find('ConfigMap', 'monitoring', 'prometheus').data!['alerting_rules.yml']!).groups.flatMap((group: any) => group.rules);
+        const used = [...new Set(rules.flatMap((rule: any) => String(rule.expr).match(/\blitellm_[a-z_]+/g) ?? []))] as string[];
+        expect(used.length >= 3, `the rules use only ${used.join(', ')}`);
+        // A labelled counter with no sample yet (no failure happened) still has its # HELP line.
+        const family = (name: string) => name.replace(/_(total|bucket|sum|count)$/, '');
+        const missing = used.filter((name) => !new RegExp(`^${name}[{ ]`, 'm').test(scraped.text) && !new RegExp(`^# HELP ${family(name)}(_total)? `, 'm').test(scraped.text));
+        expect(missing.length === 0, `/metrics lacks ${missing.join(', ')}`);
+        return `401 without a key; 200 with it; ${used.join(', ')}`;
+      });
     } else {
       report.blocked('LiteLLM journeys', 'LiteLLM proxy');
     }
@@ -415,6 +437,13 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'HOME', tmp, 'the /tmp emptyDir');
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
+    if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
+      // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.
+      const tokenFile = join(runDir, 'open-webui', 'web-identity-token');
+      writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3Blbi13ZWJ1aTpvcGVuLXdlYnVpIn0.system-test');
+      o.set(name, e, 'AWS_WEB_IDENTITY_TOKEN_FILE', tokenFile, 'the projected service-account token (a placeholder JWT for moto)');
+      o.set(name, e, 'AWS_ENDPOINT_URL_STS', c.motoEndpoint, "moto's STS (AssumeRoleWithWebIdentity)");
+    }
     e.PATH = `${c.head.bin}:${process.env.PATH}`;
     o.note(`${name} PATH: the venv's bin first (the venv stands for the image)`);
     noted = true;

@@ -1,8 +1,8 @@
 /**
  * The hub dashboard: what users do with the hub and what it costs. LiteLLM's
  * own metrics (requests, tokens and spend per model and team, errors and
- * latency per provider) and Open WebUI's OTLP metrics as the collector exports
- * them to Prometheus (http_server_requests_total and
+ * latency per provider) and Open WebUI's OTLP metrics as Prometheus's OTLP receiver
+ * stores them (http_server_requests_total and
  * http_server_duration_milliseconds, job="open-webui").
  */
 import { promql, type Dashboard } from './builder.js';
@@ -44,7 +44,7 @@ export const HUB_DASHBOARD: Dashboard = {
       ],
     },
     {
-      title: 'Open WebUI (OTLP through the collector)',
+      title: 'Open WebUI (OTLP into Prometheus)',
       panels: [
         { kind: 'timeseries', title: 'Requests per second by status', description: 'Inbound HTTP requests of Open WebUI by status code.', unit: 'reqps', queries: [{ expr: promql.rateBy('http_server_requests_total', ['http_status_code'], OPEN_WEBUI), legend: '{{http_status_code}}' }] },
         { kind: 'timeseries', title: 'Request latency p50 and p95', description: 'Inbound HTTP request duration of Open WebUI.', unit: 'ms', queries: [{ expr: promql.quantileBy(0.5, 'http_server_duration_milliseconds', ['job'], OPEN_WEBUI), legend: 'p50' }, { expr: promql.quantileBy(0.95, 'http_server_duration_milliseconds', ['job'], OPEN_WEBUI), legend: 'p95' }] },

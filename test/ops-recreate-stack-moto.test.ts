@@ -1,0 +1,123 @@
+/**
+ * A deleted stack and what it retained, on moto_server: the dev stack is
+ * created by the real bootstrap and deleted; its buckets, secrets and KMS key
+ * stay; `npm run ops -- recreate-stack` finds exactly those and plans their
+ * import. moto has no IMPORT change sets (test/support/moto-gaps.ts, gap 11):
+ * the import and the update after it run in test/ops-recreate-stack.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { awsClients, type AwsClients } from '../bootstrap/lib/aws-clients.js';
+import { stackState } from '../bootstrap/lib/change-set.js';
+import { loadConfig } from '../bootstrap/lib/environment.js';
+import { bucketName, BUCKET_PURPOSES, type BucketKey } from '../bootstrap/names.js';
+import { runBootstrap } from '../bootstrap/scripts/bootstrap.js';
+import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
+import { main } from '../ops/cli.js';
+import { EXIT } from '../ops/plan.js';
+import { recreateStackVerb } from '../ops/verbs/recreate-stack.js';
+import { startMoto, type MotoServer } from './support/moto-server.js';
+import { actAsAccount, bridgeMotoGaps, deleteStackOnMoto } from './support/moto-gaps.js';
+import { scratchRepository } from './support/scratch-repo.js';
+
+const ENV = 'dev';
+const STACK = 'dubai-dev';
+const config = loadConfig(REPO_ROOT, ENV);
+// moto's CloudFormation cannot create secrets (gap 1): these two stand for the ones the stack made.
+const SECRETS = ['litellm/master-key', 'k3s/token'];
+
+let moto: MotoServer;
+let root: string;
+let removeScratch: () => void;
+
+type Clients = AwsClients & { kms: KMSClient };
+function clients(): Clients {
+  const common = { region: config.aws.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } };
+  const made = { ...awsClients(common), kms: new KMSClient(common) };
+  actAsAccount([made.cfn, made.sts, made.s3, made.secrets, made.ec2!, made.kms] as never[], config.aws.accountId);
+  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId);
+  return made;
+}
+
+async function ops(argv: string[]) {
+  const lines: string[] = [];
+  let err = '';
+  const code = await main([...argv, '--root', root], {
+    verbs: [recreateStackVerb({ clients, intervalMs: 100 })],
+    reporter: { info: (line) => lines.push(line), warn: (line) => lines.push(`WARN ${line}`) },
+    confirmer: () => ({ confirm: async () => false }),
+    stdout: () => undefined,
+    stderr: (text) => (err += text),
+  });
+  return { code, lines, err };
+}
+
+let keyId = '';
+
+beforeAll(async () => {
+  ensurePythonTools();
+  moto = await startMoto();
+  ({ root, remove: removeScratch } = scratchRepository(ENV));
+  const made = clients();
+  expect((await runBootstrap({ root, env: ENV, yes: true, allowReplace: [], intervalMs: 100, timeoutMs: 120_000 }, { clients: made, reporter: { info: () => undefined, warn: () => undefined } })).outcome).toBe('deployed');
+  for (const name of SECRETS) await made.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, SecretString: 'kept-value' }));
+}, TOOL_INSTALL_TIMEOUT_MS);
+
+afterAll(async () => {
+  await moto?.stop();
+  removeScratch?.();
+});
+
+describe('recreate-stack against moto_server', () => {
+  it('refuses while the stack exists', async () => {
+    const result = await ops(['recreate-stack', '--env', ENV]);
+    expect(result.code).toBe(EXIT.failed);
+    expect(result.err).toMatch(/stack dubai-dev exists \(CREATE_COMPLETE\); recreate-stack only re-creates a deleted stack\n {2}fix: run `npm run bootstrap -- --env dev`/);
+  }, 60_000);
+
+  it('after the stack is deleted, finds every retained bucket, secret and the key, and plans their import (dry run)', async () => {
+    const made = clients();
+    await deleteStackOnMoto(made.cfn, STACK);
+    expect((await stackState(made.cfn, STACK)).exists).toBe(false);
+    // What the deleted stack retained is still there.
+    for (const key of Object.keys(BUCKET_PURPOSES) as BucketKey[]) await made.s3.send(new HeadBucketCommand({ Bucket: bucketName(config, key) }));
+
+    const result = await ops(['recreate-stack', '--env', ENV, '--dry-run']);
+    expect(result.err).toBe('');
+    expect(result.code).toBe(EXIT.ok);
+    const found = result.lines.filter((line) => /^ {2}[A-Z]\w+ +AWS::/.test(line)).map((line) => line.trim().split(/\s+/));
+    expect(found.map(([id]) => id).sort()).toEqual(['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KmsKey', 'KubeconfigBucket', 'LonghornBackupsBucket', 'SecretK3sToken', 'SecretLitellmMasterKey']);
+    expect(found).toContainEqual(['AttachmentsBucket', 'AWS::S3::Bucket', bucketName(config, 'attachments')]);
+    expect(found).toContainEqual(['SecretK3sToken', 'AWS::SecretsManager::Secret', 'dubai/dev/k3s/token']);
+    keyId = found.find(([id]) => id === 'KmsKey')![2]!;
+    expect((await made.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
+    expect(result.lines).toEqual(
+      expect.arrayContaining([
+        "re-create stack dubai-dev, importing 8 retained resource(s), then update it to rendered/dev/bootstrap/",
+        expect.stringMatching(/^ {2}! not found, so created new by the update: .*SecretOpenwebuiSecretKey/),
+        expect.stringMatching(/^ {2}1\. create IMPORT change set recreate-\d+ adopting AccessLogsBucket, AttachmentsBucket, /),
+        expect.stringMatching(/^ {2}2\. execute recreate-\d+ and wait for IMPORT_COMPLETE$/),
+        'dry run: nothing was changed',
+      ]),
+    );
+    expect((await stackState(made.cfn, STACK)).exists).toBe(false);
+  }, 120_000);
+
+  it('refuses to guess between two keys of the stack, and takes the one named with --kms-key', async () => {
+    const made = clients();
+    const original = await made.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    const other = await made.kms.send(new CreateKeyCommand({ Description: original.KeyMetadata!.Description! }));
+    const ambiguous = await ops(['recreate-stack', '--env', ENV, '--dry-run']);
+    expect(ambiguous.code).toBe(EXIT.failed);
+    expect(ambiguous.err).toMatch(/2 enabled KMS keys carry the description "dubai-dev: encrypts[^"]*": /);
+    expect(ambiguous.err).toContain('fix: name the key the data is encrypted with: --kms-key KEY_ID');
+    const named = await ops(['recreate-stack', '--env', ENV, '--dry-run', '--kms-key', keyId]);
+    expect(named.code).toBe(EXIT.ok);
+    expect(named.lines.some((line) => new RegExp(`^ {2}KmsKey +AWS::KMS::Key +${keyId}$`).test(line))).toBe(true);
+    // A key scheduled for deletion is not a candidate.
+    await made.kms.send(new ScheduleKeyDeletionCommand({ KeyId: other.KeyMetadata!.KeyId!, PendingWindowInDays: 7 }));
+    expect((await ops(['recreate-stack', '--env', ENV, '--dry-run'])).code).toBe(EXIT.ok);
+  }, 60_000);
+});
