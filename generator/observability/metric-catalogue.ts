@@ -173,6 +173,8 @@ export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
       metric('kube_node_status_allocatable', 'gauge', ['node', 'resource', 'unit'], ksmFile('node.go')),
       metric('kube_pod_container_status_restarts_total', 'counter', ['namespace', 'pod', 'container'], ksmFile('pod.go')),
       metric('kube_pod_status_phase', 'gauge', ['namespace', 'pod', 'phase'], ksmFile('pod.go')),
+      metric('kube_pod_container_status_waiting_reason', 'gauge', ['namespace', 'pod', 'container', 'reason'], ksmFile('pod.go')),
+      metric('kube_deployment_status_replicas_available', 'gauge', ['namespace', 'deployment'], ksmFile('deployment.go')),
       metric('kube_persistentvolumeclaim_status_phase', 'gauge', ['namespace', 'persistentvolumeclaim', 'phase'], ksmFile('persistentvolumeclaim.go')),
     ],
   },
