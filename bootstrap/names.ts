@@ -179,6 +179,7 @@ const GENERATED_DESCRIPTIONS: Record<keyof typeof GENERATED_SECRETS, string> = {
   litellmSaltKey: 'LiteLLM salt key; must never change once set (generated)',
   redisPassword: 'Valkey password (generated)',
   k3sToken: 'K3s server token; a restore on a new node needs it (generated)',
+  grafanaAdminPassword: 'Grafana admin password (generated)',
 };
 
 const NODE_DESCRIPTIONS: Record<keyof typeof NODE_SECRETS, string> = {

@@ -33,6 +33,10 @@ export const NAMESPACES = {
   nodeExporter: 'monitoring-node',
   /** The system-upgrade-controller and its K3s upgrade Plans (the one privileged namespace). */
   systemUpgrade: 'system-upgrade',
+  /** Grafana and its dashboards (the grafana add-on). */
+  grafana: 'grafana',
+  /** The log store and its collector (the logging add-on). */
+  logging: 'logging',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */
@@ -42,6 +46,8 @@ export const GENERATED_SECRETS = {
   litellmSaltKey: 'litellm/salt-key',
   redisPassword: 'redis/password',
   k3sToken: 'k3s/token',
+  /** Password of Grafana's admin user. */
+  grafanaAdminPassword: 'grafana/admin-password',
 } as const;
 
 /**

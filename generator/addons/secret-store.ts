@@ -22,6 +22,7 @@ export const SECRET_STORE_NAMESPACES: readonly string[] = [
   NAMESPACES.litellm,
   NAMESPACES.openWebUI,
   NAMESPACES.monitoring,
+  NAMESPACES.grafana,
 ].sort();
 
 export function clusterSecretStore(scope: Chart, { config }: RenderContext): ApiObject {

@@ -56,6 +56,8 @@ export function platformNamespaces(config: EnvConfig): string[] {
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
     NAMESPACES.monitoring,
     NAMESPACES.nodeExporter,
+    NAMESPACES.grafana,
+    NAMESPACES.logging,
   ].sort();
 }
 

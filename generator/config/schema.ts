@@ -381,6 +381,8 @@ export const envConfigSchema = obj(
         tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
         certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
         prometheus: chart('prometheus', 'https://prometheus-community.github.io/helm-charts', '29.27.0', 'Prometheus with Alertmanager, kube-state-metrics and node-exporter'),
+        grafana: chart('grafana', 'https://grafana-community.github.io/helm-charts', '12.11.1', 'Grafana (dashboards)'),
+        victoriaLogs: chart('victoria-logs-single', 'https://victoriametrics.github.io/helm-charts', '0.13.9', 'VictoriaLogs single-node with its Vector log collector'),
       },
       { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
     ),
@@ -448,6 +450,20 @@ export const envConfigSchema = obj(
         operators: accessSubjects('Bound to the read-only operator role (no Secret, no exec, no port-forward) through the Tailscale API server proxy.'),
       },
       { description: 'Per-person access to the Kubernetes API over the tailnet (docs/access.md). The K3s admin certificate is the break-glass path only.', default: {} },
+    ),
+    grafana: obj(
+      {
+        hostname: optional(str({ description: 'Tailnet machine name of the Grafana ingress (becomes <name>.<hostnames.tailnetDomain>). Left out: grafana-<environment name>.', pattern: DNS_LABEL_PATTERN, examples: ['grafana-dev'] })),
+        storage: str({ description: 'Size of the Longhorn volume holding Grafana\'s SQLite database (users, preferences; dashboards and datasources come from the repository).', pattern: MEMORY_PATTERN, default: '1Gi' }),
+      },
+      { description: 'Grafana in namespace grafana: dashboards as code, reached over the tailnet only.', default: {} },
+    ),
+    logging: obj(
+      {
+        retention: str({ description: 'How long VictoriaLogs keeps logs (its -retentionPeriod: a number with h, d, w or y).', pattern: '^[0-9]+[hdwy]$', default: '7d' }),
+        storage: str({ description: 'Size of the Longhorn volume VictoriaLogs stores logs on.', pattern: MEMORY_PATTERN, default: '5Gi' }),
+      },
+      { description: 'The log store (VictoriaLogs, namespace logging) and the node-level collector (Vector) that ships every pod\'s logs to it.', default: {} },
     ),
   },
   {
