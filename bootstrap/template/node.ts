@@ -13,7 +13,7 @@ import { LONGHORN_BACKUP_PREFIX } from '../../generator/platform-names.js';
 import { serverZones } from '../../generator/cluster/topology.js';
 import { CLUSTER_MARKER_KEY, currentServerIds, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
 import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
-import { isProduction } from './database.js';
+import { activeAuroraCluster, isProduction } from './database.js';
 import { secretLogicalIds } from './secrets.js';
 import { publicSubnetId } from './network.js';
 import { userDataValue } from './user-data.js';
@@ -47,7 +47,7 @@ function acmeDnsStatements(config: EnvConfig): CfnObject[] {
 export function nodeRole(config: EnvConfig, stack: string, kind: NodeKind = 'server'): CfnResource {
   const server = kind === 'server';
   const clusterMarker = server && config.cluster.servers > 1;
-  const secretArns = [...secretLogicalIds(config).map(ref), getAtt('AuroraCluster', 'MasterUserSecret.SecretArn')];
+  const secretArns = [...secretLogicalIds(config).map(ref), getAtt(activeAuroraCluster(config), 'MasterUserSecret.SecretArn')];
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
