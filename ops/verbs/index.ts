@@ -6,6 +6,7 @@ import { rotate } from './rotate.js';
 import { recoverNode } from './recover-node.js';
 import { recoverCluster } from './recover-cluster.js';
 import { recreateStack } from './recreate-stack.js';
+import { restoreDatabase } from './restore-database.js';
 
 export const VERBS: Verb[] = [
   restoreVolume,
@@ -14,4 +15,5 @@ export const VERBS: Verb[] = [
   recoverNode,
   recoverCluster,
   recreateStack,
+  restoreDatabase,
 ];
