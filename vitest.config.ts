@@ -54,6 +54,8 @@ export const SLOW_TESTS = [
   'test/ops-recover-node-moto.test.ts',
   'test/ops-recover-cluster-moto.test.ts',
   'test/ops-recreate-stack-moto.test.ts',
+  'test/bootstrap-template-restore-lint.test.ts',
+  'test/ops-restore-database-moto.test.ts',
 ];
 
 

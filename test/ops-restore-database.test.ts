@@ -60,17 +60,15 @@ describe('the template with a point-in-time restore', () => {
       ManageMasterUserPassword: true,
       MasterUserSecret: { KmsKeyId: { Ref: 'KmsKey' } },
       KmsKeyId: { 'Fn::GetAtt': ['KmsKey', 'Arn'] },
-      StorageEncrypted: true,
       DeletionProtection: true,
       DBSubnetGroupName: { Ref: 'AuroraSubnetGroup' },
       DBClusterParameterGroupName: { Ref: 'AuroraClusterParameterGroup' },
       VpcSecurityGroupIds: [{ 'Fn::GetAtt': ['AuroraSecurityGroup', 'GroupId'] }],
     });
-    // The database and its master user come from the source's data.
-    expect(restored.Properties).not.toHaveProperty('DatabaseName');
-    expect(restored.Properties).not.toHaveProperty('MasterUsername');
+    // The database, its master user and the encryption come from the source's data (KmsKeyId names the key).
+    for (const property of ['DatabaseName', 'MasterUsername', 'StorageEncrypted']) expect(restored.Properties).not.toHaveProperty(property);
     const { SourceDBClusterIdentifier: _s, RestoreToTime: _t, RestoreType: _r, Tags: _tags, ...sameAsOriginal } = restored.Properties as Record<string, unknown>;
-    const { DatabaseName: _d, MasterUsername: _m, Tags: _originalTags, ...originalRest } = original['AuroraCluster']!.Properties as Record<string, unknown>;
+    const { DatabaseName: _d, MasterUsername: _m, StorageEncrypted: _e, Tags: _originalTags, ...originalRest } = original['AuroraCluster']!.Properties as Record<string, unknown>;
     expect(sameAsOriginal).toEqual(originalRest);
   });
 

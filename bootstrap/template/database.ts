@@ -60,15 +60,17 @@ export function auroraGenerationsInStack(config: EnvConfig): { generation: numbe
 /**
  * What a restored cluster differs in: it is created by RDS from the source's
  * backups (full copy, so the source can later be deleted), and takes its
- * database, master user name and data from there; everything else (key,
- * network, parameters, managed password, protections) is the original's.
+ * database, master user name, data and encryption from there (KmsKeyId
+ * names the key it is encrypted with; cfn-lint W3689 flags MasterUsername or
+ * StorageEncrypted on a restore as ignored); everything else (network,
+ * parameters, managed password, protections) is the original's.
  */
 export const AURORA_RESTORE_TYPE = 'full-copy';
 
 function clusterProperties(config: EnvConfig, stack: string, restore: AuroraRestore | undefined): CfnObject {
   const origin = restore
     ? { SourceDBClusterIdentifier: restore.sourceClusterIdentifier, RestoreToTime: restore.restoreToTime, RestoreType: AURORA_RESTORE_TYPE }
-    : { DatabaseName: DATABASES.openWebUI, MasterUsername: AURORA_MASTER_USERNAME };
+    : { DatabaseName: DATABASES.openWebUI, MasterUsername: AURORA_MASTER_USERNAME, StorageEncrypted: true };
   return {
     Engine: AURORA_ENGINE,
     EngineVersion: config.aurora.engineVersion,
@@ -76,7 +78,6 @@ function clusterProperties(config: EnvConfig, stack: string, restore: AuroraRest
     Port: POSTGRES_PORT,
     ManageMasterUserPassword: true,
     MasterUserSecret: { KmsKeyId: ref('KmsKey') },
-    StorageEncrypted: true,
     KmsKeyId: getAtt('KmsKey', 'Arn'),
     ServerlessV2ScalingConfiguration: { MinCapacity: ref('AuroraMinCapacity'), MaxCapacity: ref('AuroraMaxCapacity') },
     BackupRetentionPeriod: ref('AuroraBackupRetentionDays'),
