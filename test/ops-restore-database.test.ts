@@ -8,7 +8,7 @@
  * here; the restorable window is also read from moto's RDS in
  * test/ops-restore-database-moto.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -213,13 +213,13 @@ describe('restore-database (CloudFormation, RDS, S3, STS mocked)', () => {
   });
   afterEach(() => scratch.remove());
 
-  it('refuses a time that is not RFC 3339 (exit 2), one in the future, and one outside the window, naming the window; nothing changes', async () => {
+  it('refuses a time that is not RFC 3339 or in the future (exit 2), and one outside the window (exit 1), naming the window; nothing changes', async () => {
     const before = envFile();
     const bad = await ops(['--to', '2026-12-01 09:30']);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.err).toMatch(/--to "2026-12-01 09:30" is not an RFC 3339 timestamp; give a UTC time such as 2026-12-02T06:00:00Z/);
     const future = await ops(['--to', '2026-12-02T06:05:00Z']);
-    expect(future.code).toBe(EXIT.failed);
+    expect(future.code).toBe(EXIT.usage);
     expect(future.err).toMatch(/--to 2026-12-02T06:05:00Z is in the future \(it is now 2026-12-02T06:00:00.000Z\)/);
     const old = await ops(['--to', '2026-11-20T00:00:00Z']);
     expect(old.code).toBe(EXIT.failed);
@@ -286,9 +286,7 @@ describe('restore-database (CloudFormation, RDS, S3, STS mocked)', () => {
   });
 
   it('--delete-old turns off the old cluster\'s protection and deploys its removal, allowed for exactly it', async () => {
-    const restored = withAuroraRestores(envFile(), [{ generation: 2, restoreToTime: '2026-12-01T09:30:00Z', sourceClusterIdentifier: SOURCE, keepSource: true }]);
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(scratch.root, 'environments', `${ENV}.yaml`), restored);
+    writeFileSync(join(scratch.root, 'environments', `${ENV}.yaml`), withAuroraRestores(envFile(), [{ generation: 2, restoreToTime: '2026-12-01T09:30:00Z', sourceClusterIdentifier: SOURCE, keepSource: true }]));
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE }).resolves({ DBClusters: [cluster(SOURCE, { DeletionProtection: true })] });
     rds.on(ModifyDBClusterCommand).resolves({});
     stackWith([resourceChange('AuroraCluster', 'AWS::RDS::DBCluster', 'Remove'), resourceChange('AuroraWriter', 'AWS::RDS::DBInstance', 'Remove')], outputs(ENDPOINT, SECRET));
@@ -305,9 +303,22 @@ describe('restore-database (CloudFormation, RDS, S3, STS mocked)', () => {
     const template = parse(readFileSync(join(scratch.root, 'rendered', ENV, 'bootstrap', 'template.yaml'), 'utf8')) as { Resources: Record<string, unknown> };
     expect(template.Resources['AuroraCluster']).toBeUndefined();
     expect(template.Resources['AuroraClusterG2']).toBeDefined();
+    expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(1);
     const again = await ops(['--delete-old']);
     expect(again.code).toBe(EXIT.ok);
     expect(again.lines).toContain('✓ dubai-dev keeps no Aurora cluster from an earlier restore; nothing to delete');
+  });
+
+  it('--delete-old turns the old cluster\'s protection back on when the deploy fails', async () => {
+    writeFileSync(join(scratch.root, 'environments', `${ENV}.yaml`), withAuroraRestores(envFile(), [{ generation: 2, restoreToTime: '2026-12-01T09:30:00Z', sourceClusterIdentifier: SOURCE, keepSource: true }]));
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE }).resolves({ DBClusters: [cluster(SOURCE, { DeletionProtection: true })] });
+    rds.on(ModifyDBClusterCommand).resolves({});
+    stackWith([resourceChange('AuroraCluster', 'AWS::RDS::DBCluster', 'Remove')], outputs(ENDPOINT, SECRET));
+    cfn.on(ExecuteChangeSetCommand).rejects(new Error('User is not authorized to perform cloudformation:ExecuteChangeSet'));
+    const result = await ops(['--delete-old', '--yes']);
+    expect(result.code).toBe(EXIT.failed);
+    expect(rds.commandCalls(ModifyDBClusterCommand).map((call) => call.args[0].input.DeletionProtection)).toEqual([false, true]);
+    expect(result.lines).toContain(`  deletion protection of ${SOURCE} is on again`);
   });
 
   it('refuses --to with --delete-old (exit 2)', async () => {

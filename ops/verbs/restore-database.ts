@@ -49,7 +49,7 @@ export function restoreTarget(text: string, now: Date): Date {
   const instant = parseRfc3339(text);
   if (!instant) throw new UsageError(`--to "${text}" is not an RFC 3339 timestamp; give a UTC time such as ${now.toISOString().slice(0, 19)}Z (date -u +%Y-%m-%dT%H:%M:%SZ)`);
   if (instant.getTime() > now.getTime()) {
-    throw new BootstrapError(`--to ${text} is in the future (it is now ${now.toISOString()}): Aurora restores only to a time it has already seen`, 'give a past time, at most the latest restorable time (a few minutes ago)');
+    throw new UsageError(`--to ${text} is in the future (it is now ${now.toISOString()}): Aurora restores only to a time it has already seen; give a past time, at most the latest restorable time (a few minutes ago)`);
   }
   return instant;
 }
@@ -106,8 +106,14 @@ function clientsOf(config: EnvConfig, deps: RestoreDatabaseDeps): AwsClients & {
   return clients as AwsClients & { rds: RDSClient };
 }
 
-/** Steps every change of this verb shares: edit the file, write the stack files, deploy with the bootstrap's checks. */
-function deploySteps(context: VerbContext, deps: RestoreDatabaseDeps, clients: AwsClients, edit: { title: string; restores: Restore[] }, deploy: { title: string; allowReplace: string[] }): Step[] {
+/** Steps every change of this verb shares: edit the file, write the stack files, deploy with the bootstrap's checks (`deployed` is called once it is done). */
+function deploySteps(
+  context: VerbContext,
+  deps: RestoreDatabaseDeps,
+  clients: AwsClients,
+  edit: { title: string; restores: Restore[] },
+  deploy: { title: string; allowReplace: string[]; deployed?: () => void },
+): Step[] {
   const { config, root } = context;
   const envFile = `environments/${config.name}.yaml`;
   return [
@@ -134,6 +140,7 @@ function deploySteps(context: VerbContext, deps: RestoreDatabaseDeps, clients: A
           { clients, reporter: context.run.reporter, clock: deps.clock },
         );
         if (result.outcome !== 'deployed') throw new BootstrapError(`the bootstrap ended with "${result.outcome}" instead of deploying the change`);
+        deploy.deployed?.();
       },
     },
   ];
@@ -238,13 +245,26 @@ export async function planDeleteOld(context: VerbContext, deps: RestoreDatabaseD
     }),
   );
   const names = clusters.map((cluster) => `${cluster.logicalId} (${cluster.identifier})`).join(', ');
+  const setProtection = (identifier: string, on: boolean) => clients.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: identifier, DeletionProtection: on, ApplyImmediately: true }));
+  let deployed = false;
   const unprotect: Step[] = clusters
     .filter((cluster) => cluster.protected)
     .map((cluster) => ({
       title: `turn off deletion protection of ${cluster.identifier} (only this cluster; CloudFormation deletes it next)`,
       destructive: true,
       run: async () => {
-        await clients.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: cluster.identifier, DeletionProtection: false, ApplyImmediately: true }));
+        await setProtection(cluster.identifier, false);
+      },
+    }));
+  // A failed deploy must not leave a cluster unprotected: the stack still holds it.
+  const reprotect: Step[] = clusters
+    .filter((cluster) => cluster.protected)
+    .map((cluster) => ({
+      title: `unless the deploy completed: turn deletion protection of ${cluster.identifier} back on`,
+      run: async () => {
+        if (deployed) return;
+        await setProtection(cluster.identifier, true);
+        reporter.info(`  deletion protection of ${cluster.identifier} is on again`);
       },
     }));
   return {
@@ -260,9 +280,14 @@ export async function planDeleteOld(context: VerbContext, deps: RestoreDatabaseD
         deps,
         clients,
         { title: `set keepSource: false on every entry of aurora.restores in environments/${config.name}.yaml`, restores: config.aurora.restores.map((entry) => ({ ...entry, keepSource: false })) },
-        { title: `deploy ${stack}: delete ${clusters.map((cluster) => cluster.logicalId).join(', ')} and their instances (allowed for exactly these; with npm run bootstrap's checks)`, allowReplace: clusters.map((cluster) => cluster.logicalId) },
+        {
+          title: `deploy ${stack}: delete ${clusters.map((cluster) => cluster.logicalId).join(', ')} and their instances (allowed for exactly these; with npm run bootstrap's checks)`,
+          allowReplace: clusters.map((cluster) => cluster.logicalId),
+          deployed: () => void (deployed = true),
+        },
       ),
     ],
+    finally: reprotect,
   };
 }
 
