@@ -101,10 +101,10 @@ describe('the template with a point-in-time restore', () => {
   });
 
   it('restores a restored cluster from its own identifier, keeping only what the entries keep', () => {
-    const second: Restore = { generation: 3, restoreToTime: '2026-12-02T01:00:00+04:00', sourceClusterIdentifier: 'dubai-prod-auroraclusterg2-def456', keepSource: true };
+    const second: Restore = { generation: 3, restoreToTime: '2026-12-01T21:00:00Z', sourceClusterIdentifier: 'dubai-prod-auroraclusterg2-def456', keepSource: true };
     const chain = bootstrapTemplate(withRestores(prod, [{ ...FIRST, keepSource: false }, second])).Resources;
     expect(Object.keys(chain).filter((id) => chain[id]!.Type === 'AWS::RDS::DBCluster').sort()).toEqual(['AuroraClusterG2', 'AuroraClusterG3']);
-    expect(chain['AuroraClusterG3']?.Properties).toMatchObject({ SourceDBClusterIdentifier: 'dubai-prod-auroraclusterg2-def456', RestoreToTime: '2026-12-02T01:00:00+04:00' });
+    expect(chain['AuroraClusterG3']?.Properties).toMatchObject({ SourceDBClusterIdentifier: 'dubai-prod-auroraclusterg2-def456', RestoreToTime: '2026-12-01T21:00:00Z' });
     expect(chain['AuroraClusterG2']).toEqual(resources['AuroraClusterG2']);
   });
 
@@ -244,6 +244,17 @@ describe('restore-database (CloudFormation, RDS, S3, STS mocked)', () => {
     expect(result.lines).toContain('dry run: nothing was changed');
     expect(envFile()).toBe(before);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it('writes a time given with an offset in UTC, as CloudFormation takes it', async () => {
+    const result = await ops(['--to', '2026-12-01T13:30:00+04:00', '--dry-run']);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.lines).toContain(`  1. add restore generation 2 (to 2026-12-01T09:30:00Z, from ${SOURCE}) to environments/dev.yaml (aurora.restores)`);
+  });
+
+  it('is one of the verbs of npm run ops', async () => {
+    const { VERBS } = await import('../ops/verbs/index.js');
+    expect(VERBS.map((verb) => verb.name)).toContain('restore-database');
   });
 
   it('does nothing when the operator does not confirm (exit 3)', async () => {

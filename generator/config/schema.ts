@@ -7,7 +7,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import { bool, int, list, num, obj, oneOf, optional, str } from './schema-builders.js';
-import { RFC3339_PATTERN } from './timestamps.js';
+import { RFC3339_UTC_PATTERN } from './timestamps.js';
 
 /** Kubernetes resource quantities, as the API accepts them. */
 const CPU_PATTERN = '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$';
@@ -283,8 +283,8 @@ export const envConfigSchema = obj(
             {
               generation: int({ description: 'Generation of the restored cluster, 2 or more (1 is the original AuroraCluster); the cluster is AuroraClusterG<n>, its instances AuroraWriterG<n> and AuroraReader<i>G<n>.', minimum: 2, maximum: 999, examples: [2] }),
               restoreToTime: str({
-                description: 'Point in time (RFC 3339, UTC "Z" or an offset) the data is restored to; inside the source cluster\'s restorable window.',
-                pattern: RFC3339_PATTERN,
+                description: 'Point in time the data is restored to, RFC 3339 in UTC ("Z", as CloudFormation takes it); inside the source cluster\'s restorable window.',
+                pattern: RFC3339_UTC_PATTERN,
                 examples: ['2026-12-01T09:30:00Z'],
               }),
               sourceClusterIdentifier: str({ description: 'DB cluster identifier of the cluster restored from (the one the previous generation created), as RDS names it.', pattern: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$', examples: ['dubai-dev-auroracluster-abcdef123456'] }),

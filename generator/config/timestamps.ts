@@ -7,7 +7,15 @@
 /** The form: date, "T", time with optional fraction, then "Z" or an offset. */
 export const RFC3339_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$';
 
+/** The same in UTC only ("Z"), as CloudFormation's RestoreToTime wants it. */
+export const RFC3339_UTC_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$';
+
 const FORM = new RegExp(RFC3339_PATTERN);
+
+/** The instant in UTC, whole seconds unless it has milliseconds: 2026-12-01T09:30:00Z. */
+export function utcTimestamp(instant: Date): string {
+  return instant.toISOString().replace('.000Z', 'Z');
+}
 
 function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();

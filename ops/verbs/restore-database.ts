@@ -25,7 +25,7 @@ import { DescribeStackResourceCommand, type CloudFormationClient } from '@aws-sd
 import { DescribeDBClustersCommand, ModifyDBClusterCommand, type DBCluster, type RDSClient } from '@aws-sdk/client-rds';
 import { parse, parseDocument } from 'yaml';
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { parseRfc3339 } from '../../generator/config/timestamps.js';
+import { parseRfc3339, utcTimestamp } from '../../generator/config/timestamps.js';
 import { checkAccount } from '../../bootstrap/lib/account-guard.js';
 import { UsageError } from '../../bootstrap/lib/args.js';
 import { awsClients, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
@@ -166,7 +166,8 @@ export async function planRestoreDatabase(context: VerbContext, deps: RestoreDat
 
   const generation = activeAuroraGeneration(config) + 1;
   const next = auroraLogicalIds(generation);
-  const entry: Restore = { generation, restoreToTime: text, sourceClusterIdentifier: sourceId, keepSource: true };
+  // Written in UTC: CloudFormation's RestoreToTime takes no offset.
+  const entry: Restore = { generation, restoreToTime: utcTimestamp(target), sourceClusterIdentifier: sourceId, keepSource: true };
   const instances = [next.writer, ...Array.from({ length: config.aurora.readers }, (_, index) => next.reader(index + 1))];
   const kept = auroraGenerationsInStack(config).filter((held) => held.generation !== activeAuroraGeneration(config));
   const envFile = `environments/${config.name}.yaml`;
@@ -187,7 +188,7 @@ export async function planRestoreDatabase(context: VerbContext, deps: RestoreDat
         context,
         deps,
         clients,
-        { title: `add restore generation ${generation} (to ${text}, from ${sourceId}) to ${envFile} (aurora.restores)`, restores: [...config.aurora.restores, entry] },
+        { title: `add restore generation ${generation} (to ${entry.restoreToTime}, from ${sourceId}) to ${envFile} (aurora.restores)`, restores: [...config.aurora.restores, entry] },
         { title: `deploy ${stack}: add ${next.cluster} and ${instances.join(', ')}, switch the Aurora outputs to it, write ${outputsFile} (with npm run bootstrap's checks)`, allowReplace: [] },
       ),
       {
