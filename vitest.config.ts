@@ -47,6 +47,7 @@ export const SLOW_TESTS = [
   'test/render-refuses-invalid.test.ts',
   'test/provider-keys.test.ts',
   'test/renovate.test.ts',
+  'test/scanner-gate.test.ts',
   'test/secrets-list-cli.test.ts',
   'test/validation-gates.test.ts',
   'test/validators-agree.test.ts',
@@ -54,6 +55,9 @@ export const SLOW_TESTS = [
   'test/ops-recover-node-moto.test.ts',
   'test/ops-recover-cluster-moto.test.ts',
   'test/ops-recreate-stack-moto.test.ts',
+  'test/upgrade-k3s-control-plane.test.ts',
+  'test/upgrade-k3s-verb.test.ts',
+  'test/access-control-plane.test.ts',
   'test/bootstrap-template-restore-lint.test.ts',
   'test/ops-restore-database-moto.test.ts',
 ];

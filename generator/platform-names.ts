@@ -31,6 +31,12 @@ export const NAMESPACES = {
   monitoring: 'monitoring',
   /** node-exporter alone: the one pod that reads the host (privileged namespace, docs/observability.md). */
   nodeExporter: 'monitoring-node',
+  /** The system-upgrade-controller and its K3s upgrade Plans (the one privileged namespace). */
+  systemUpgrade: 'system-upgrade',
+  /** Grafana and its dashboards (the grafana add-on). */
+  grafana: 'grafana',
+  /** The log store and its collector (the logging add-on). */
+  logging: 'logging',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */
@@ -40,12 +46,16 @@ export const GENERATED_SECRETS = {
   litellmSaltKey: 'litellm/salt-key',
   redisPassword: 'redis/password',
   k3sToken: 'k3s/token',
-  /**
-   * JSON {accessKeyId, secretAccessKey} of an IAM user limited to the
-   * attachments bucket. Open WebUI cannot use the node's instance profile:
-   * every pod is denied the instance metadata address.
-   */
-  openWebUIS3Credentials: 'openwebui/s3-credentials',
+  /** Password of Grafana's admin user. */
+  grafanaAdminPassword: 'grafana/admin-password',
+} as const;
+
+/**
+ * Secrets the stack creates empty and a node fills: the service-account
+ * signing key the first server generates at first boot (docs/workload-identity.md).
+ */
+export const NODE_SECRETS = {
+  serviceAccountSigningKey: 'k3s/sa-signing-key',
 } as const;
 
 /**
@@ -74,6 +84,9 @@ export function providerKeyEnvName(reference: string): string {
  * node role's S3 permissions must name the same one.
  */
 export const LONGHORN_BACKUP_PREFIX = 'longhorn';
+
+/** Folder of the attachments bucket Open WebUI writes under: its S3_KEY_PREFIX and its role's S3 permissions. */
+export const ATTACHMENTS_PREFIX = 'open-webui';
 
 /** Databases on the Aurora cluster. */
 export const DATABASES = { openWebUI: 'openwebui', litellm: 'litellm' } as const;

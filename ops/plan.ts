@@ -104,7 +104,7 @@ export async function executePlan(plan: Plan, options: RunOptions): Promise<numb
     } catch (error) {
       failure = new StepFailed(step.title, index + 1, error);
       reporter.warn(`✗ ${failure.message}`);
-      if (index > 0) reporter.warn(`  already done: steps 1-${index}; not run: steps ${index + 2 <= total ? `${index + 2}-${total}` : 'none'}`);
+      if (index > 0) reporter.warn(`  already done: steps 1-${index}; not run: ${index + 2 <= total ? `steps ${index + 2}-${total}` : 'none'}`);
       break;
     }
   }

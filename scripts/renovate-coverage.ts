@@ -218,7 +218,7 @@ export function schemaPins(schema: SchemaNode = envConfigSchema as SchemaNode): 
 
 /** The object a pin lives in, with schema defaults filled in for what the file leaves out. */
 function withDefaults(pin: SchemaPin, value: Record<string, unknown>): Record<string, unknown> {
-  const defaults = Object.fromEntries(Object.entries(pin.schema.properties ?? {}).map(([key, node]) => [key, node.default]));
+  const defaults = Object.fromEntries(Object.entries(pin.schema.properties ?? {}).flatMap(([key, node]) => (node.default === undefined ? [] : [[key, node.default]])));
   return { ...(pin.schema.default as Record<string, unknown> | undefined), ...defaults, ...value };
 }
 

@@ -8,7 +8,12 @@
  *   must write ask for it themselves);
  * - a top-level `concurrency:` group;
  * - `actions/checkout` keeps no credentials (`persist-credentials: false`)
- *   unless its job has `contents: write` and must push.
+ *   unless its job has `contents: write` and must push;
+ * - a job that can push (`contents: write`) or reads a repository secret
+ *   (`secrets.<NAME>`, other than GITHUB_TOKEN) runs in a GitHub environment
+ *   (`environment:`), so the secret is an environment secret released only to
+ *   the deployment branches the environment allows (zizmor: secrets outside
+ *   an environment); no secret in the workflow-level `env:`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,6 +28,18 @@ export interface WorkflowProblem {
 
 const PINNED_USES = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+@[0-9a-f]{40}$/;
 const VERSION_COMMENT = /^\s*v\d+\.\d+\.\d+\s*$/;
+const SECRET_REFERENCE = /\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** The repository secrets a job's text names (GITHUB_TOKEN is the run's own token, not a stored secret). */
+function secretsNamed(text: string): string[] {
+  return [...new Set([...text.matchAll(SECRET_REFERENCE)].map((match) => match[1]!).filter((name) => name !== 'GITHUB_TOKEN'))].sort();
+}
+
+function environmentName(environment: unknown): string | undefined {
+  if (isScalar(environment)) return String(environment.value || '') || undefined;
+  const name = get(environment, 'name');
+  return isScalar(name) ? String(name.value || '') || undefined : undefined;
+}
 
 function get(map: unknown, key: string): unknown {
   return isMap(map) ? map.get(key, true) : undefined;
@@ -56,11 +73,34 @@ export function checkWorkflow(file: string, source: string): WorkflowProblem[] {
     problems.push({ file, line: 1, problem: 'no top-level concurrency: group, so runs for the same branch or pull request pile up', fix: 'add `concurrency:` with a group per ref or pull request (and cancel-in-progress where a newer run supersedes)' });
   }
 
+  const workflowEnv = get(root, 'env');
+  const envRange = (workflowEnv as Node | undefined)?.range;
+  const envSecrets = secretsNamed(envRange ? source.slice(envRange[0], envRange[1]) : '');
+  if (envSecrets.length > 0) {
+    problems.push({
+      file,
+      line: lineOf(workflowEnv),
+      problem: `the workflow-level env: hands secret(s) ${envSecrets.join(', ')} to every job, outside any environment`,
+      fix: 'move the secret into the env: of the one job (or step) that needs it, and run that job in a GitHub environment',
+    });
+  }
+
   const jobs = get(root, 'jobs');
   for (const job of isMap(jobs) ? jobs.items : []) {
     const jobName = String((job.key as { value: unknown }).value);
     const jobPermissions = get(job.value, 'permissions');
     const mayPush = writes(jobPermissions).includes('contents');
+    const range = (job.value as Node | undefined)?.range;
+    const named = secretsNamed(range ? source.slice(range[0], range[1]) : '');
+    if ((mayPush || named.length > 0) && !environmentName(get(job.value, 'environment'))) {
+      const what = [...(mayPush ? ['can push (contents: write)'] : []), ...(named.length > 0 ? [`reads secret(s) ${named.join(', ')}`] : [])].join(' and ');
+      problems.push({
+        file,
+        line: lineOf(job.key),
+        problem: `job ${jobName} ${what} outside a GitHub environment, so any branch whose push triggers the workflow gets the token`,
+        fix: 'add `environment: <name>` to the job, store the secret as that environment\'s secret, and limit the environment\'s deployment branches (Settings > Environments)',
+      });
+    }
     const steps = get(job.value, 'steps');
     for (const step of isSeq(steps) ? steps.items : []) {
       const uses = get(step, 'uses');

@@ -89,7 +89,7 @@ describe('Open WebUI migrations', () => {
     const job = jobsIn(env, 'open-webui')[0]!;
     const pod = podSpecOf(job)!;
     expect(pod['automountServiceAccountToken']).toBe(false);
-    expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 61000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(firstContainer(job)['securityContext']).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(Object.keys(job.metadata['annotations'] as object).filter((key) => key.startsWith('policy.'))).toEqual([]);
     // It mounts no data volume: a second writer of the claim would block a ReadWriteOnce attach.

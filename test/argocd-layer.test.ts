@@ -168,7 +168,7 @@ describe('each check rejects a tree that breaks its rule', () => {
     const store = find(resources, 'secret-store/clustersecretstore_aws-secrets-manager.yaml').manifest;
     store.spec.conditions[0].namespaces = store.spec.conditions[0].namespaces.filter((namespace: string) => namespace !== 'litellm');
     expect(checkSecretStore(resources)).toEqual([
-      'litellm/externalsecret_litellm_litellm-env.yaml: namespace litellm is not among the namespaces ClusterSecretStore aws-secrets-manager admits (argocd, database, monitoring, open-webui, redis, tailscale)',
+      'litellm/externalsecret_litellm_litellm-env.yaml: namespace litellm is not among the namespaces ClusterSecretStore aws-secrets-manager admits (argocd, database, grafana, monitoring, open-webui, redis, tailscale)',
     ]);
   });
 

@@ -71,6 +71,8 @@ beforeEach(() => {
   scratch = scratchRepository(ENV);
   clients = awsClients({ region: 'me-central-1', credentials: { accessKeyId: 'AKIAMOCK', secretAccessKey: 'mock' } });
   cfn = mockClient(clients.cfn);
+  // Since workload identity every template is above the request limit: the bootstrap uploads it (S3 answered by the mock).
+  mockClient(clients.s3).resolves({});
   mockClient(clients.sts).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/ops` });
   lines = [];
   time = 1_800_000_000_000;
@@ -144,6 +146,9 @@ describe('a change set that would replace the database', () => {
             ['LonghornBackupsBucket', 'dubai-dev-longhorn-backups-210987654321'],
             ['EtcdSnapshotsBucket', 'dubai-dev-etcd-snapshots-210987654321'],
             ['KubeconfigBucket', 'dubai-dev-kubeconfig-210987654321'],
+            ['ExternalSecretsRoleArn', 'arn:aws:iam::210987654321:role/dubai-dev-external-secrets'],
+            ['LonghornRoleArn', 'arn:aws:iam::210987654321:role/dubai-dev-longhorn'],
+            ['OpenWebUIRoleArn', 'arn:aws:iam::210987654321:role/dubai-dev-open-webui'],
           ].map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
         },
       ],

@@ -22,7 +22,9 @@ import { stringify } from 'yaml';
 import { parse } from 'yaml';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
+import { actAsAccount, bridgeMotoGaps, holdBucketPolicies } from './support/moto-gaps.js';
+import { motoQuery } from './support/moto-query.js';
+import { oidcIssuer, workloadRoleName } from '../bootstrap/names.js';
 import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
 import { outputsFileExists, scratchRepository } from './support/scratch-repo.js';
 
@@ -38,7 +40,8 @@ let removeScratch: () => void;
 function deps(account: string, lines: string[]): BootstrapDeps {
   const clients = awsClients({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
   actAsAccount([clients.cfn, clients.sts, clients.s3, clients.secrets, clients.ec2!] as never[], account);
-  bridgeMotoGaps(clients.cfn, REGION, account);
+  bridgeMotoGaps(clients.cfn, REGION, account, clients.s3);
+  holdBucketPolicies(clients.s3);
   return { clients, reporter: { info: (line) => lines.push(line), warn: (line) => lines.push(line) } };
 }
 
@@ -92,6 +95,33 @@ describe('npm run bootstrap against moto_server', () => {
       aurora: { port: 5432 },
     });
     expect(readFileSync(join(root, 'environments', 'dev.outputs.yaml'), 'utf8')).toMatch(/^# Written by `npm run bootstrap -- --env dev`/m);
+  }, 60_000);
+
+  it('creates one role per component, each trusted for exactly one service account through the OIDC issuer; the node has hop limit 1; no IAM user or access key exists', async () => {
+    const { endpoint } = moto;
+    const issuer = oidcIssuer(config).replace(/^https:\/\//, '');
+    const resources = await deps(ACCOUNT, []).clients.cfn.send(new ListStackResourcesCommand({ StackName: 'dubai-dev' }));
+    const types = new Map((resources.StackResourceSummaries ?? []).map((r) => [r.LogicalResourceId!, r.ResourceType!]));
+    // moto's CloudFormation has no AWS::IAM::OIDCProvider handler: test/bootstrap-template-hardening.test.ts checks it in the template.
+    expect(types.get('OidcBucket')).toBe('AWS::S3::Bucket');
+    const expected: [string, string][] = [
+      ['externalSecrets', 'system:serviceaccount:external-secrets:external-secrets'],
+      ['longhorn', 'system:serviceaccount:longhorn-system:longhorn-service-account'],
+      ['openWebUI', 'system:serviceaccount:open-webui:open-webui'],
+    ];
+    for (const [key, subject] of expected) {
+      const xml = await motoQuery(endpoint, 'iam', { Action: 'GetRole', RoleName: workloadRoleName(config, key as 'openWebUI'), Version: '2010-05-08' }, ACCOUNT);
+      const trust = JSON.parse(decodeURIComponent(/<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/.exec(xml)![1]!));
+      expect(trust.Statement, key).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${issuer}:sub`]: subject, [`${issuer}:aud`]: 'sts.amazonaws.com' } } }),
+      ]);
+    }
+    const users = await motoQuery(endpoint, 'iam', { Action: 'ListUsers', Version: '2010-05-08' }, ACCOUNT);
+    expect(users).not.toMatch(/<UserName>/);
+    const instances = await motoQuery(endpoint, 'ec2', { Action: 'DescribeInstances', Version: '2016-11-15' }, ACCOUNT, REGION);
+    const hopLimits = [...instances.matchAll(/<httpPutResponseHopLimit>(\d+)<\/httpPutResponseHopLimit>/g)].map((match) => match[1]);
+    expect(hopLimits.length).toBeGreaterThan(0);
+    expect(new Set(hopLimits)).toEqual(new Set(['1']));
   }, 60_000);
 
   it('reports no changes on a second run and keeps the outputs file', async () => {
@@ -167,18 +197,19 @@ describe('npm run secrets against moto_server', () => {
       requireAllSet(config, listed);
     } catch (error) {
       const described = (error as BootstrapError).describe();
-      expect(described).toMatch(/^3 of 4 secrets environment dev needs have no value: dubai\/dev\/providers\/anthropic \(missing\), dubai\/dev\/tailscale\/node-auth-key \(EMPTY\), dubai\/dev\/tailscale\/operator-oauth \(missing\)/);
+      expect(described).toMatch(/^4 of 5 secrets environment dev needs have no value: dubai\/dev\/monitoring\/alertmanager-webhook \(missing\), dubai\/dev\/providers\/anthropic \(missing\), dubai\/dev\/tailscale\/node-auth-key \(EMPTY\), dubai\/dev\/tailscale\/operator-oauth \(missing\)/);
       expect(described).toContain('fix: run `npm run bootstrap -- --env dev` first');
       expect(described).toContain('`npm run secrets -- set --env dev tailscale/node-auth-key`');
     }
-    for (const name of ['providers/anthropic', 'tailscale/operator-oauth']) {
+    for (const name of ['monitoring/alertmanager-webhook', 'providers/anthropic', 'tailscale/operator-oauth']) {
       await clients.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, Description: 'created empty by the stack' }));
     }
+    await setSecret(config, 'monitoring/alertmanager-webhook', 'https://hooks.example.test/services/e2e', d);
     await setSecret(config, 'providers/anthropic', 'sk-ant-e2e-value', d);
     await setSecret(config, 'tailscale/node-auth-key', 'tskey-auth-e2e', d);
     await setSecret(config, 'tailscale/operator-oauth', JSON.stringify({ client_id: 'k1', client_secret: 'tskey-client-e2e' }), d);
     listed = await listSecrets(config, d);
-    expect(listed.map((secret) => secret.set)).toEqual([true, true, true, true]);
+    expect(listed.map((secret) => secret.set)).toEqual([true, true, true, true, true]);
     expect(() => requireAllSet(config, listed)).not.toThrow();
   });
 });

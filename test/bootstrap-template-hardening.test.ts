@@ -40,10 +40,11 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
     expect(hardeningViolations(template, config)).toEqual([]);
   });
 
-  it('fits in one CloudFormation request as JSON (one server), else in a template the bootstrap uploads to S3', () => {
+  it('fits in a template the bootstrap uploads to S3 (above one request, below the TemplateURL limit)', () => {
     const size = Buffer.byteLength(JSON.stringify(template));
-    if (config.cluster.servers === 1 && config.cluster.agents.max === 0) expect(size).toBeLessThanOrEqual(TEMPLATE_BODY_LIMIT);
-    else expect(size).toBeGreaterThan(TEMPLATE_BODY_LIMIT);
+    // Above the TemplateBody limit the bootstrap uploads the template to S3 (bootstrap/lib/template-upload.ts);
+    // since workload identity even one server's template is above it.
+    expect(size).toBeGreaterThan(TEMPLATE_BODY_LIMIT);
     expect(size).toBeLessThan(TEMPLATE_URL_LIMIT);
   });
 
@@ -112,15 +113,17 @@ describe('production protections', () => {
     expect(hardeningViolations(freshTemplate(publicDev), publicDev)).toEqual([]);
   });
 
-  it('lets the node change DNS records for ACME only with a public ingress, and only in its hosted zone', () => {
+  it('lets cert-manager (its own role, never the node) change DNS records for ACME only with a public ingress, and only in its hosted zone', () => {
     const dev = configOf('dev');
-    const statementsOf = (config: EnvConfig) =>
-      (bootstrapTemplate(config).Resources['NodeRole']!.Properties!['Policies'] as { PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown[] }[] } }[])[0]!
-        .PolicyDocument.Statement;
-    expect(statementsOf(dev).filter((statement) => statement.Action.some((action) => action.startsWith('route53:')))).toEqual([]);
+    const statementsOf = (config: EnvConfig, role: string) =>
+      (bootstrapTemplate(config).Resources[role]?.Properties?.['Policies'] as { PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown[] }[] } }[] | undefined)?.[0]!
+        .PolicyDocument.Statement ?? [];
+    expect(bootstrapTemplate(dev).Resources['CertManagerRole']).toBeUndefined();
+    expect(statementsOf(dev, 'NodeRole').filter((statement) => statement.Action.some((action) => action.startsWith('route53:')))).toEqual([]);
     const publicDev = clone(dev);
     publicDev.publicIngress = { enabled: true, host: 'chat.dubai-hub.example', acmeEmail: 'platform@dubai-hub.example', route53HostedZoneId: 'Z0123456789ABCDEFGHIJ' };
-    const route53 = statementsOf(publicDev).filter((statement) => statement.Action.some((action) => action.startsWith('route53:')));
+    expect(statementsOf(publicDev, 'NodeRole').filter((statement) => statement.Action.some((action) => action.startsWith('route53:')))).toEqual([]);
+    const route53 = statementsOf(publicDev, 'CertManagerRole').filter((statement) => statement.Action.some((action) => action.startsWith('route53:')));
     expect(route53.map((statement) => [statement.Sid, statement.Resource])).toEqual([
       ['AcmeDnsRecords', [{ 'Fn::Sub': 'arn:${AWS::Partition}:route53:::hostedzone/Z0123456789ABCDEFGHIJ' }]],
       ['AcmeDnsChanges', [{ 'Fn::Sub': 'arn:${AWS::Partition}:route53:::change/*' }]],
@@ -155,7 +158,31 @@ describe('each hardening rule fires on a template that breaks it', () => {
     ['internet-facing registration address', (t) => (props(t, 'RegistrationLoadBalancer')['Scheme'] = 'internet-facing'), /RegistrationLoadBalancer: the load balancer is not internal/],
     ['etcd from the VPC range', (t) => (props(t, 'NodeIngressEtcd')['CidrIp'] = '10.42.0.0/16', delete props(t, 'NodeIngressEtcd')['SourceSecurityGroupId']), /NodeIngressEtcd: admits node-to-node traffic/],
     ['supervisor from an address range', (t) => (delete props(t, 'NodeIngressSupervisor')['SourceSecurityGroupId'], (props(t, 'NodeIngressSupervisor')['CidrIp'] = '10.0.0.0/8')), /NodeIngressSupervisor: admits the Kubernetes API/],
-    ['hop limit 1', (t) => ((props(t, 'NodeInstance')['MetadataOptions'] as Record<string, unknown>)['HttpPutResponseHopLimit'] = 1), /hop limit is not 2/],
+    ['hop limit 2 (pods reach the node role)', (t) => ((props(t, 'NodeInstance')['MetadataOptions'] as Record<string, unknown>)['HttpPutResponseHopLimit'] = 2), /NodeInstance: metadata hop limit is not 1/],
+    ['an IAM user with an access key', (t) => Object.assign(t.Resources, { LegacyUser: { Type: 'AWS::IAM::User', Properties: {} }, LegacyKey: { Type: 'AWS::IAM::AccessKey', Properties: { UserName: { Ref: 'LegacyUser' } } } }), /LegacyUser: IAM users and access keys are not allowed/],
+    [
+      'a public object other than the OIDC documents',
+      (t) => ((props(t, 'OidcBucketPolicy')['PolicyDocument'] as { Statement: { Resource: unknown[] }[] }).Statement[1]!.Resource = [{ 'Fn::Sub': '${OidcBucket.Arn}/*' }]),
+      /OidcBucketPolicy: makes something other than the two OIDC documents public/,
+    ],
+    [
+      'a role trusted for every service account of a namespace',
+      (t) => {
+        const statement = (props(t, 'OpenWebUIRole')['AssumeRolePolicyDocument'] as { Statement: { Condition: Record<string, Record<string, string>> }[] }).Statement[0]!;
+        const sub = Object.keys(statement.Condition['StringEquals']!).find((key) => key.endsWith(':sub'))!;
+        statement.Condition['StringLike'] = { [sub]: 'system:serviceaccount:open-webui:*' };
+        delete statement.Condition['StringEquals']![sub];
+      },
+      /OpenWebUIRole: trust is not limited to one service account/,
+    ],
+    [
+      'a role trusted for any audience',
+      (t) => {
+        const equals = (props(t, 'ExternalSecretsRole')['AssumeRolePolicyDocument'] as { Statement: { Condition: { StringEquals: Record<string, string> } }[] }).Statement[0]!.Condition.StringEquals;
+        delete equals[Object.keys(equals).find((key) => key.endsWith(':aud'))!];
+      },
+      /ExternalSecretsRole: trust is not limited to the sts.amazonaws.com audience/,
+    ],
     ['unencrypted data volume', (t) => (props(t, 'NodeDataVolume')['Encrypted'] = false), /NodeDataVolume: volume is not encrypted gp3/],
     ['no termination protection', (t) => (props(t, 'NodeInstance')['DisableApiTermination'] = false), /no termination protection in production/],
     ['SSH from the internet', (t) => (props(t, 'NodeSecurityGroup')['SecurityGroupIngress'] = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }]), /admits SSH \(22\)/],
@@ -205,10 +232,11 @@ describe('user data limits', () => {
   });
 
   it('leaves the source\'s comments out of the rendered script, but keeps its header and heredoc contents', () => {
-    const source = ['#!/bin/bash', '# header line', '# @@ENVIRONMENT@@', '', 'f() {', '  # a comment for reviewers', '  cat <<\'DOC\'', '# inside a heredoc', 'DOC', '}', '# another'].join('\n');
+    const source = ['#!/bin/bash', '# header line', '# @@ENVIRONMENT@@', '', 'f() {', '  # a comment for reviewers', '  cat <<\'DOC\'', '# inside a heredoc', '  indented: yaml', 'DOC', '}', '# another'].join('\n');
     const script = renderUserData(configOf('dev'), source);
     expect(script).toContain('# header line\nreadonly ENV_NAME=');
-    expect(script).toContain("  cat <<'DOC'\n# inside a heredoc\nDOC\n}");
+    // Code lines lose their indentation; a heredoc's body (YAML) keeps it.
+    expect(script).toContain("f() {\ncat <<'DOC'\n# inside a heredoc\n  indented: yaml\nDOC\n}");
     expect(script).not.toMatch(/a comment for reviewers|# another/);
   });
 
@@ -303,7 +331,34 @@ describe('the HA stack of staging and prod', () => {
     expect(sids('NodeRole')).toEqual(expect.arrayContaining(['EtcdSnapshots', 'UploadKubeconfig', 'ClusterMarker']));
     expect(sids('AgentRole')).not.toEqual(expect.arrayContaining(['EtcdSnapshots']));
     expect(sids('AgentRole').filter((sid) => ['EtcdSnapshots', 'UploadKubeconfig', 'ClusterMarker'].includes(sid))).toEqual([]);
-    expect(sids('AgentRole')).toEqual(expect.arrayContaining(['ReadEnvironmentSecrets', 'LonghornBackups']));
+    expect(sids('AgentRole')).toEqual(['ReadBootSecrets', 'UseStackKey']);
+  });
+
+  it('registers the issuer as an IAM OIDC provider (audience sts.amazonaws.com, no thumbprint) that every component role trusts', () => {
+    const template = renderedTemplate('prod');
+    expect(propsOf(template, 'OidcProvider')).toMatchObject({ Url: 'https://dubai-prod-oidc-210987654323.s3.me-central-1.amazonaws.com', ClientIdList: ['sts.amazonaws.com'] });
+    expect(propsOf(template, 'OidcProvider')['ThumbprintList']).toBeUndefined();
+    for (const role of ['ExternalSecretsRole', 'LonghornRole', 'OpenWebUIRole']) {
+      const [statement] = (propsOf(template, role)['AssumeRolePolicyDocument'] as { Statement: { Principal: unknown }[] }).Statement;
+      expect(statement!.Principal, role).toEqual({ Federated: { Ref: 'OidcProvider' } });
+    }
+  });
+
+  it('keeps the node roles to what the nodes need: their boot secrets, never the environment-wide secrets or the Longhorn prefix', () => {
+    const template = renderedTemplate('prod');
+    const policy = (id: string) => (propsOf(template, id)['Policies'] as { PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown[] }[] } }[])[0]!.PolicyDocument.Statement;
+    const secretsRead = (id: string) => policy(id).find((statement) => statement.Sid === 'ReadBootSecrets')!.Resource;
+    expect(secretsRead('NodeRole')).toEqual([{ Ref: 'SecretK3sToken' }, { Ref: 'SecretTailscaleNodeAuthKey' }, { Ref: 'SecretK3sSaSigningKey' }]);
+    expect(secretsRead('AgentRole')).toEqual([{ Ref: 'SecretK3sToken' }, { Ref: 'SecretTailscaleNodeAuthKey' }]);
+    for (const id of ['NodeRole', 'AgentRole']) {
+      const text = JSON.stringify(policy(id));
+      expect(text, id).not.toMatch(/LonghornBackupsBucket|AttachmentsBucket|MasterUserSecret|route53/);
+    }
+    // External Secrets reads the environment's secrets, but not the ones only nodes read.
+    const eso = JSON.stringify((propsOf(template, 'ExternalSecretsRole')['Policies'] as unknown[])[0]);
+    expect(eso).toContain('SecretProvidersOpenai');
+    expect(eso).toContain('MasterUserSecret.SecretArn');
+    expect(eso).not.toMatch(/SecretK3sToken|SecretK3sSaSigningKey|SecretTailscaleNodeAuthKey/);
   });
 
   it('runs an Aurora reader in another zone than the writer in prod, with the reader endpoint in the outputs; staging and dev have none', () => {

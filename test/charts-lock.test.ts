@@ -152,7 +152,7 @@ describe('the lock writer', () => {
     mkdirSync(join(root, 'charts'), { recursive: true });
     writeFileSync(join(root, CHARTS_LOCK), both);
     const charts = readChartLock(root).charts;
-    expect(charts.map((chart) => `${chart.name} ${chart.version}`)).toEqual(['argo-cd 9.5.2', 'cert-manager v1.19.1', 'demo 1.9.0', 'demo 1.10.0', 'external-secrets 2.5.0', 'longhorn 1.12.0', 'prometheus 29.27.0', 'tailscale-operator 1.102.2']);
+    expect(charts.map((chart) => `${chart.name} ${chart.version}`)).toEqual(['argo-cd 9.5.2', 'cert-manager v1.19.1', 'demo 1.9.0', 'demo 1.10.0', 'external-secrets 2.5.0', 'grafana 12.11.1', 'longhorn 1.12.0', 'prometheus 29.27.0', 'tailscale-operator 1.102.2', 'victoria-logs-single 0.13.9']);
     // appVersion "1.0" and the all-digit digest stay strings.
     expect(charts[3]).toEqual(entry);
     const header = text.slice(0, text.indexOf('charts:'));
@@ -175,7 +175,7 @@ describe('the lock writer', () => {
     writeFileSync(join(root, CHARTS_LOCK), text);
     writeLockEntry(root, entry);
     const written = readFileSync(join(root, CHARTS_LOCK), 'utf8');
-    expect(readChartLock(root).charts).toHaveLength(7);
+    expect(readChartLock(root).charts).toHaveLength(9);
     expect(() => writeLockEntry(root, { ...entry, version: '2.0.0', archive: 'elsewhere.tgz' })).toThrow(/charts\[3\]\.archive: "elsewhere\.tgz" does not name the chart and version/);
     expect(readFileSync(join(root, CHARTS_LOCK), 'utf8')).toBe(written);
     expect(readdirSync(join(root, 'charts'))).toEqual(['charts.lock.yaml']);

@@ -144,14 +144,27 @@ describe('npm run test:cluster: options', () => {
 });
 
 describe("cluster test: the node's API server settings", () => {
-  it('come from bootstrap/node/user-data.sh: its PodSecurity configuration and flags, audit logging left out with its reason', () => {
+  it('come from bootstrap/node/user-data.sh: its PodSecurity configuration and flags, audit logging and the service-account keys left out with their reasons', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cluster-node-'));
     try {
       const node = k3sNodeConfig(REPO_ROOT, dir);
       expect(node.apiserverFlags).toEqual([`--admission-control-config-file=${join(dir, 'psa.yaml')}`, '--enable-admission-plugins=NodeRestriction']);
       expect(readFileSync(join(dir, 'psa.yaml'), 'utf8')).toMatch(/kind: PodSecurityConfiguration[\s\S]*enforce: baseline/);
       expect(node.controllerManagerFlags).toEqual(['--terminated-pod-gc-threshold=10']);
-      expect(node.skipped.map((skipped) => skipped.flag.split('=')[0])).toEqual(['audit-policy-file', 'audit-log-path', 'audit-log-maxage', 'audit-log-maxbackup', 'audit-log-maxsize']);
+      expect(node.skipped.map((skipped) => skipped.flag.split('=')[0])).toEqual([
+        'audit-policy-file',
+        'audit-log-path',
+        'audit-log-maxage',
+        'audit-log-maxbackup',
+        'audit-log-maxsize',
+        // Workload identity: the node's issuer and keys; the test control plane signs with its own.
+        'service-account-issuer',
+        'service-account-issuer',
+        'service-account-jwks-uri',
+        'service-account-signing-key-file',
+        'service-account-key-file',
+        'service-account-key-file',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -57,7 +57,7 @@ describe('a valid minimal environment', () => {
     repo.write('environments/fixture.outputs.yaml', VALID_OUTPUTS);
     const { config } = loadEnvironment(repo.root, 'fixture');
     expect(config.openWebUI.replicas).toBe(1);
-    expect(config.openWebUI.image).toEqual({ repository: 'ghcr.io/open-webui/open-webui', tag: '0.11.0' });
+    expect(config.openWebUI.image).toEqual({ repository: 'ghcr.io/open-webui/open-webui', tag: '0.11.0', digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/) });
     expect(config.k3s.version).toMatch(/^v1\.36\./);
     expect(config.aurora.deletionProtection).toBe(true);
     expect(config.redis.persistence).toEqual({ enabled: false, size: '2Gi' });

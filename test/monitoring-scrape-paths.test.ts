@@ -184,7 +184,7 @@ describe('scrape and export paths in the rendered trees', () => {
 
   it('rejects a tree where monitoring does not let Prometheus out to a target', () => {
     const broken = structuredClone(treeOf('dev'));
-    const egress = broken.find((entry) => entry.manifest.kind === 'NetworkPolicy' && entry.manifest.metadata.namespace === 'monitoring' && entry.manifest.metadata.name === 'allow-egress')!.manifest as Json;
+    const egress = broken.find((entry) => entry.manifest.kind === 'NetworkPolicy' && entry.manifest.metadata.namespace === 'monitoring' && entry.manifest.metadata.name === 'allow-egress-scrape')!.manifest as Json;
     egress['spec'].egress = egress['spec'].egress.filter((rule: Json) => !(rule['to'] ?? []).some((peer: Json) => peer['namespaceSelector']?.matchLabels?.['kubernetes.io/metadata.name'] === 'longhorn-system'));
     expect(scrapePathProblems('dev', broken)).toEqual(['dev: job longhorn-manager: no NetworkPolicy in monitoring lets Prometheus out to longhorn-system/longhorn-manager on 9500']);
   });

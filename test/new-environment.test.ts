@@ -77,6 +77,11 @@ describe('npm run env:new', () => {
       stackName: 'dubai-qa',
       aurora: { endpoint: 'dubai-qa.cluster-placeholder.me-central-1.rds.amazonaws.com', port: 5432, masterUserSecretArn: 'arn:aws:secretsmanager:me-central-1:123456789012:secret:rds!cluster-placeholder-qa' },
       buckets: { attachments: 'dubai-qa-attachments-123456789012', longhornBackups: 'dubai-qa-longhorn-backups-123456789012', etcdSnapshots: 'dubai-qa-etcd-snapshots-123456789012', kubeconfig: 'dubai-qa-kubeconfig-123456789012' },
+      roles: {
+        externalSecrets: 'arn:aws:iam::123456789012:role/dubai-qa-external-secrets',
+        longhorn: 'arn:aws:iam::123456789012:role/dubai-qa-longhorn',
+        openWebUI: 'arn:aws:iam::123456789012:role/dubai-qa-open-webui',
+      },
     });
 
     const render = npm('render', '--root', repo.root);
@@ -161,6 +166,9 @@ describe('npm run env:new', () => {
       'environments/qa.outputs.yaml:11: buckets.longhornBackups: bucket "dubai-dev-longhorn-backups-210987654321" is environment dev\'s',
       'environments/qa.outputs.yaml:12: buckets.etcdSnapshots: bucket "dubai-dev-etcd-snapshots-210987654321" is environment dev\'s',
       'environments/qa.outputs.yaml:13: buckets.kubeconfig: bucket "dubai-dev-kubeconfig-210987654321" is environment dev\'s',
+      'environments/qa.outputs.yaml:15: roles.externalSecrets: role "arn:aws:iam::210987654321:role/dubai-dev-external-secrets" is environment dev\'s',
+      'environments/qa.outputs.yaml:16: roles.longhorn: role "arn:aws:iam::210987654321:role/dubai-dev-longhorn" is environment dev\'s',
+      'environments/qa.outputs.yaml:17: roles.openWebUI: role "arn:aws:iam::210987654321:role/dubai-dev-open-webui" is environment dev\'s',
       'environments/qa.outputs.yaml:6: aurora.endpoint: Aurora endpoint "dubai-dev.cluster-placeholder.me-central-1.rds.amazonaws.com" is environment dev\'s',
     ]);
     expect(issues[0]!.expected).toBe("the environment's own stack, dubai-qa");

@@ -55,7 +55,7 @@ function run(env: string, node: NodeSpec, commands: string, options: { marker?: 
     `curl() { printf '%s\\n' "curl $*" >>${calls}; case "$*" in *"-X PUT"*api/token*) echo token-1 ;; *"X-aws-ec2-metadata-token: token-1"*placement/availability-zone) echo me-central-1b ;; *"X-aws-ec2-metadata-token: token-1"*instance-id) echo i-0abc123 ;; *) return 22 ;; esac; }`,
     `aws() { printf '%s\\n' "aws $*" >>${calls}; case "$1 $2" in "s3api head-object") return ${options.marker ? 0 : 1} ;; "secretsmanager get-secret-value") echo secret-token ;; esac; }`,
     'retry() { shift; "$@"; }',
-    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet'].map((name) =>
+    ...['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet', 'signing_key', 'publish_oidc'].map((name) =>
       commands.includes(`real:${name}`) ? '' : record(name),
     ),
     commands.replaceAll('real:', ''),
@@ -96,7 +96,7 @@ describe('which role a node takes', () => {
   });
 
   it('asks S3 for the marker only where it matters (a first server of several)', () => {
-    expect(run('prod', FIRST, 'node_role').calls).toEqual([expect.stringMatching(/^aws s3api head-object --region me-central-1 --bucket dubai-prod-kubeconfig-210987654323 --key k3s\/cluster-initialized$/)]);
+    expect(run('prod', FIRST, 'node_role').calls).toEqual([expect.stringMatching(/^aws s3api head-object --bucket dubai-prod-kubeconfig-210987654323 --key k3s\/cluster-initialized$/)]);
     expect(run('prod', SECOND, 'node_role').calls).toEqual([]);
     expect(run('dev', FIRST, 'node_role').calls).toEqual([]);
   });
@@ -157,7 +157,7 @@ describe('the steps each role runs', () => {
     const result = run('prod', FIRST, 'write_k3s_config() { echo "config $1"; }; main');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'mark_cluster_initialized', 'join_tailnet']);
+    expect(steps(result.calls)).toEqual(['install_packages', 'kernel_settings', 'mount_data_volume', 'fetch_argocd_bootstrap', 'install_k3s', 'restore_etcd', 'wait_for_k3s', 'seed_repository_credentials', 'install_argocd', 'upload_kubeconfig', 'publish_oidc', 'mark_cluster_initialized', 'join_tailnet']);
     expect(result.stdout).toContain('config init');
     expect(result.file('etc/role')).toBe('init\n');
   });
@@ -184,8 +184,53 @@ describe('the steps each role runs', () => {
 
   it('marks the cluster only when it has several servers', () => {
     const prod = run('prod', FIRST, 'real:mark_cluster_initialized');
-    expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors --region me-central-1 - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
+    expect(prod.calls).toEqual([expect.stringMatching(/^aws s3 cp --only-show-errors - s3:\/\/dubai-prod-kubeconfig-210987654323\/k3s\/cluster-initialized$/)]);
     expect(run('dev', FIRST, 'real:mark_cluster_initialized').calls).toEqual([]);
+  });
+});
+
+describe('the service-account signing key (workload identity)', () => {
+  it('init: generates the key when Secrets Manager has none, stores it there, and derives the public key', () => {
+    const result = run('prod', FIRST, 'mkdir -p "$K3S_CONFIG_DIR"; real:signing_key init');
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.status).toBe(0);
+    expect(result.file('etc/sa.key')).toMatch(/^-----BEGIN (RSA )?PRIVATE KEY-----/);
+    expect(result.file('etc/sa.key.pub')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(result.calls).toContainEqual(expect.stringMatching(/^aws secretsmanager put-secret-value --secret-id dubai\/prod\/k3s\/sa-signing-key --secret-string file:\/\/.*\/etc\/sa\.key\.new$/));
+  });
+
+  it('join: never generates a key of its own; without the first server\'s key it stops', () => {
+    const result = run('prod', SECOND, 'mkdir -p "$K3S_CONFIG_DIR"; real:signing_key join');
+    expect(result.status).not.toBe(0);
+    expect(result.calls.filter((call) => call.includes('put-secret-value'))).toEqual([]);
+    expect(() => result.file('etc/sa.key')).toThrow();
+  });
+
+  it('join: uses the key the first server stored, so every server signs with the same key', () => {
+    const stored = spawnSync('openssl', ['genrsa', '2048'], { encoding: 'utf8' }).stdout;
+    const result = run('prod', SECOND, `mkdir -p "$K3S_CONFIG_DIR"; secret_value() { printf '%s' '${stored.trim()}'; }; real:signing_key join`);
+    expect(result.status).toBe(0);
+    expect(result.file('etc/sa.key').trim()).toBe(stored.trim());
+  });
+
+  it('passes the issuer, both issuers and both verification keys to kube-apiserver', () => {
+    const result = run('prod', FIRST, 'mkdir -p "$K3S_CONFIG_DIR" "$K3S_SERVER_DIR"; write_server_config init k3s-prod; cat "$K3S_CONFIG_DIR/config.yaml"', {});
+    expect(result.status).toBe(0);
+    const issuer = 'https://dubai-prod-oidc-210987654323.s3.me-central-1.amazonaws.com';
+    expect(result.stdout).toContain(`  - service-account-issuer=${issuer}\n  - service-account-issuer=https://kubernetes.default.svc.cluster.local\n`);
+    expect(result.stdout).toContain(`  - service-account-jwks-uri=${issuer}/openid/v1/jwks\n`);
+    expect(result.stdout).toMatch(/ {2}- service-account-signing-key-file=.*\/etc\/sa\.key\n {2}- service-account-key-file=.*\/etc\/sa\.key\.pub\n {2}- service-account-key-file=.*\/server\/tls\/service\.key\n/);
+  });
+
+  it('publishes exactly the two OIDC documents kube-apiserver serves', () => {
+    const result = run('prod', FIRST, `k3s() { printf '%s\\n' "k3s $*" >>"${'$'}{LOG_FILE%/log}/calls"; echo '{}'; }; real:publish_oidc`);
+    expect(result.status).toBe(0);
+    expect(result.calls.filter((call) => /^(k3s|aws) /.test(call)).map((call) => call.replace(/\/[^ ]*\/tmp\.[A-Za-z0-9]+|\/tmp\/[^ ]+/, 'FILE'))).toEqual([
+      'k3s kubectl get --raw /.well-known/openid-configuration',
+      'aws s3 cp FILE s3://dubai-prod-oidc-210987654323/.well-known/openid-configuration',
+      'k3s kubectl get --raw /openid/v1/jwks',
+      'aws s3 cp FILE s3://dubai-prod-oidc-210987654323/openid/v1/jwks',
+    ]);
   });
 });
 

@@ -59,13 +59,13 @@ describe('rotate', () => {
     ]);
   });
 
-  it('finds every reader of the LiteLLM master key in rendered/dev (LiteLLM and Open WebUI), and writes Secrets Manager as a destructive step', () => {
+  it('finds every reader of the LiteLLM master key in rendered/dev (LiteLLM, Open WebUI and Prometheus, which scrapes with it), and writes Secrets Manager as a destructive step', () => {
     const plan = rotatePlan(context(['litellm-master-key']), deps);
     expect(plan.steps.map((step) => step.title)).toEqual([
       'write a new value to Secrets Manager dubai/dev/litellm/master-key (the old one stays as its AWSPREVIOUS version)',
-      'refresh ExternalSecret litellm/litellm-env, open-webui/open-webui-env now (external-secrets.io/force-sync) and wait until each has synced',
-      'restart Deployment litellm/litellm, Deployment open-webui/open-webui (pod template annotation kubectl.kubernetes.io/restartedAt)',
-      'wait until litellm/litellm, open-webui/open-webui run only restarted pods',
+      'refresh ExternalSecret litellm/litellm-env, monitoring/litellm-metrics-token, open-webui/open-webui-env now (external-secrets.io/force-sync) and wait until each has synced',
+      'restart Deployment litellm/litellm, StatefulSet monitoring/prometheus, Deployment open-webui/open-webui (pod template annotation kubectl.kubernetes.io/restartedAt)',
+      'wait until litellm/litellm, monitoring/prometheus, open-webui/open-webui run only restarted pods',
     ]);
     expect(plan.steps[0]!.destructive).toBe(true);
   });

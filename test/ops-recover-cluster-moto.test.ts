@@ -24,7 +24,7 @@ import { main } from '../ops/cli.js';
 import { EXIT } from '../ops/plan.js';
 import { recoverClusterVerb } from '../ops/verbs/recover-cluster.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps } from './support/moto-gaps.js';
+import { actAsAccount, bridgeMotoGaps, holdBucketPolicies } from './support/moto-gaps.js';
 import { scratchRepository } from './support/scratch-repo.js';
 
 const ENV = 'dev';
@@ -41,7 +41,8 @@ let removeScratch: () => void;
 function clients(): AwsClients {
   const made = awsClients({ region: config.aws.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
   actAsAccount([made.cfn, made.sts, made.s3, made.secrets, made.ec2!] as never[], config.aws.accountId);
-  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId);
+  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId, made.s3);
+  holdBucketPolicies(made.s3);
   return made;
 }
 

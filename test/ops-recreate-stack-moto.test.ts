@@ -19,7 +19,7 @@ import { main } from '../ops/cli.js';
 import { EXIT } from '../ops/plan.js';
 import { recreateStackVerb } from '../ops/verbs/recreate-stack.js';
 import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps, deleteStackOnMoto } from './support/moto-gaps.js';
+import { actAsAccount, bridgeMotoGaps, deleteStackOnMoto, holdBucketPolicies } from './support/moto-gaps.js';
 import { scratchRepository } from './support/scratch-repo.js';
 
 const ENV = 'dev';
@@ -37,7 +37,8 @@ function clients(): Clients {
   const common = { region: config.aws.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } };
   const made = { ...awsClients(common), kms: new KMSClient(common) };
   actAsAccount([made.cfn, made.sts, made.s3, made.secrets, made.ec2!, made.kms] as never[], config.aws.accountId);
-  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId);
+  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId, made.s3);
+  holdBucketPolicies(made.s3);
   return made;
 }
 
@@ -88,14 +89,14 @@ describe('recreate-stack against moto_server', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(EXIT.ok);
     const found = result.lines.filter((line) => /^ {2}[A-Z]\w+ +AWS::/.test(line)).map((line) => line.trim().split(/\s+/));
-    expect(found.map(([id]) => id).sort()).toEqual(['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KmsKey', 'KubeconfigBucket', 'LonghornBackupsBucket', 'SecretK3sToken', 'SecretLitellmMasterKey']);
+    expect(found.map(([id]) => id).sort()).toEqual(['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KmsKey', 'KubeconfigBucket', 'LonghornBackupsBucket', 'OidcBucket', 'SecretK3sToken', 'SecretLitellmMasterKey']);
     expect(found).toContainEqual(['AttachmentsBucket', 'AWS::S3::Bucket', bucketName(config, 'attachments')]);
     expect(found).toContainEqual(['SecretK3sToken', 'AWS::SecretsManager::Secret', 'dubai/dev/k3s/token']);
     keyId = found.find(([id]) => id === 'KmsKey')![2]!;
     expect((await made.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect(result.lines).toEqual(
       expect.arrayContaining([
-        "re-create stack dubai-dev, importing 8 retained resource(s), then update it to rendered/dev/bootstrap/",
+        "re-create stack dubai-dev, importing 9 retained resource(s), then update it to rendered/dev/bootstrap/",
         expect.stringMatching(/^ {2}! not found, so created new by the update: .*SecretOpenwebuiSecretKey/),
         expect.stringMatching(/^ {2}1\. create IMPORT change set recreate-\d+ adopting AccessLogsBucket, AttachmentsBucket, /),
         expect.stringMatching(/^ {2}2\. execute recreate-\d+ and wait for IMPORT_COMPLETE$/),

@@ -20,7 +20,7 @@ import {
   type CreateChangeSetCommandInput,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -36,7 +36,7 @@ const ENV = 'dev';
 const STACK = 'dubai-dev';
 const config = loadConfig(REPO_ROOT, ENV);
 const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
-const accessKeySecret = environmentSecrets(config).find((secret) => secret.kind === 'access-key')!;
+const accessKeySecret = environmentSecrets(config).find((secret) => secret.kind === 'generated' && secret.reference !== 'k3s/token')!;
 const RETAINED_SECRETS = [accessKeySecret.name, `${config.secretsManager.prefix}k3s/token`];
 
 const OUTPUT_VALUES: Record<string, string> = {
@@ -48,6 +48,9 @@ const OUTPUT_VALUES: Record<string, string> = {
   [OUTPUTS.etcdSnapshotsBucket]: `dubai-dev-etcd-snapshots-${config.aws.accountId}`,
   [OUTPUTS.kubeconfigBucket]: `dubai-dev-kubeconfig-${config.aws.accountId}`,
   [OUTPUTS.nodeInstanceId]: 'i-0123456789abcdef0',
+  [OUTPUTS.externalSecretsRoleArn]: `arn:aws:iam::${config.aws.accountId}:role/dubai-dev-external-secrets`,
+  [OUTPUTS.longhornRoleArn]: `arn:aws:iam::${config.aws.accountId}:role/dubai-dev-longhorn`,
+  [OUTPUTS.openWebUIRoleArn]: `arn:aws:iam::${config.aws.accountId}:role/dubai-dev-open-webui`,
   [OUTPUTS.secretsPrefix]: config.secretsManager.prefix,
   [OUTPUTS.kmsKeyArn]: `arn:aws:kms:${config.aws.region}:${config.aws.accountId}:key/${KEY}`,
 };
@@ -57,6 +60,7 @@ let mocks: ReturnType<typeof mockClient>[];
 let created: CreateChangeSetCommandInput[];
 let deleted: string[];
 let status: string | undefined;
+let uploadedTemplates: string[] = [];
 
 function install(importOutcome: { status: string; reason?: string }) {
   const cfn = mockClient(CloudFormationClient);
@@ -67,6 +71,11 @@ function install(importOutcome: { status: string; reason?: string }) {
   mocks = [cfn, sts, s3, secrets, kms];
   sts.on(GetCallerIdentityCommand).resolves({ Account: config.aws.accountId, Arn: `arn:aws:iam::${config.aws.accountId}:user/on-call` });
   s3.on(HeadBucketCommand).resolves({});
+  // Templates over CloudFormation's inline limit go through the bootstrap's template bucket.
+  s3.on(PutObjectCommand).callsFake((input: { Body?: unknown }) => {
+    uploadedTemplates.push(String(input.Body));
+    return {};
+  });
   secrets.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => {
     if (!RETAINED_SECRETS.includes(input.SecretId)) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
     return { ARN: `arn:aws:secretsmanager:${config.aws.region}:${config.aws.accountId}:secret:${input.SecretId}-AbCdEf`, Name: input.SecretId };
@@ -115,6 +124,7 @@ beforeEach(() => {
   created = [];
   deleted = [];
   status = undefined;
+  uploadedTemplates = [];
 });
 
 afterEach(() => {
@@ -122,13 +132,14 @@ afterEach(() => {
   scratch.remove();
 });
 
-const BUCKETS = ['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KubeconfigBucket', 'LonghornBackupsBucket'];
+const BUCKETS = ['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KubeconfigBucket', 'LonghornBackupsBucket', 'OidcBucket'];
 
 describe('recreate-stack with CloudFormation mocked', () => {
   it('imports exactly the retained resources, then updates the stack to the full template and writes the outputs file', async () => {
     install({ status: 'CREATE_COMPLETE' });
     const result = await recreate();
     expect(result.err).toBe('');
+    expect(result.lines.filter((line) => line.startsWith('WARN'))).toEqual([]);
     expect(result.code).toBe(EXIT.ok);
     expect(created.map((input) => input.ChangeSetType)).toEqual(['IMPORT', 'UPDATE']);
 
@@ -146,13 +157,13 @@ describe('recreate-stack with CloudFormation mocked', () => {
       expect(resource.DependsOn, id).toBeUndefined();
     }
     expect(template.Outputs).toEqual({});
-    // The access key does not exist yet: its secret is imported without the value made from it (the update sets it).
+    // A generated secret is imported without its generator (the update sets it).
     expect(template.Resources[secretLogicalId(accessKeySecret.reference)]!.Properties['SecretString']).toBeUndefined();
     expect(template.Resources[secretLogicalId(accessKeySecret.reference)]!.Properties['Name']).toBe(accessKeySecret.name);
     // What refers only to imported resources stays: the bucket's key and its access-log bucket.
     expect(template.Resources['AttachmentsBucket']!.Properties).toMatchObject({ BucketEncryption: expect.anything(), LoggingConfiguration: { DestinationBucketName: { Ref: 'AccessLogsBucket' } } });
 
-    expect(update.TemplateBody).toContain('"NodeInstance"');
+    expect(update.TemplateBody ?? uploadedTemplates.join('\n')).toContain('"NodeInstance"');
     expect(result.lines).toContain(`[3/3] update ${STACK} to the full template with npm run bootstrap (creates the rest, writes environments/dev.outputs.yaml)`);
     expect(outputsFileExists(scratch.root, ENV)).toBe(true);
     expect(deleted).toEqual([]);

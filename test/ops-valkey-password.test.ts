@@ -4,9 +4,9 @@
  * (Debian's redis-server 7, the protocol Valkey 8 speaks) so the old one and
  * the new one are both accepted until Valkey restarts. kubectl is a small
  * script that checks the arguments it was given and runs the command after
- * `--` locally, with the container's environment (REDISCLI_AUTH = the old
- * password) and `valkey-cli` pointed at the test server; the cluster test has
- * no kubelet to exec into.
+ * `--` locally, with the container's mounted password file (the old
+ * password) at a folder of the test and `valkey-cli` pointed at the test
+ * server; the cluster test has no kubelet to exec into.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,13 +29,20 @@ describe.skipIf(unavailable)('rotate valkey-password: adding the new password to
   let port: number;
   let server: ChildProcess | undefined;
 
-  /** A fake kubectl running the exec'd command here, with `auth` as the container's REDISCLI_AUTH. */
+  /** A fake kubectl running the exec'd command here, with `auth` in the container's mounted password file (/etc/valkey-auth/password). */
   function fakeKubectl(name: string, auth: string): string {
     const shim = join(dir, 'bin', 'valkey-cli');
     writeFileSync(shim, `#!/bin/sh\n# the pod's valkey-cli, pointed at the test server\nfor arg in "$@"; do shift; if [ "$arg" = 6379 ]; then set -- "$@" ${port}; else set -- "$@" "$arg"; fi; done\nexec ${CLI} "$@"\n`);
     chmodSync(shim, 0o755);
     const script = join(dir, name);
-    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$*" > ${join(dir, `${name}.args`)}\nwhile [ "$#" -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\nREDISCLI_AUTH='${auth}' PATH='${join(dir, 'bin')}':"$PATH" exec "$@"\n`);
+    const mounted = join(dir, `${name}-auth`);
+    mkdirSync(mounted, { recursive: true });
+    writeFileSync(join(mounted, 'password'), auth);
+    // After `--` come `sh -c <script>`: the script runs with the Secret volume's path pointed at this folder.
+    writeFileSync(
+      script,
+      `#!/bin/sh\nprintf '%s\\n' "$*" > ${join(dir, `${name}.args`)}\nwhile [ "$#" -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\n[ "$1 $2" = 'sh -c' ] || exit 64\ncase "$3" in *'/etc/valkey-auth/password'*) ;; *) exit 65 ;; esac\nPATH='${join(dir, 'bin')}':"$PATH" exec sh -c "$(printf '%s' "$3" | sed 's#/etc/valkey-auth/#${mounted}/#g')"\n`,
+    );
     chmodSync(script, 0o755);
     return script;
   }

@@ -43,22 +43,34 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     }
   });
 
-  it('reads AWS Secrets Manager in the environment region through the instance profile (no auth block, no keys)', () => {
+  it("reads AWS Secrets Manager in the environment region with External Secrets' own role (JWT auth, no keys, no instance profile)", () => {
     const store = file(resources, 'secret-store/clustersecretstore_aws-secrets-manager.yaml');
-    expect(store.spec.provider).toEqual({ aws: { service: 'SecretsManager', region: config.aws.region } });
+    expect(store.spec.provider).toEqual({
+      aws: { service: 'SecretsManager', region: config.aws.region, auth: { jwt: { serviceAccountRef: { name: 'external-secrets', namespace: 'external-secrets' } } } },
+    });
+    const account = file(resources, 'external-secrets/serviceaccount_external-secrets_external-secrets.yaml');
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::${config.aws.accountId}:role/dubai-${config.name}-external-secrets` });
   });
 
-  it('lets only the controllers that act as the node (External Secrets, Longhorn, cert-manager) reach the instance metadata service', () => {
+  it('lets no add-on reach the instance metadata service, and opens egress only in named flows', () => {
     const reachesMetadata = kind(resources, 'NetworkPolicy').filter((r) =>
       (r.manifest.spec.egress ?? []).some((rule: { to?: { ipBlock?: { cidr: string; except?: string[] } }[] }) =>
         (rule.to ?? []).some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0' && !(peer.ipBlock.except ?? []).includes('169.254.169.254/32')),
       ),
     );
-    const expected = ['external-secrets', 'longhorn-system', ...(config.publicIngress.enabled ? ['cert-manager'] : [])];
-    expect(reachesMetadata.map((r) => r.manifest.metadata.namespace).sort()).toEqual(expected.sort());
-    // Every other add-on namespace starts from default deny like the workloads.
+    expect(reachesMetadata.map((r) => r.manifest.metadata.name)).toEqual([]);
     for (const namespace of ['argocd', 'tailscale', 'external-secrets', 'longhorn-system']) {
-      expect(file(resources, `${namespace === 'longhorn-system' ? 'longhorn' : namespace}/networkpolicy_${namespace}_default-deny-all.yaml`).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+      const folder = namespace === 'longhorn-system' ? 'longhorn' : namespace;
+      expect(file(resources, `${folder}/networkpolicy_${namespace}_default-deny-all.yaml`).spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+      const apiServer = file(resources, `${folder}/networkpolicy_${namespace}_allow-egress-api-server.yaml`);
+      expect(apiServer.spec.egress).toEqual([{ to: [config.network.publicSubnetCidr, ...config.network.additionalPublicSubnetCidrs].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: 6443, protocol: 'TCP' }] }]);
+      // Every egress rule names its ports or stays inside the cluster (same namespace, DNS).
+      for (const policy of kind(resources, 'NetworkPolicy').filter((r) => r.manifest.metadata.namespace === namespace)) {
+        for (const rule of policy.manifest.spec.egress ?? []) {
+          const external = (rule.to ?? []).some((peer: { ipBlock?: unknown }) => peer.ipBlock);
+          if (external) expect((rule.ports ?? []).length, policy.file).toBeGreaterThan(0);
+        }
+      }
     }
   });
 
@@ -94,7 +106,7 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     for (const claim of claims) expect(claim.manifest.spec.storageClassName).toBe(STORAGE_CLASS);
   });
 
-  it('enforces restricted Pod Security everywhere but Longhorn and node-exporter, whose exceptions say why', () => {
+  it('enforces restricted Pod Security everywhere but Longhorn, node-exporter and the K3s upgrade Jobs (privileged) and logging (baseline), whose exceptions say why', () => {
     for (const { manifest } of kind(resources, 'Namespace')) {
       const level = manifest.metadata.labels!['pod-security.kubernetes.io/enforce'];
       if (manifest.metadata.name === 'longhorn-system') {
@@ -103,6 +115,13 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
       } else if (manifest.metadata.name === 'monitoring-node') {
         expect(level).toBe('privileged');
         expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/node-exporter needs hostNetwork, hostPID and read-only hostPath/);
+      } else if (manifest.metadata.name === 'system-upgrade') {
+        expect(level).toBe('privileged');
+        expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/upgrade Jobs[\s\S]*"baseline" forbids/);
+      } else if (manifest.metadata.name === 'logging') {
+        // The log collector's hostPath: baseline, the narrowest level that admits it.
+        expect(level).toBe('baseline');
+        expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/\/var\/log\/pods.*restricted admits no hostPath/);
       } else {
         expect([manifest.metadata.name, level]).toEqual([manifest.metadata.name, 'restricted']);
       }

@@ -241,6 +241,8 @@ const CHART_FILES = [
   'serviceaccount_argocd_argocd-server.yaml',
 ];
 const CRD = 'customresourcedefinition_applicationsets.argoproj.io.yaml';
+/** The digest a bumped chart's image would have (any well-formed digest: the diff only compares text). */
+const NEW_DIGEST = `sha256:${'c'.repeat(64)}`;
 
 /**
  * What `npm run render` does to rendered/<env>/argocd/ when the Argo CD chart
@@ -256,8 +258,8 @@ function bumpArgoCdChart(env: string): void {
     writeFileSync(path(name), text.slice(0, newline).replace('charts/argo-cd-9.5.2.tgz', 'charts/argo-cd-9.6.0.tgz') + text.slice(newline));
   }
   const deployment = readFileSync(path('deployment_argocd_argocd-server.yaml'), 'utf8');
-  expect(deployment).toContain('image: quay.io/argoproj/argocd:v3.3.7');
-  writeFileSync(path('deployment_argocd_argocd-server.yaml'), deployment.replace('image: quay.io/argoproj/argocd:v3.3.7', 'image: quay.io/argoproj/argocd:v3.4.1'));
+  expect(deployment).toMatch(/image: quay\.io\/argoproj\/argocd:v3\.3\.7@sha256:[a-f0-9]{64}\n/);
+  writeFileSync(path('deployment_argocd_argocd-server.yaml'), deployment.replace(/image: quay\.io\/argoproj\/argocd:v3\.3\.7@sha256:[a-f0-9]{64}\n/, `image: quay.io/argoproj/argocd:v3.4.1@${NEW_DIGEST}\n`));
   const crd = readFileSync(path(CRD), 'utf8');
   const anchor = '            spec:\n              properties:\n';
   expect(crd).toContain(anchor);
@@ -308,7 +310,7 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
       '  argocd (changed)',
       '    + added NetworkPolicy argocd/allow-metrics in argocd/networkpolicy_argocd_allow-metrics.yaml',
       '    ~ changed Deployment argocd/argocd-server in argocd/deployment_argocd_argocd-server.yaml: spec.template.spec.containers[0].image',
-      '        spec.template.spec.containers[0].image: quay.io/argoproj/argocd:v3.3.7 → quay.io/argoproj/argocd:v3.4.1',
+      '        spec.template.spec.containers[0].image: quay.io/argoproj/argocd:v3.3.7@sha256:31f494ef5ad17b8dfd4e03fbae79c57cfadede325… → quay.io/argoproj/argocd:v3.4.1@sha256:ccccccccccccccccccccccccccccccccccccccccc…',
       '    - removed ConfigMap argocd/argocd-gpg-keys-cm was in argocd/configmap_argocd_argocd-gpg-keys-cm.yaml',
       '  ~ CRDs: 1 changed — applicationsets.argoproj.io: 1 field (schema)',
       '      applicationsets.argoproj.io schema: v1alpha1: added spec.reviewNote',
@@ -339,7 +341,7 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
       '',
       '- added `NetworkPolicy argocd/allow-metrics` in `argocd/networkpolicy_argocd_allow-metrics.yaml`',
       '- changed `Deployment argocd/argocd-server` in `argocd/deployment_argocd_argocd-server.yaml`: `spec.template.spec.containers[0].image`',
-      '  - `spec.template.spec.containers[0].image`: `quay.io/argoproj/argocd:v3.3.7` → `quay.io/argoproj/argocd:v3.4.1`',
+      '  - `spec.template.spec.containers[0].image`: `quay.io/argoproj/argocd:v3.3.7@sha256:31f494ef5ad17b8dfd4e03fbae79c57cfadede325…` → `quay.io/argoproj/argocd:v3.4.1@sha256:ccccccccccccccccccccccccccccccccccccccccc…`',
       '- removed `ConfigMap argocd/argocd-gpg-keys-cm` was in `argocd/configmap_argocd_argocd-gpg-keys-cm.yaml`',
       '',
       '- CRDs: 1 changed — `applicationsets.argoproj.io`: 1 field (schema)',
@@ -357,7 +359,7 @@ describe('a chart bump in npm run diff and the pull-request comment', () => {
     expect(body).toContain('- 2 files with only the generated header changed, not shown');
     expect(body).toContain(`Full diff: \`git diff ${base} -- rendered/dev/\``);
     // The Deployment's diff is shown without its header lines and with the file's line numbers; no schema text and no header-only file is.
-    expect(body).toContain('+          image: quay.io/argoproj/argocd:v3.4.1');
+    expect(body).toContain(`+          image: quay.io/argoproj/argocd:v3.4.1@${NEW_DIGEST}`);
     const deployment = env(diffAgainst('main'), 'dev').files.find((file) => file.path === 'dev/argocd/deployment_argocd_argocd-server.yaml')!;
     const hunks = deployment.patch.split('\n').filter((line) => line.startsWith('@@'));
     expect(hunks).toEqual(['@@ -1,4 +1,4 @@', expect.stringMatching(/^@@ -3\d\d,7 \+3\d\d,7 @@$/)]);

@@ -2,6 +2,7 @@
  * Behaviour of the committed rendered/ tree: what every workload, claim,
  * secret and policy must be, read from the real output.
  */
+import { DIGEST_NOT_OBTAINABLE_OFFLINE } from '../generator/images/chart-images.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadEnvironment } from '../generator/config/load-environment.js';
@@ -33,7 +34,9 @@ describe('the rendered tree', () => {
 describe('every workload', () => {
   it.each(workloads.map((item) => [item.file, item] as const))('%s runs restricted, read-only and bounded', (_file, { manifest }) => {
     const pod = podSpecOf(manifest)!;
-    expect(pod['automountServiceAccountToken']).toBe(false);
+    const annotations = (manifest.metadata['annotations'] as Record<string, string> | undefined) ?? {};
+    // Only a controller that works through the API gets a token, and its exception says why.
+    expect(pod['automountServiceAccountToken']).toBe(annotations['policy.dubai-hub.example/allow-service-account-token-automount'] !== undefined);
     expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod['securityContext']['runAsUser']).toBeGreaterThan(0);
     expect(pod['hostNetwork'] ?? false).toBe(false);
@@ -47,19 +50,28 @@ describe('every workload', () => {
       expect(container['resources']['requests']['cpu']).toBeDefined();
       expect(container['resources']['requests']['memory']).toBeDefined();
       expect(container['resources']['limits']['memory']).toBeDefined();
-      expect(container['image']).toMatch(/^[^:@]+:(?!latest$)[A-Za-z0-9_.-]+$/);
+      if (!(container['image'] in DIGEST_NOT_OBTAINABLE_OFFLINE)) expect(container['image']).toMatch(/^[^:@]+:(?!latest@)[A-Za-z0-9_.-]+@sha256:[a-f0-9]{64}$/);
       // Secrets reach containers only through Secrets made by ExternalSecrets, never as values.
-      for (const variable of container['env'] ?? []) expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      // (AWS_WEB_IDENTITY_TOKEN_FILE is the path of the projected token, not a token.)
+      for (const variable of container['env'] ?? []) {
+        if (variable['name'] === 'AWS_WEB_IDENTITY_TOKEN_FILE') expect(variable['value']).toBe('/var/run/secrets/sts.amazonaws.com/serviceaccount/token');
+        else expect(variable['name']).not.toMatch(/KEY|PASSWORD|SECRET|TOKEN/);
+      }
     }
-    // Every mounted writable volume is an emptyDir with a size limit, a claim or a read-only ConfigMap.
+    // Every mounted volume is an emptyDir with a size limit, a claim, the projected web-identity token, or a ConfigMap or Secret (from an ExternalSecret) mounted read-only.
     for (const volume of pod['volumes'] ?? []) {
-      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'], volume['name']).toBeDefined();
+      expect(volume['emptyDir']?.['sizeLimit'] ?? volume['persistentVolumeClaim'] ?? volume['configMap'] ?? volume['secret'] ?? volume['projected']?.['sources']?.[0]?.['serviceAccountToken'], volume['name']).toBeDefined();
+      if (volume['configMap'] || volume['secret']) {
+        for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          for (const mount of (container['volumeMounts'] ?? []).filter((m: { name: string }) => m.name === volume['name'])) expect(mount.readOnly, `${volume['name']} in ${container['name']}`).toBe(true);
+        }
+      }
     }
   });
 
-  it('of the charts passes the restricted Pod Security Standard, Longhorn and node-exporter (the documented privileged namespaces) aside', () => {
-    const restricted = chartWorkloads.filter(({ manifest }) => !['longhorn-system', 'monitoring-node'].includes(manifest.metadata.namespace!));
-    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale', 'monitoring']));
+  it('of the charts passes the restricted Pod Security Standard, Longhorn and node-exporter (the documented privileged namespaces) and the log collector (baseline) aside', () => {
+    const restricted = chartWorkloads.filter(({ manifest }) => !['longhorn-system', 'monitoring-node'].includes(manifest.metadata.namespace!) && !(manifest.kind === 'DaemonSet' && manifest.metadata.name === 'victoria-logs-vector'));
+    expect(new Set(restricted.map(({ manifest }) => manifest.metadata.namespace))).toEqual(new Set(['argocd', 'external-secrets', 'tailscale', 'monitoring', 'grafana', 'logging']));
     for (const { file, manifest } of restricted) {
       const pod = podSpecOf(manifest)!;
       for (const hostField of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pod[hostField] ?? false, `${file} ${hostField}`).toBe(false);
@@ -218,13 +230,15 @@ describe('Open WebUI', () => {
     expect(container['envFrom']).toContainEqual({ secretRef: { name: 'open-webui-env' } });
   });
 
-  it('never gets empty S3 key variables and uses shared state when it has several replicas', () => {
+  it('never gets empty settings or S3 keys and uses shared state when it has several replicas', () => {
     const settings = find('prod', 'ConfigMap', 'open-webui-settings')!.manifest['data'] as Record<string, string>;
     for (const [name, value] of Object.entries(settings)) expect(value, name).not.toBe('');
     expect(settings).toMatchObject({ STORAGE_PROVIDER: 's3', VECTOR_DB: 'pgvector', WEBSOCKET_MANAGER: 'redis', UVICORN_WORKERS: '1', ENABLE_OLLAMA_API: 'False' });
     expect(settings['OPENAI_API_BASE_URL']).toBe('http://litellm.litellm.svc.cluster.local:4000/v1');
     const template = (find('prod', 'ExternalSecret', 'open-webui-env')!.manifest['spec'] as any).target.template.data;
-    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']));
+    expect(Object.keys(template)).toEqual(expect.arrayContaining(['DATABASE_URL', 'PGVECTOR_DB_URL', 'REDIS_URL', 'WEBSOCKET_REDIS_URL']));
+    // S3 through workload identity: no key in the Secret (test/workload-identity.test.ts checks the token).
+    expect(Object.keys(template).filter((key) => key.startsWith('S3_'))).toEqual([]);
     expect(template.DATABASE_URL).toMatch(/^postgresql:\/\/\{\{ \.dbUsername \| urlquery \}\}:\{\{ \.dbPassword \| urlquery \}\}@.+:5432\/openwebui\?sslmode=require$/);
   });
 });
@@ -265,11 +279,21 @@ describe('LiteLLM', () => {
 });
 
 describe('Redis', () => {
-  it('keeps its password out of the process list and out of the manifests', () => {
+  it('reads its password from a mounted file: not the environment, not the command line, not a shell wrapper', () => {
     for (const env of envs) {
-      const container = podSpecOf(find(env, 'Deployment', 'redis')!.manifest)!.containers[0]!;
-      expect(container['command'].join(' ')).toContain('"$REDIS_PASSWORD" >> /tmp/valkey.conf');
-      expect(container['command'].join(' ')).not.toContain('--requirepass');
+      const pod = podSpecOf(find(env, 'Deployment', 'redis')!.manifest)!;
+      const container = pod.containers[0]!;
+      expect(container['command']).toEqual(['valkey-server', '/etc/valkey/valkey.conf']);
+      expect(container['env']).toBeUndefined();
+      expect(container['envFrom']).toBeUndefined();
+      expect(container['volumeMounts']).toContainEqual({ name: 'auth', mountPath: '/etc/valkey-auth', readOnly: true });
+      expect(container['volumeMounts']).toContainEqual({ name: 'config', mountPath: '/etc/valkey', readOnly: true });
+      expect(pod['volumes']).toContainEqual({ name: 'auth', secret: { secretName: 'redis-auth', defaultMode: 0o440 } });
+      const config = find(env, 'ConfigMap', 'redis-config')!.manifest['data'] as Record<string, string>;
+      expect(config['valkey.conf']).toContain('include /etc/valkey-auth/requirepass.conf');
+      expect(config['valkey.conf']).not.toMatch(/requirepass\s/);
+      const template = (find(env, 'ExternalSecret', 'redis-auth')!.manifest['spec'] as any).target.template.data;
+      expect(template).toEqual({ 'requirepass.conf': 'requirepass "{{ .redisPassword }}"\n', password: '{{ .redisPassword }}' });
     }
   });
   it('is persistent in prod and explicitly ephemeral in dev', () => {

@@ -53,7 +53,7 @@ describe('the Renovate custom managers cover every pinned version', () => {
     const found = (file: string) => result.extracted.filter((dep) => dep.file === file).map((dep) => `${dep.datasource} ${dep.depName}`);
     for (const env of ['dev', 'staging', 'prod']) {
       expect(found(`environments/${env}.yaml`)).toEqual(
-        expect.arrayContaining(['docker ghcr.io/open-webui/open-webui', 'docker ghcr.io/berriai/litellm-non_root', 'docker docker.io/valkey/valkey', 'github-releases k3s-io/k3s']),
+        expect.arrayContaining(['docker ghcr.io/open-webui/open-webui', 'docker ghcr.io/berriai/litellm-non_root', 'docker ghcr.io/valkey-io/valkey', 'github-releases k3s-io/k3s']),
       );
     }
     expect(found('generator/config/schema.ts')).toEqual(
@@ -93,10 +93,10 @@ describe('the Renovate custom managers cover every pinned version', () => {
   });
 
   it('report a default in the schema written in a way no manager finds', () => {
-    const schema = readFileSync(join(REPO_ROOT, 'generator/config/schema.ts'), 'utf8').replace("image('docker.io/valkey/valkey', ", 'image("docker.io/valkey/valkey", ');
+    const schema = readFileSync(join(REPO_ROOT, 'generator/config/schema.ts'), 'utf8').replace("image('ghcr.io/valkey-io/valkey', ", 'image("ghcr.io/valkey-io/valkey", ');
     const root = fixtureRepo('schema-default', { 'generator/config/schema.ts': schema });
     expect(formatCoverageProblems(checkRenovateCoverage(root, config()).problems)).toContain(
-      'generator/config/schema.ts default of redis.image.tag = 8.1.4-alpine: no Renovate custom manager extracts depName=docker.io/valkey/valkey currentValue=8.1.4-alpine datasource=docker',
+      'generator/config/schema.ts default of redis.image.tag = 8.1.4-alpine: no Renovate custom manager extracts depName=ghcr.io/valkey-io/valkey currentValue=8.1.4-alpine currentDigest=sha256:e706d1213aaba6896c162bb6a3a9e1894e1a435f28f8f856d14fab2e10aa098b datasource=docker',
     );
   });
 
@@ -104,7 +104,7 @@ describe('the Renovate custom managers cover every pinned version', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const dev = devYaml()
       .replace('k3s:\n', 'k3s:\n  channel: stable\n')
-      .replace(/(redis:\n  enabled: true\n  image:\n    repository: \S+\n)    tag: (\S+)\n/, `$1    tag: "$2"\n    digest: ${digest}\n`)
+      .replace(/(redis:\n  enabled: true\n  image:\n    repository: \S+\n)    tag: (\S+)\n    digest: \S+\n/, `$1    tag: "$2"\n    digest: ${digest}\n`)
       .concat('addons:\n  longhorn:\n    chart: longhorn\n    repoURL: https://charts.longhorn.io\n    version: 1.12.1\n');
     const root = fixtureRepo('found', { 'environments/dev.yaml': dev });
     const result = checkRenovateCoverage(root, config());
@@ -112,7 +112,7 @@ describe('the Renovate custom managers cover every pinned version', () => {
     expect(formatCoverageProblems(result.problems)).toBe('');
     const devDeps = result.extracted.filter((dep) => dep.file === 'environments/dev.yaml');
     expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'helm', depName: 'longhorn', registryUrl: 'https://charts.longhorn.io', currentValue: '1.12.1' }));
-    expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'docker', depName: 'docker.io/valkey/valkey', currentValue: '8.1.4-alpine', currentDigest: digest }));
+    expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'docker', depName: 'ghcr.io/valkey-io/valkey', currentValue: '8.1.4-alpine', currentDigest: digest }));
     expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'github-releases', depName: 'k3s-io/k3s', currentValue: 'v1.36.3+k3s1' }));
   });
 
@@ -178,16 +178,16 @@ describe('Renovate itself (pinned renovate package under Node 24 from the npm re
     const managers = config().customManagers!;
     const root = fixtureRepo('digest', {});
     const [dev] = probe({ managers, extract: [{ manager: 0, file: 'environments/dev.yaml', root }], compile: [] }).extract;
-    const valkey = dev!.deps.find((dep) => dep['depName'] === 'docker.io/valkey/valkey')!;
+    const valkey = dev!.deps.find((dep) => dep['depName'] === 'ghcr.io/valkey-io/valkey')!;
     const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
     const [replacement] = probe({ managers, extract: [], compile: [{ template: managers[0]!.autoReplaceStringTemplate, data: { ...valkey, newValue: '8.1.5-alpine', newDigest: digest } }] }).compile;
     const source = readFileSync(join(root, 'environments/dev.yaml'), 'utf8');
     expect(source).toContain(valkey['replaceString']);
     writeFileSync(join(root, 'environments/dev.yaml'), source.replace(valkey['replaceString'], replacement!));
 
-    expect(parse(readFileSync(join(root, 'environments/dev.yaml'), 'utf8')).redis.image).toEqual({ repository: 'docker.io/valkey/valkey', tag: '8.1.5-alpine', digest });
+    expect(parse(readFileSync(join(root, 'environments/dev.yaml'), 'utf8')).redis.image).toEqual({ repository: 'ghcr.io/valkey-io/valkey', tag: '8.1.5-alpine', digest });
     const rendered = renderEnvironment(loadEnvironment(root, 'dev'));
-    const images = rendered.resources.flatMap(({ manifest }) => JSON.stringify(manifest).match(/docker\.io\/valkey\/valkey[^"]*/g) ?? []);
-    expect(new Set(images)).toEqual(new Set([`docker.io/valkey/valkey:8.1.5-alpine@${digest}`]));
+    const images = rendered.resources.flatMap(({ manifest }) => JSON.stringify(manifest).match(/ghcr\.io\/valkey-io\/valkey[^"]*/g) ?? []);
+    expect(new Set(images)).toEqual(new Set([`ghcr.io/valkey-io/valkey:8.1.5-alpine@${digest}`]));
   }, 120_000);
 });

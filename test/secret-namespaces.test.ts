@@ -21,7 +21,7 @@ describe('provider keys live in the providers/ namespace', () => {
     repo = fixtureRepo();
     const { config } = loadEnvironment(repo.root, 'fixture');
     const platform = environmentSecrets(config).filter((secret) => secret.kind !== 'provider').map((secret) => secret.reference);
-    expect(platform).toEqual(expect.arrayContaining(['litellm/master-key', 'k3s/token', 'redis/password', 'openwebui/s3-credentials', 'tailscale/node-auth-key']));
+    expect(platform).toEqual(expect.arrayContaining(['litellm/master-key', 'k3s/token', 'redis/password', 'k3s/sa-signing-key', 'tailscale/node-auth-key']));
     for (const reference of platform) {
       const issues = issuesFor(reference);
       expect(issues.map((issue) => `${issue.path}: ${issue.problem}`), reference).toEqual([

@@ -103,6 +103,7 @@ describe('the workflow rules', () => {
       'jobs:',
       '  push:',
       '    runs-on: ubuntu-24.04',
+      '    environment: renovate-render',
       '    permissions:',
       '      contents: write',
       '    steps:',
@@ -110,7 +111,21 @@ describe('the workflow rules', () => {
       '',
     ].join('\n');
     expect(checkWorkflow('push.yml', pushing)).toEqual([]);
-    expect(formatProblems(checkWorkflow('read.yml', pushing.replace('contents: write', 'contents: read')))).toContain('read.yml:10: job push: actions/checkout leaves the token');
+    expect(formatProblems(checkWorkflow('read.yml', pushing.replace('contents: write', 'contents: read')))).toContain('read.yml:11: job push: actions/checkout leaves the token');
+  });
+
+  it('refuse a pushing job or a job reading a secret outside a GitHub environment', () => {
+    const job = (lines: string[]) => ['on: push', 'permissions: {}', 'concurrency: x', 'jobs:', '  push:', '    runs-on: ubuntu-24.04', ...lines, '    steps:', '      - run: git push', ''].join('\n');
+    expect(formatProblems(checkWorkflow('w.yml', job(['    permissions:', '      contents: write'])))).toContain(
+      'w.yml:5: job push can push (contents: write) outside a GitHub environment',
+    );
+    const token = job(['    env:', '      TOKEN: ${{ secrets.RENDER_PUSH_TOKEN || github.token }}']);
+    expect(formatProblems(checkWorkflow('t.yml', token))).toContain('t.yml:5: job push reads secret(s) RENDER_PUSH_TOKEN outside a GitHub environment');
+    expect(checkWorkflow('t.yml', token.replace('    env:', '    environment: { name: renovate-render }\n    env:'))).toEqual([]);
+    expect(checkWorkflow('g.yml', job(['    env:', '      TOKEN: ${{ secrets.GITHUB_TOKEN }}']))).toEqual([]);
+    expect(checkWorkflow('e.yml', job(['    environment: ""', '    env:', '      TOKEN: ${{ secrets.RENDER_PUSH_TOKEN }}']))).toHaveLength(1);
+    const workflowLevel = ['on: push', 'permissions: {}', 'concurrency: x', 'env:', '  TOKEN: ${{ secrets.RENDER_PUSH_TOKEN }}', 'jobs: {}', ''].join('\n');
+    expect(formatProblems(checkWorkflow('top.yml', workflowLevel))).toContain('top.yml:5: the workflow-level env: hands secret(s) RENDER_PUSH_TOKEN to every job');
   });
 });
 
@@ -144,6 +159,9 @@ describe('what the workflows do', () => {
     expect(workflow('renovate-render.yml').on).toEqual({ push: { branches: ['renovate/**'] } });
     expect(jobs.render.permissions).toEqual({ contents: 'read' });
     expect(jobs.push.permissions).toEqual({ contents: 'write' });
+    // The push token is a secret of this environment, released only to renovate/** (its deployment branch policy).
+    expect(jobs.push.environment).toBe('renovate-render');
+    expect(jobs.render.environment).toBeUndefined();
     const renderRuns: string[] = jobs.render.steps.map((step: { run?: string }) => step.run ?? '');
     const [pullStep, renderStep] = [renderRuns.indexOf('npm run -s charts:pull'), renderRuns.indexOf('npm run -s render')];
     expect(pullStep).toBeGreaterThan(-1);

@@ -90,7 +90,7 @@ export async function createChangeSet(cfn: CloudFormationClient, input: ChangeSe
       ...('templateUrl' in input.template ? { TemplateURL: input.template.templateUrl } : { TemplateBody: input.template.templateBody }),
       Parameters: input.parameters,
       Tags: input.tags,
-      Capabilities: ['CAPABILITY_IAM'],
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
       Description: 'npm run bootstrap',
     }),
   );

@@ -25,7 +25,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
 
 export function toBootstrapOutputs(stackName: string, outputs: Record<string, string>): BootstrapOutputs {
   const missing = Object.values(OUTPUTS).filter((key) => outputs[key] === undefined || outputs[key] === '');
-  const needed = [OUTPUTS.auroraEndpoint, OUTPUTS.auroraPort, OUTPUTS.auroraMasterUserSecretArn, OUTPUTS.attachmentsBucket, OUTPUTS.longhornBackupsBucket, OUTPUTS.etcdSnapshotsBucket, OUTPUTS.kubeconfigBucket];
+  const needed = [OUTPUTS.auroraEndpoint, OUTPUTS.auroraPort, OUTPUTS.auroraMasterUserSecretArn, OUTPUTS.attachmentsBucket, OUTPUTS.longhornBackupsBucket, OUTPUTS.etcdSnapshotsBucket, OUTPUTS.kubeconfigBucket, OUTPUTS.externalSecretsRoleArn, OUTPUTS.longhornRoleArn, OUTPUTS.openWebUIRoleArn];
   const missingNeeded = needed.filter((key) => missing.includes(key));
   if (missingNeeded.length > 0) {
     throw new BootstrapError(
@@ -43,6 +43,12 @@ export function toBootstrapOutputs(stackName: string, outputs: Record<string, st
       longhornBackups: get(OUTPUTS.longhornBackupsBucket),
       etcdSnapshots: get(OUTPUTS.etcdSnapshotsBucket),
       kubeconfig: get(OUTPUTS.kubeconfigBucket),
+    },
+    roles: {
+      externalSecrets: get(OUTPUTS.externalSecretsRoleArn),
+      longhorn: get(OUTPUTS.longhornRoleArn),
+      openWebUI: get(OUTPUTS.openWebUIRoleArn),
+      ...(outputs[OUTPUTS.certManagerRoleArn] ? { certManager: get(OUTPUTS.certManagerRoleArn) } : {}),
     },
   };
 }

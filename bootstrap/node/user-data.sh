@@ -1,11 +1,8 @@
 #!/bin/bash
-# K3s node bootstrap, run once by cloud-init as EC2 user data. One script, three roles:
-#   init  the first server: starts the cluster (cluster-init), hands it to Argo CD, uploads the kubeconfig
-#   join  another server: joins through the registration address (an internal load balancer)
-#   agent a worker from the Auto Scaling group: joins through the registration address
-# Rendered by `npm run render` from bootstrap/node/user-data.sh; do not edit the rendered copy.
-# Idempotent: every step checks before it acts, so it can be run again over SSM:
-#   sudo bash /var/lib/cloud/instance/user-data.txt
+# K3s node bootstrap (EC2 user data, run once by cloud-init). Roles: init (the first server: starts
+# the cluster, hands it to Argo CD, uploads the kubeconfig), join (another server) and agent (from the
+# Auto Scaling group), both through the registration address. Rendered from bootstrap/node/user-data.sh.
+# Idempotent; re-run over SSM: sudo bash /var/lib/cloud/instance/user-data.txt
 # Log: /var/log/dubai-bootstrap.log
 set -euo pipefail
 umask 077
@@ -16,6 +13,8 @@ chmod 0600 "$LOG_FILE"
 exec > >(tee -a "$LOG_FILE") 2>&1
 
 # @@ENVIRONMENT@@
+# The AWS CLI reads the region from the environment.
+export AWS_REGION
 
 K3S_CONFIG_DIR=/etc/rancher/k3s
 K3S_SERVER_DIR=/var/lib/rancher/k3s/server
@@ -37,7 +36,7 @@ node_name() {
 }
 
 cluster_initialized() {
-  aws s3api head-object --region "$AWS_REGION" --bucket "$KUBECONFIG_BUCKET" --key "$CLUSTER_MARKER_KEY" >/dev/null 2>&1
+  aws s3api head-object --bucket "$KUBECONFIG_BUCKET" --key "$CLUSTER_MARKER_KEY" >/dev/null 2>&1
 }
 
 # node_role: init, join or agent, decided once (kept in $K3S_CONFIG_DIR/role). A replaced first
@@ -134,7 +133,7 @@ mount_data_volume() {
 
 # secret_value NAME: a Secrets Manager value (instance role).
 secret_value() {
-  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" --query SecretString --output text
+  aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text
 }
 
 write_k3s_config() {
@@ -162,10 +161,44 @@ kubelet-arg:
   - make-iptables-util-chains=true
 CONFIG
   if [[ $role != init ]]; then printf 'server: https://%s:6443\n' "$REGISTRATION_ADDRESS" >>"$K3S_CONFIG_DIR/config.yaml"; fi
-  if [[ $role != agent ]]; then write_server_config "$role" "$name"; fi
+  if [[ $role != agent ]]; then
+    signing_key "$role"
+    write_server_config "$role" "$name"
+  fi
   chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
   # A re-run that changes the configuration restarts K3s.
   if [[ -n $before && $before != "$(cat "$K3S_CONFIG_DIR/config.yaml")" ]]; then CONFIG_CHANGED=true; fi
+}
+
+# Workload identity (docs/workload-identity.md): every server signs service-account tokens with one
+# key kept in Secrets Manager; the first server generates it at first boot, the others wait for it.
+SA_KEY=$K3S_CONFIG_DIR/sa.key
+
+read_sa_key() { secret_value "$SA_KEY_SECRET" >"$SA_KEY.new" && grep -q 'PRIVATE KEY' "$SA_KEY.new"; }
+
+signing_key() {
+  if [[ ! -s $SA_KEY ]]; then
+    if [[ $1 != init ]]; then
+      retry 30 read_sa_key
+    elif ! read_sa_key 2>/dev/null; then
+      openssl genrsa -out "$SA_KEY.new" 2048
+      retry 5 aws secretsmanager put-secret-value --secret-id "$SA_KEY_SECRET" --secret-string "file://$SA_KEY.new" >/dev/null
+    fi
+    mv "$SA_KEY.new" "$SA_KEY"
+  fi
+  openssl pkey -in "$SA_KEY" -pubout -out "$SA_KEY.pub"
+}
+
+# The issuer's discovery document and JWKS, as kube-apiserver serves them (so the key id is exactly
+# the one it puts in each token), copied to the two public objects of the OIDC bucket for AWS STS.
+publish_oidc() {
+  local p f
+  f="$(mktemp)"
+  for p in .well-known/openid-configuration openid/v1/jwks; do
+    k3s kubectl get --raw "/$p" >"$f"
+    retry 5 aws s3 cp "$f" "s3://$OIDC_BUCKET/$p"
+  done
+  rm -f "$f"
 }
 
 write_server_config() {
@@ -225,6 +258,12 @@ kube-apiserver-arg:
   - audit-log-maxbackup=10
   - audit-log-maxsize=100
   - enable-admission-plugins=NodeRestriction
+  - service-account-issuer=${OIDC_ISSUER}
+  - service-account-issuer=https://kubernetes.default.svc.cluster.local
+  - service-account-jwks-uri=${OIDC_ISSUER}/openid/v1/jwks
+  - service-account-signing-key-file=${SA_KEY}
+  - service-account-key-file=${SA_KEY}.pub
+  - service-account-key-file=${K3S_SERVER_DIR}/tls/service.key
 kube-controller-manager-arg:
   - terminated-pod-gc-threshold=10
 CONFIG
@@ -340,7 +379,7 @@ wait_for_k3s() {
 mark_cluster_initialized() {
   ((SERVER_COUNT > 1)) || return 0
   log "recording that the cluster exists (s3://$KUBECONFIG_BUCKET/$CLUSTER_MARKER_KEY)"
-  date -u +%Y-%m-%dT%H:%M:%SZ | retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" - "s3://$KUBECONFIG_BUCKET/$CLUSTER_MARKER_KEY"
+  date -u +%Y-%m-%dT%H:%M:%SZ | retry 5 aws s3 cp --only-show-errors - "s3://$KUBECONFIG_BUCKET/$CLUSTER_MARKER_KEY"
 }
 
 seed_repository_credentials() {
@@ -369,7 +408,7 @@ seed_repository_credentials() {
 
 upload_kubeconfig() {
   log "uploading the kubeconfig to s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
-  retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" "$K3S_CONFIG_DIR/k3s.yaml" "s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
+  retry 5 aws s3 cp --only-show-errors "$K3S_CONFIG_DIR/k3s.yaml" "s3://$KUBECONFIG_BUCKET/$KUBECONFIG_KEY"
 }
 
 join_tailnet() {
@@ -420,6 +459,7 @@ main() {
     seed_repository_credentials
     install_argocd
     upload_kubeconfig
+    publish_oidc
     mark_cluster_initialized
   fi
   join_tailnet

@@ -1,20 +1,21 @@
 /**
  * The K3s servers: one EC2 instance per server (stable identities, one per
- * zone in turn) from the environment's pinned AMI with IMDSv2 required (hop
- * limit 2, so External Secrets in a pod can use the instance profile),
- * encrypted gp3 volumes, detailed monitoring, termination protection in
- * production, and an instance profile that can read only this environment's
- * secrets and buckets (plus SSM core for Session Manager). Agents use a role
- * without the servers' etcd-snapshot and kubeconfig rights
- * (bootstrap/template/agents.ts).
+ * zone in turn) from the environment's pinned AMI with IMDSv2 required and a
+ * hop limit of 1 (no pod reaches the instance profile; pods that call AWS use
+ * workload identity, bootstrap/template/identity.ts), encrypted gp3 volumes,
+ * detailed monitoring, termination protection in production, and an instance
+ * profile with only what the node itself needs: its boot secrets, etcd
+ * snapshots, the kubeconfig upload and the OIDC documents (plus SSM core for
+ * Session Manager). Agents use a role with only their boot secrets
+ * (bootstrap/template/cluster.ts).
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { LONGHORN_BACKUP_PREFIX } from '../../generator/platform-names.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, NODE_SECRETS } from '../../generator/platform-names.js';
 import { serverZones } from '../../generator/cluster/topology.js';
-import { CLUSTER_MARKER_KEY, currentServerIds, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY } from '../names.js';
+import { CLUSTER_MARKER_KEY, currentServerIds, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, OIDC_DOCUMENTS, secretLogicalId } from '../names.js';
 import { allow, bucketArn, checkovSkips, getAtt, ref, SNAPSHOT, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
-import { activeAuroraCluster, isProduction } from './database.js';
-import { secretLogicalIds } from './secrets.js';
+import { isProduction } from './database.js';
+import { OIDC_BUCKET } from './identity.js';
 import { publicSubnetId } from './network.js';
 import { userDataValue } from './user-data.js';
 
@@ -22,36 +23,36 @@ import { userDataValue } from './user-data.js';
 export const DATA_VOLUME_DEVICE = '/dev/sdf';
 export const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
 
-/** IMDSv2 only, hop limit 2 (pods on the node reach the instance profile), no instance tags in metadata. */
-export const METADATA_OPTIONS = { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 2, InstanceMetadataTags: 'disabled' } as const;
+/** IMDSv2 only, hop limit 1 (a pod's packets take a second hop and never reach the instance profile), no instance tags in metadata. */
+export const METADATA_OPTIONS = { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'disabled' } as const;
 
 export type NodeKind = 'server' | 'agent';
 
 export const ENCRYPTED_GP3 = { VolumeType: 'gp3', Encrypted: true, KmsKeyId: getAtt('KmsKey', 'Arn') };
 
 /**
- * cert-manager's ACME DNS-01 solver runs with the node's credentials: with a
- * public ingress it may change records in that hosted zone, and read the
- * status of its own changes (change ids are not known in advance).
+ * The secrets a node reads while it boots: the K3s token and its tailnet key;
+ * a server also the signing key and, with a private repository, the git
+ * credentials it seeds Argo CD with. Nothing else: External Secrets has its own role.
  */
-function acmeDnsStatements(config: EnvConfig): CfnObject[] {
-  const zone = config.publicIngress.enabled ? config.publicIngress.route53HostedZoneId : undefined;
-  if (!zone) return [];
-  return [
-    allow('AcmeDnsRecords', ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'], [sub(`arn:\${AWS::Partition}:route53:::hostedzone/${zone}`)]),
-    allow('AcmeDnsChanges', ['route53:GetChange'], [sub('arn:${AWS::Partition}:route53:::change/*')]),
-  ];
+export function bootSecrets(config: EnvConfig, kind: NodeKind): string[] {
+  const secrets: string[] = [GENERATED_SECRETS.k3sToken, MANUAL_SECRETS.tailscaleAuthKey];
+  if (kind === 'server') {
+    secrets.push(NODE_SECRETS.serviceAccountSigningKey);
+    if (config.git.credentialsSecret) secrets.push(config.git.credentialsSecret);
+  }
+  return secrets;
 }
 
 /** The role of the servers, or of the agents (no etcd snapshots, no kubeconfig or cluster marker). */
 export function nodeRole(config: EnvConfig, stack: string, kind: NodeKind = 'server'): CfnResource {
   const server = kind === 'server';
   const clusterMarker = server && config.cluster.servers > 1;
-  const secretArns = [...secretLogicalIds(config).map(ref), getAtt(activeAuroraCluster(config), 'MasterUserSecret.SecretArn')];
+  const signingKey = ref(secretLogicalId(NODE_SECRETS.serviceAccountSigningKey));
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
-      Description: server ? `${stack}: the K3s node and, through IMDSv2, External Secrets` : `${stack}: the K3s agents and, through IMDSv2, External Secrets and Longhorn on them`,
+      Description: server ? `${stack}: the K3s servers themselves (no pod reaches it: hop limit 1)` : `${stack}: the K3s agents themselves (no pod reaches it: hop limit 1)`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -63,19 +64,20 @@ export function nodeRole(config: EnvConfig, stack: string, kind: NodeKind = 'ser
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              allow('ReadEnvironmentSecrets', ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], secretArns),
-              allow('UseStackKey', ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], [getAtt('KmsKey', 'Arn')]),
-              allow(
-                'ListBuckets',
-                ['s3:ListBucket', 's3:GetBucketLocation'],
-                server ? [getAtt('EtcdSnapshotsBucket', 'Arn'), getAtt('LonghornBackupsBucket', 'Arn'), getAtt('KubeconfigBucket', 'Arn')] : [getAtt('LonghornBackupsBucket', 'Arn')],
-              ),
-              ...(server ? [allow('EtcdSnapshots', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [bucketArn('EtcdSnapshotsBucket', `/${ETCD_SNAPSHOT_FOLDER}/*`)])] : []),
-              allow('LonghornBackups', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [bucketArn('LonghornBackupsBucket', `/${LONGHORN_BACKUP_PREFIX}/*`)]),
-              ...(server ? [allow('UploadKubeconfig', ['s3:PutObject'], [bucketArn('KubeconfigBucket', `/${KUBECONFIG_KEY}`)])] : []),
+              allow('ReadBootSecrets', ['secretsmanager:GetSecretValue'], bootSecrets(config, kind).map((reference) => ref(secretLogicalId(reference)))),
+              allow('UseStackKey', ['kms:Decrypt', 'kms:GenerateDataKey'], [getAtt('KmsKey', 'Arn')]),
+              ...(server
+                ? [
+                    // The first server generates the signing key and stores it; the other servers read it.
+                    allow('StoreSigningKey', ['secretsmanager:PutSecretValue'], [signingKey]),
+                    allow('ListBuckets', ['s3:ListBucket', 's3:GetBucketLocation'], [getAtt('EtcdSnapshotsBucket', 'Arn'), getAtt('KubeconfigBucket', 'Arn')]),
+                    allow('EtcdSnapshots', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [bucketArn('EtcdSnapshotsBucket', `/${ETCD_SNAPSHOT_FOLDER}/*`)]),
+                    allow('UploadKubeconfig', ['s3:PutObject'], [bucketArn('KubeconfigBucket', `/${KUBECONFIG_KEY}`)]),
+                    allow('PublishOidcDocuments', ['s3:PutObject'], Object.values(OIDC_DOCUMENTS).map((key) => bucketArn(OIDC_BUCKET, `/${key}`))),
+                  ]
+                : []),
               // A replaced first server reads it to join instead of starting a second cluster.
               ...(clusterMarker ? [allow('ClusterMarker', ['s3:GetObject', 's3:PutObject'], [bucketArn('KubeconfigBucket', `/${CLUSTER_MARKER_KEY}`)])] : []),
-              ...acmeDnsStatements(config),
             ],
           },
         },

@@ -6,11 +6,13 @@
  * secrets, the user data) is rendered into the template itself.
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { currentServerIds, environmentSecrets, OUTPUTS, secretLogicalId, stackName } from '../names.js';
+import { currentServerIds, environmentSecrets, OUTPUTS, secretLogicalId, serverLogicalIds, stackName } from '../names.js';
+import { alarmResources, ALERTS_TOPIC, auroraConnectionsAlarmAt } from './alarms.js';
 import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
 import { activeAuroraCluster, databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
+import { identityOutputs, identityResources } from './identity.js';
 import { networkResources } from './network.js';
 import { nodeResources } from './node.js';
 import { secretResources } from './secrets.js';
@@ -36,6 +38,7 @@ export const PARAMETERS: Record<string, StackParameter> = {
   AgentDataVolumeGiB: { Type: 'Number', Description: 'Longhorn data volume of each agent (cluster.agents.dataVolumeGiB).', MinValue: 20, MaxValue: 16000, value: (c) => String(c.cluster.agents.dataVolumeGiB), only: withAgents },
   AuroraMinCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 minimum ACUs (aurora.minCapacity).', MinValue: 0, MaxValue: 256, value: (c) => String(c.aurora.minCapacity) },
   AuroraMaxCapacity: { Type: 'Number', Description: 'Aurora Serverless v2 maximum ACUs (aurora.maxCapacity).', MinValue: 1, MaxValue: 256, value: (c) => String(c.aurora.maxCapacity) },
+  AuroraConnectionsAlarmAt: { Type: 'Number', Description: 'Connections alarm: 80% of max_connections at aurora.maxCapacity.', MinValue: 1, MaxValue: 5000, value: (c) => String(auroraConnectionsAlarmAt(c.aurora.maxCapacity)) },
   AuroraBackupRetentionDays: {
     Type: 'Number',
     Description: 'Days Aurora keeps automated backups (aurora.backupRetentionDays).',
@@ -79,6 +82,8 @@ function outputs(config: EnvConfig): Record<string, CfnOutput> {
     [OUTPUTS.secretsPrefix]: { Description: 'Prefix of every Secrets Manager name of the environment', Value: config.secretsManager.prefix },
     [OUTPUTS.kmsKeyArn]: { Description: 'KMS key encrypting volumes, Aurora, buckets and secrets', Value: getAtt('KmsKey', 'Arn') },
   };
+  Object.assign(result, identityOutputs(config));
+  result['AlertsTopicArn'] = { Description: 'SNS topic the CloudWatch alarms publish to (subscribers: alerts.email)', Value: ref(ALERTS_TOPIC) };
   if (hasRegistrationAddress(config)) {
     result['RegistrationAddress'] = { Description: 'DNS name of the internal load balancer nodes register through (port 6443)', Value: getAtt(REGISTRATION_LOAD_BALANCER, 'DNSName') };
   }
@@ -114,6 +119,8 @@ export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
       ...databaseResources(config, stack),
       ...nodeResources(config, stack),
       ...clusterResources(config, stack),
+      ...identityResources(config, stack),
+      ...alarmResources(config, stack),
     },
     Outputs: outputs(config),
   };

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { REPOSITORY_SECRET } from '../../generator/addons/argocd.js';
 import { ARGOCD_FIELD_MANAGER, ARGOCD_NAMESPACE } from '../../generator/argocd/bootstrap-manifests.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { GENERATED_SECRETS, MANUAL_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, NODE_SECRETS, secretsManagerName } from '../../generator/platform-names.js';
 import { isHighlyAvailable } from '../../generator/cluster/topology.js';
-import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, serverGeneration, serverNodeName } from '../names.js';
+import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, oidcBucketName, oidcIssuer, serverGeneration, serverNodeName } from '../names.js';
 import { getAtt, type CfnValue } from './cfn.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
@@ -102,6 +102,11 @@ export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERV
     ETCD_FOLDER: ETCD_SNAPSHOT_FOLDER,
     KUBECONFIG_BUCKET: bucketName(config, 'kubeconfig'),
     KUBECONFIG_KEY,
+    // Workload identity (docs/workload-identity.md): the servers sign service-account tokens with one
+    // key from Secrets Manager; the first server publishes the issuer's discovery document and keys.
+    SA_KEY_SECRET: secretsManagerName(config, NODE_SECRETS.serviceAccountSigningKey),
+    OIDC_ISSUER: oidcIssuer(config),
+    OIDC_BUCKET: oidcBucketName(config),
     // A private repository: the node seeds Argo CD's repository Secret once, so the first sync can
     // read the repository; External Secrets then takes the Secret over (it has no owner yet).
     REPO_URL: config.git.repoURL,
@@ -123,8 +128,9 @@ export class UserDataError extends Error {}
 /**
  * The script without its comment lines, except the header (the lines after
  * `#!`) and the environment marker: the comments are for reviewers of
- * bootstrap/node/user-data.sh and would cost the 16 KB EC2 allows. Lines
- * inside heredocs are content and stay.
+ * bootstrap/node/user-data.sh and would cost the 16 KB EC2 allows, and
+ * without the indentation of its code lines (the shell ignores it; about
+ * 800 bytes). Lines inside heredocs are content (YAML) and stay as written.
  */
 export function withoutComments(source: string): string {
   const lines = source.split('\n');
@@ -140,7 +146,7 @@ export function withoutComments(source: string): string {
     const comment = /^\s*#/.test(line) && index > 0;
     header &&= index === 0 || comment;
     if (comment && !header && line.trim() !== ENVIRONMENT_MARKER) continue;
-    kept.push(line);
+    kept.push(header ? line : line.trimStart());
     heredoc = /<<-?'?([A-Z_]+)'?\s*$/.exec(line)?.[1];
   }
   return kept.join('\n');

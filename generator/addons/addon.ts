@@ -10,6 +10,7 @@ import type { ChartConfig, EnvConfig } from '../config/schema.js';
 import { standardLabels, type Labels } from '../k8s/labels.js';
 import { podSecurityNamespace, restrictedNamespace } from '../k8s/namespace.js';
 import { addOnNetworkPolicies, type AddOnNetworkProps } from './network.js';
+import { withChartImagePins } from '../images/chart-images.js';
 
 export interface AddOn extends Component {
   application(context: RenderContext): ApplicationSettings;
@@ -43,6 +44,8 @@ export interface ChartAddOnProps {
   holdsData?: boolean;
   /** Makes the namespace privileged instead of restricted; says why. */
   privilegedReason?: string;
+  /** Makes the namespace baseline instead of restricted (e.g. for a hostPath collector); says why. */
+  baselineReason?: string;
   /** The namespace's NetworkPolicies: what may reach its pods, and whether they need the instance metadata service. */
   network(context: RenderContext): Omit<AddOnNetworkProps, 'namespace' | 'labels'>;
   /** What the folder holds besides the namespace, its NetworkPolicies and the chart. */
@@ -62,7 +65,7 @@ export function chartAddOn(props: ChartAddOnProps): AddOn {
         configKey: props.chart,
         chart: context.config.addons[props.chart],
         releaseName: props.releaseName,
-        values: props.values(context),
+        values: withChartImagePins(context.config, props.chart, props.values(context)),
         exceptions: props.exceptions?.(context) ?? [],
       },
     }),
@@ -70,6 +73,7 @@ export function chartAddOn(props: ChartAddOnProps): AddOn {
       const labels = addOnLabels(props.folder);
       const namespace = { name: props.namespace, labels, kubernetes: context.kubernetes, holdsData: props.holdsData ?? false };
       if (props.privilegedReason) podSecurityNamespace(chart, { ...namespace, level: 'privileged', exceptionReason: props.privilegedReason });
+      else if (props.baselineReason) podSecurityNamespace(chart, { ...namespace, level: 'baseline', exceptionReason: props.baselineReason });
       else restrictedNamespace(chart, namespace);
       addOnNetworkPolicies(chart, { namespace: props.namespace, labels, ...props.network(context) });
       props.build?.(chart, context, labels);

@@ -6,7 +6,7 @@
  */
 import type { ChartException } from '../argocd/application.js';
 import { APPLICATION_WAVE, ARGOCD_NAMESPACE } from '../argocd/application.js';
-import { APPLICATION_HEALTH_LUA, ARGOCD_RELEASE, ARGOCD_SERVER_SERVICE, argocdHost } from '../argocd/bootstrap-manifests.js';
+import { APPLICATION_HEALTH_LUA, ARGOCD_RELEASE, ARGOCD_SERVER_PORT, ARGOCD_SERVER_SERVICE, argocdHost } from '../argocd/bootstrap-manifests.js';
 import type { RenderContext } from '../components/component.js';
 import { isHighlyAvailable } from '../cluster/topology.js';
 import { chartTopologySpread } from '../k8s/workload.js';
@@ -15,11 +15,13 @@ import { NAMESPACES, secretsManagerName } from '../platform-names.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
 import { tailnetIngress } from './ingress.js';
+import { toApiServer, toInternet } from './network.js';
+import type { EnvConfig } from '../config/schema.js';
 
 const NAME = 'argocd';
 export const REPOSITORY_SECRET = 'repository-credentials';
 /** Port of argocd-server's HTTP listener (TLS ends at the Tailscale proxy). */
-const SERVER_PORT = 8080;
+const SERVER_PORT = ARGOCD_SERVER_PORT;
 
 const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
 
@@ -40,7 +42,8 @@ export function argocdValues({ config }: RenderContext): Record<string, unknown>
   const replicated = isHighlyAvailable(config);
   const ha = highAvailability(replicated);
   return {
-    global: { domain: argocdHost(config), ...(replicated ? { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } : {}) },
+    // Pod-level defaults next to the chart's container-level context (checkov CKV_K8S_29); Redis has its own.
+    global: { domain: argocdHost(config), securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, ...(replicated ? { topologySpreadConstraints: chartTopologySpread(config.cluster.whenUnsatisfiable) } : {}) },
     configs: {
       // TLS ends at the Tailscale proxy in front of the UI; inside the cluster the server speaks HTTP.
       params: { 'server.insecure': true },
@@ -101,6 +104,14 @@ export function argocdExceptions(): ChartException[] {
   ];
 }
 
+/** The port Argo CD reaches the git repository on: 443 for https://, the URL's port or 22 for ssh. */
+export function gitPort(config: EnvConfig): number {
+  const url = config.git.repoURL;
+  if (url.startsWith('https://')) return Number(new URL(url).port || 443);
+  if (url.startsWith('ssh://')) return Number(new URL(url).port || 22);
+  return 22;
+}
+
 export const argocd: AddOn = chartAddOn({
   folder: NAME,
   namespace: ARGOCD_NAMESPACE,
@@ -112,6 +123,10 @@ export const argocd: AddOn = chartAddOn({
   exceptions: argocdExceptions,
   // The UI comes only through the Tailscale proxy; nothing in Argo CD reads AWS.
   network: ({ config }) => ({
+    egress: [
+      { name: 'api-server', reason: 'the application controller, server and ApplicationSet controller manage the cluster through the API server', to: [toApiServer(config)] },
+      { name: 'git', reason: `the repo server fetches ${config.git.repoURL}`, pods: { 'app.kubernetes.io/name': 'argocd-repo-server' }, to: [toInternet([{ port: gitPort(config) }])] },
+    ],
     ingress: [
       { name: 'ui-from-tailscale', pods: { 'app.kubernetes.io/name': ARGOCD_SERVER_SERVICE }, from: [{ namespace: NAMESPACES.tailscale }], ports: [{ port: SERVER_PORT }] },
       ...['argocd-application-controller', 'argocd-server', 'argocd-repo-server'].map((job) => scrapeIngressForAddOn(config, job)),

@@ -12,7 +12,7 @@ import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
-import { FROM_THE_API_SERVER } from './network.js';
+import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'longhorn';
 
@@ -47,7 +47,8 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
       deletingConfirmationFlag: false,
       ...placement,
     },
-    // No credential secret: Longhorn reaches S3 with the node's instance profile.
+    // No credential secret. With hop limit 1 the engine cannot reach the instance profile, and the pods that
+    // upload backups are made by longhorn-manager, not rendered: see "What Longhorn does" in docs/workload-identity.md.
     defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
     longhornUI: { replicas: 1 },
     // No memory limit: an OOM-killed manager stalls the I/O of every volume on its node.
@@ -113,7 +114,10 @@ export const longhorn: AddOn = chartAddOn({
   values: longhornValues,
   exceptions: longhornExceptions,
   network: ({ config }) => ({
-    instanceMetadataReason: 'backups reach S3 with the node instance profile',
+    egress: [
+      { name: 'api-server', reason: 'the manager, driver deployer, UI and CSI sidecars work through the API server', to: [toApiServer(config)] },
+      { name: 's3', reason: 'backups go to the environment bucket (and STS for the web-identity role) over HTTPS', to: [toInternet([{ port: 443 }])] },
+    ],
     ingress: [
       {
         name: 'webhooks-from-api-server',

@@ -18,14 +18,13 @@ import { MASTER_KEY_TEMPLATE, litellmMasterKey } from '../components/secret-valu
 import { APP_SELECTORS } from '../components/shared-flows.js';
 import { ExternalSecret } from '../k8s/external-secret.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/security.js';
-import { internet } from '../k8s/network-policy.js';
 import { alertingRulesFile, kubeStateMetricsCustomResources } from '../observability/alert-rules.js';
 import { LITELLM_TOKEN_FILE, MONITORING_PORTS, PROMETHEUS_PODS, prometheusEgress, scrapeConfigs } from '../observability/scrape-targets.js';
 import { MANUAL_SECRETS, NAMESPACES, STORAGE_CLASS, secretsManagerName } from '../platform-names.js';
 import { podSecurityNamespace } from '../k8s/namespace.js';
 import { memoryBytes } from '../cluster/capacity.js';
 import { chartAddOn, type AddOn } from './addon.js';
-import { addOnNetworkPolicies } from './network.js';
+import { addOnNetworkPolicies, toInternet } from './network.js';
 
 const NAME = 'monitoring';
 const NAMESPACE = NAMESPACES.monitoring;
@@ -167,7 +166,10 @@ export const monitoring: AddOn = chartAddOn({
       { name: 'alertmanager-from-grafana', pods: { 'app.kubernetes.io/name': 'alertmanager' }, from: [{ namespace: 'grafana' }], ports: [{ port: MONITORING_PORTS.alertmanager }] },
       { name: 'otlp-from-open-webui', pods: PROMETHEUS_PODS, from: [{ namespace: NAMESPACES.openWebUI, pods: APP_SELECTORS.openWebUI }], ports: [{ port: MONITORING_PORTS.prometheus }] },
     ],
-    egress: [...prometheusEgress(config), { peers: [internet()], ports: [{ port: 443 }] }],
+    egress: [
+      { name: 'scrape', reason: 'Prometheus scrapes the targets of generator/observability/scrape-targets.ts (pods, and the nodes for kubelet, etcd and node-exporter); Prometheus and kube-state-metrics read the API server', to: prometheusEgress(config) },
+      { name: 'webhook', reason: 'Alertmanager posts alerts to the webhook URL from Secrets Manager over HTTPS', pods: { 'app.kubernetes.io/name': 'alertmanager' }, to: [toInternet([{ port: 443 }])] },
+    ],
   }),
   holdsData: true,
   build(chart, { config, kubernetes }, labels) {

@@ -1,13 +1,15 @@
 /**
  * The ClusterSecretStore every ExternalSecret reads from: AWS Secrets Manager
- * in the environment's region. No auth block: the controller uses the default
- * AWS credential chain, i.e. the node's instance profile (no static keys).
+ * in the environment's region, through JWT auth: the controller requests a
+ * token of its own service account and assumes the External Secrets role
+ * (docs/workload-identity.md). No static keys, no instance profile.
  */
 import { ApiObject, type Chart } from 'cdk8s';
 import { APPLICATION_WAVE, ARGOCD_NAMESPACE, PROJECTS } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
 import { CLUSTER_SECRET_STORE, NAMESPACES } from '../platform-names.js';
 import { addOnLabels, type AddOn } from './addon.js';
+import { WORKLOAD_IDENTITIES } from '../../bootstrap/names.js';
 
 const NAME = 'secret-store';
 
@@ -20,6 +22,7 @@ export const SECRET_STORE_NAMESPACES: readonly string[] = [
   NAMESPACES.litellm,
   NAMESPACES.openWebUI,
   NAMESPACES.monitoring,
+  NAMESPACES.grafana,
 ].sort();
 
 export function clusterSecretStore(scope: Chart, { config }: RenderContext): ApiObject {
@@ -28,7 +31,13 @@ export function clusterSecretStore(scope: Chart, { config }: RenderContext): Api
     kind: 'ClusterSecretStore',
     metadata: { name: CLUSTER_SECRET_STORE, labels: addOnLabels(NAME) },
     spec: {
-      provider: { aws: { service: 'SecretsManager', region: config.aws.region } },
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: config.aws.region,
+          auth: { jwt: { serviceAccountRef: { name: WORKLOAD_IDENTITIES.externalSecrets.serviceAccount, namespace: WORKLOAD_IDENTITIES.externalSecrets.namespace } } },
+        },
+      },
       conditions: [{ namespaces: [...SECRET_STORE_NAMESPACES] }],
     },
   });
@@ -38,7 +47,7 @@ export const secretStore: AddOn = {
   enabled: () => true,
   info: ({ config }) => ({
     folder: NAME,
-    description: `ClusterSecretStore ${CLUSTER_SECRET_STORE}: AWS Secrets Manager in ${config.aws.region} through the node's instance profile`,
+    description: `ClusterSecretStore ${CLUSTER_SECRET_STORE}: AWS Secrets Manager in ${config.aws.region} through External Secrets' own role (JWT auth)`,
     versions: {},
   }),
   build: (chart, context) => {

@@ -6,13 +6,13 @@
  */
 import { ApiObject, type Chart } from 'cdk8s';
 import { APPLICATION_WAVE, PROJECTS } from '../argocd/application.js';
-import { restrictedContainerSecurityContext } from '../k8s/security.js';
+import { restrictedContainerSecurityContext, SERVICE_IDS } from '../k8s/security.js';
 import { NAMESPACES } from '../platform-names.js';
 import { addOnLabels, type AddOn } from './addon.js';
 import { TAILSCALE_PROXY_CLASS } from './tailscale.js';
 
 const NAME = 'tailscale-proxies';
-const PROXY_UID = 1000;
+const PROXY_UID = SERVICE_IDS.tailscaleProxy;
 
 export function proxyClassSpec(): Record<string, unknown> {
   const { readOnlyRootFilesystem: _writableTmp, ...container } = restrictedContainerSecurityContext();

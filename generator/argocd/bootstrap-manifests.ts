@@ -21,6 +21,8 @@ export const APPS_PROJECT = PROJECTS.apps;
 /** Helm release name of Argo CD (with the chart's nameOverride "argocd" the server Service is `argocd-server`). */
 export const ARGOCD_RELEASE = 'argocd';
 export const ARGOCD_SERVER_SERVICE = 'argocd-server';
+/** The container port argocd-server serves the UI and API on (behind Service port 80). */
+export const ARGOCD_SERVER_PORT = 8080;
 
 type Manifest = Record<string, unknown>;
 
@@ -50,9 +52,12 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.externalSecrets,
     NAMESPACES.longhorn,
     NAMESPACES.tailscale,
+    NAMESPACES.systemUpgrade,
     ...(config.publicIngress.enabled ? [NAMESPACES.certManager] : []),
     NAMESPACES.monitoring,
     NAMESPACES.nodeExporter,
+    NAMESPACES.grafana,
+    NAMESPACES.logging,
   ].sort();
 }
 

@@ -15,6 +15,10 @@
  *    Application (deleting a CRD deletes every object of its kind, Longhorn
  *    volumes included), and always sync with server-side apply (the large ones
  *    exceed client-side apply's annotation limit).
+ * 4. PodDisruptionBudgets get `unhealthyPodEvictionPolicy: AlwaysAllow` when
+ *    the chart leaves it out (policy rule pdb-unhealthy-eviction): the pinned
+ *    argo-cd and external-secrets charts have no value for it, and a budget
+ *    that counts unready pods blocks node drains while a pod crash-loops.
  *
  * Nothing else is touched: labels, annotations (Helm hooks included) and
  * values stay as the chart wrote them.
@@ -22,6 +26,7 @@
 import { SYNC_OPTIONS_ANNOTATION } from '../argocd/application.js';
 import { CLUSTER_SCOPED_KINDS, isNamespaced, type Scope } from '../k8s/api-scope.js';
 import type { Manifest } from '../render-environment.js';
+import { UNHEALTHY_POD_EVICTION_POLICY } from '../k8s/workload.js';
 
 /** Sync options of every rendered CRD. */
 export const CRD_SYNC_OPTIONS = 'Prune=false,Delete=false,ServerSideApply=true';
@@ -53,6 +58,11 @@ export function normalizeManifest(manifest: Manifest, namespace: string, scope: 
     annotations[SYNC_OPTIONS_ANNOTATION] = CRD_SYNC_OPTIONS;
     manifest.metadata.annotations = annotations;
   }
+  if (manifest.kind === 'PodDisruptionBudget') {
+    const spec = (manifest.spec ?? {}) as Record<string, unknown>;
+    spec['unhealthyPodEvictionPolicy'] ??= UNHEALTHY_POD_EVICTION_POLICY;
+    manifest.spec = spec;
+  }
   return { nullsDropped, unknownScope: namespaced === undefined };
 }
 
@@ -73,4 +83,4 @@ export function crdApiVersions(manifests: readonly Manifest[]): string[] {
 }
 
 /** The code of these rules: part of the hydration cache key, so changing a rule re-renders every chart. */
-export const NORMALIZATION = [dropNulls, isNamespaced, normalizeManifest, [...CLUSTER_SCOPED_KINDS].join(','), CRD_SYNC_OPTIONS].map(String).join('\n');
+export const NORMALIZATION = [dropNulls, isNamespaced, normalizeManifest, [...CLUSTER_SCOPED_KINDS].join(','), CRD_SYNC_OPTIONS, UNHEALTHY_POD_EVICTION_POLICY].map(String).join('\n');

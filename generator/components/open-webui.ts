@@ -3,6 +3,7 @@
  * Longhorn data volume, non-secret settings in a ConfigMap, secrets from an
  * ExternalSecret, a migration Job per version, and its NetworkPolicies.
  */
+import { SERVICE_IDS } from '../k8s/security.js';
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { publicIngress, tailnetIngress } from '../addons/ingress.js';
@@ -10,7 +11,7 @@ import type { EnvConfig } from '../config/schema.js';
 import { ExternalSecret, type RemoteValue } from '../k8s/external-secret.js';
 import { networkPolicy, type Flow } from '../k8s/network-policy.js';
 import { checksum, deployment, httpProbe, persistentVolumeClaim, type ClaimMount, type WritableDir } from '../k8s/workload.js';
-import { DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
+import { ATTACHMENTS_PREFIX, DATABASES, GENERATED_SECRETS, NAMESPACES, openWebUIHost, secretsManagerName, serviceHost, STORAGE_CLASS } from '../platform-names.js';
 import { migrationJob } from './migration-job.js';
 import { componentNamespace, imageRef, type Component, type RenderContext } from './component.js';
 import { auroraCredentials, databaseUrlTemplate, litellmMasterKey, MASTER_KEY_TEMPLATE, redisPassword, redisUrlTemplate } from './secret-values.js';
@@ -20,8 +21,8 @@ import { MONITORING_PORTS, OTLP_METRICS_PATH, toPrometheusOtlp } from '../observ
 const NAME = 'open-webui';
 const COMPONENT = 'frontend';
 const NAMESPACE = NAMESPACES.openWebUI;
-/** The image runs as root by default; these ids run it non-root (fsGroup makes the volumes writable). */
-const RUN_AS = { uid: 1000, gid: 1000 };
+/** The image runs as root by default; these ids run it non-root (fsGroup makes the volumes writable) and outside the node's login users. */
+const RUN_AS = { uid: SERVICE_IDS.openWebUI, gid: SERVICE_IDS.openWebUI };
 const DATA_DIR = '/app/backend/data';
 const STATIC_DIR = '/app/backend/open_webui/static';
 /** Where the image's Python finds the open_webui package (its WORKDIR). */
@@ -87,7 +88,7 @@ export function openWebUISettings({ config, outputs }: RenderContext): Record<st
       STORAGE_PROVIDER: 's3',
       S3_BUCKET_NAME: outputs.buckets.attachments,
       S3_REGION_NAME: config.aws.region,
-      S3_KEY_PREFIX: 'open-webui',
+      S3_KEY_PREFIX: ATTACHMENTS_PREFIX,
     });
   }
   if (config.redis.enabled) {
@@ -122,12 +123,6 @@ export function openWebUISecretEnv({ config, outputs }: RenderContext): { values
     DATABASE_URL: databaseUrl,
   };
   if (webui.vectorDb === 'pgvector') template['PGVECTOR_DB_URL'] = databaseUrl;
-  if (webui.storage === 's3') {
-    const s3 = secretsManagerName(config, GENERATED_SECRETS.openWebUIS3Credentials);
-    values.push({ secretKey: 's3AccessKeyId', remoteKey: s3, property: 'accessKeyId' }, { secretKey: 's3SecretAccessKey', remoteKey: s3, property: 'secretAccessKey' });
-    template['S3_ACCESS_KEY_ID'] = '{{ .s3AccessKeyId }}';
-    template['S3_SECRET_ACCESS_KEY'] = '{{ .s3SecretAccessKey }}';
-  }
   if (config.redis.enabled) {
     values.push(redisPassword(config));
     template['REDIS_URL'] = redisUrlTemplate(0);
@@ -175,7 +170,7 @@ export const openWebUI: Component = {
     versions: { 'open-webui image': imageRef(config.openWebUI.image) },
   }),
   build(chart: Chart, context: RenderContext) {
-    const { config } = context;
+    const { config, outputs } = context;
     const webui = config.openWebUI;
     const version = webui.image.tag;
     const labels = componentNamespace(chart, context, { namespace: NAMESPACE, name: NAME, component: COMPONENT, version, holdsData: true });
@@ -267,6 +262,8 @@ export const openWebUI: Component = {
           resources: webui.resources,
           writableDirs: [tmp, staticDir, ...uploads],
           claims: [data],
+          // S3 without a key: boto3 assumes the Open WebUI role with the projected token.
+          ...(webui.storage === 's3' ? { webIdentity: { roleArn: outputs.roles.openWebUI, region: config.aws.region } } : {}),
           liveness: httpProbe('/health', 'http', { periodSeconds: 20, failureThreshold: 3 }),
           readiness: httpProbe('/ready', 'http', { periodSeconds: 10, failureThreshold: 3 }),
           // The first start builds caches and the vector client: allow up to 10 minutes before liveness applies.

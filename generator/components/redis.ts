@@ -3,6 +3,7 @@
  * rate limits: password from an ExternalSecret, non-root, persistent on
  * Longhorn or explicitly ephemeral.
  */
+import { SERVICE_IDS } from '../k8s/security.js';
 import { k8s } from 'cdk8s-plus-28';
 import type { Chart } from 'cdk8s';
 import { ExternalSecret } from '../k8s/external-secret.js';
@@ -17,23 +18,25 @@ import { APP_SELECTORS, PORTS } from './shared-flows.js';
 const NAME = 'redis';
 const COMPONENT = 'cache';
 const NAMESPACE = NAMESPACES.redis;
-/** The valkey user of the Alpine image. */
-const RUN_AS = { uid: 999, gid: 1000 };
+/** Not the image's valkey user (999, group 1000 = the node's `ubuntu` group): Valkey needs no passwd entry, and fsGroup makes /data writable. */
+const RUN_AS = { uid: SERVICE_IDS.valkey, gid: SERVICE_IDS.valkey };
+
+/** Where the rendered config (ConfigMap) and the password file (Secret from an ExternalSecret) are mounted, read-only. */
+export const VALKEY_CONFIG_DIR = '/etc/valkey';
+export const VALKEY_AUTH_DIR = '/etc/valkey-auth';
+export const VALKEY_CONFIG_FILE = 'valkey.conf';
+/** Keys of the auth Secret: the `requirepass` line the config includes, and the bare password for the readiness probe's client. */
+export const VALKEY_AUTH_KEYS = { requirepass: 'requirepass.conf', password: 'password' } as const;
 
 /**
- * Writes the config (with the password) to /tmp and starts Valkey on it, so the
- * password never appears in the process list. printf is a shell builtin.
+ * Valkey's configuration: everything but the password, which the server
+ * reads from the mounted Secret through `include` (never an environment
+ * variable, never the command line).
  */
-export function redisStartScript(persistent: boolean): string {
+export function valkeyConfig(persistent: boolean): string {
   const persistence = persistent ? ['appendonly yes', 'save 3600 1 300 100'] : ['appendonly no', 'save ""'];
-  const lines = ['bind 0.0.0.0', `port ${PORTS.redis}`, 'dir /data', 'protected-mode yes', ...persistence];
-  const body = lines.map((line) => `'${line.replace(/'/g, `'"'"'`)}'`).join(' ');
-  return [
-    'set -eu',
-    `printf '%s\\n' ${body} > /tmp/valkey.conf`,
-    'printf "requirepass %s\\n" "$REDIS_PASSWORD" >> /tmp/valkey.conf',
-    'exec valkey-server /tmp/valkey.conf',
-  ].join('\n');
+  const lines = ['bind 0.0.0.0', `port ${PORTS.redis}`, 'dir /data', 'protected-mode yes', ...persistence, `include ${VALKEY_AUTH_DIR}/${VALKEY_AUTH_KEYS.requirepass}`];
+  return `${lines.join('\n')}\n`;
 }
 
 export const redis: Component = {
@@ -71,7 +74,11 @@ export const redis: Component = {
       namespace: NAMESPACE,
       labels,
       values: [redisPassword(config)],
-      template: { REDIS_PASSWORD: '{{ .redisPassword }}', REDISCLI_AUTH: '{{ .redisPassword }}' },
+      template: { [VALKEY_AUTH_KEYS.requirepass]: 'requirepass "{{ .redisPassword }}"\n', [VALKEY_AUTH_KEYS.password]: '{{ .redisPassword }}' },
+    });
+    new k8s.KubeConfigMap(chart, 'config', {
+      metadata: { name: `${NAME}-config`, namespace: NAMESPACE, labels },
+      data: { [VALKEY_CONFIG_FILE]: valkeyConfig(persistent) },
     });
 
     const data = { name: 'data', mountPath: '/data' };
@@ -96,15 +103,17 @@ export const redis: Component = {
         {
           name: 'valkey',
           image: imageRef(config.redis.image),
-          command: ['sh', '-c', redisStartScript(persistent)],
-          envFrom: [{ secret: secret.secretName }],
+          command: ['valkey-server', `${VALKEY_CONFIG_DIR}/${VALKEY_CONFIG_FILE}`],
+          configFiles: [{ name: 'config', configMap: `${NAME}-config`, mountPath: VALKEY_CONFIG_DIR }],
+          secretFiles: [{ name: 'auth', secret: secret.secretName, mountPath: VALKEY_AUTH_DIR }],
           ports: [{ name: 'redis', port: PORTS.redis }],
           resources: config.redis.resources,
           writableDirs: persistent ? [tmp] : [tmp, ephemeralData],
           claims: persistent ? [{ ...data, claimName: `${NAME}-data` }] : [],
           liveness: { tcpSocket: { port: k8s.IntOrString.fromNumber(PORTS.redis) }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3, initialDelaySeconds: 5 },
           readiness: {
-            exec: { command: ['sh', '-c', `valkey-cli -h 127.0.0.1 -p ${PORTS.redis} ping | grep -q PONG`] },
+            // The client reads the password from the mounted file for this one call; the server never sees it in its environment.
+            exec: { command: ['sh', '-c', `REDISCLI_AUTH="$(cat ${VALKEY_AUTH_DIR}/${VALKEY_AUTH_KEYS.password})" valkey-cli -h 127.0.0.1 -p ${PORTS.redis} ping | grep -q PONG`] },
             periodSeconds: 5,
             timeoutSeconds: 3,
             failureThreshold: 3,

@@ -5,7 +5,7 @@
  * named with, so a copy of another environment's outputs file is refused
  * instead of pointing the new environment at the other one's AWS resources.
  */
-import { BUCKET_PURPOSES, bucketName, stackName, type BucketKey } from '../../bootstrap/names.js';
+import { BUCKET_PURPOSES, bucketName, stackName, WORKLOAD_IDENTITIES, workloadKeys, workloadRoleArn, type BucketKey, type WorkloadKey } from '../../bootstrap/names.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath } from './errors.js';
 import type { BootstrapOutputs, EnvConfig } from './schema.js';
@@ -27,7 +27,13 @@ export function placeholderOutputs(config: EnvConfig): BootstrapOutputs {
       masterUserSecretArn: `arn:aws:secretsmanager:${config.aws.region}:${config.aws.accountId}:secret:rds!cluster-placeholder-${config.name}`,
     },
     buckets: Object.fromEntries(OUTPUT_BUCKETS.map((key) => [key, bucketName(config, key)])) as BootstrapOutputs['buckets'],
+    roles: placeholderRoles(config),
   };
+}
+
+/** The role ARNs: named by the stack (<stack>-<component>), so known before it exists. */
+export function placeholderRoles(config: EnvConfig): BootstrapOutputs['roles'] {
+  return Object.fromEntries(workloadKeys(config).map((key) => [key, workloadRoleArn(config, key)])) as BootstrapOutputs['roles'];
 }
 
 /** The environment a derived name such as dubai-dev or dubai-dev-attachments-… belongs to, when it is not `config`'s. */
@@ -57,6 +63,21 @@ export function checkOutputsBelong(outputs: BootstrapOutputs, source: YamlSource
     const wanted = bucketName(config, key);
     const actual = outputs.buckets[key];
     if (actual !== wanted) add(['buckets', key], `bucket "${actual}" is ${whose(actual, `-${BUCKET_PURPOSES[key]}-[0-9]{12}`)}`, `the bucket the stack creates for ${config.name}, ${wanted}`, wanted);
+  }
+
+  // Every role the stack creates for this environment, and no other: a pod must never assume another environment's role.
+  const wantedRoles = placeholderRoles(config);
+  for (const key of ['externalSecrets', 'longhorn', 'openWebUI', 'certManager'] as const satisfies readonly WorkloadKey[]) {
+    const wanted = wantedRoles[key];
+    const actual = outputs.roles[key];
+    if (actual === wanted) continue;
+    if (wanted === undefined) {
+      add(['roles', key], `role "${actual}" is not created for ${config.name} (cert-manager gets a role only with a public ingress in a Route 53 zone)`, 'no such entry', undefined);
+    } else if (actual === undefined) {
+      add(['roles'], `no role for ${key}`, `roles.${key}: ${wanted}`, wanted);
+    } else {
+      add(['roles', key], `role "${actual}" is ${whose(actual.split('/').pop() ?? '', `-${WORKLOAD_IDENTITIES[key].role}`)}`, `the role the stack creates for ${config.name}'s ${key}, ${wanted}`, wanted);
+    }
   }
 
   const endpoint = outputs.aurora.endpoint;

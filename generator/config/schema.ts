@@ -102,6 +102,21 @@ const model = obj(
   { description: 'One model LiteLLM serves.', examples: [{ name: 'gpt-4o', model: 'openai/gpt-4o', apiKeySecret: 'providers/openai' }] },
 );
 
+/** `user:<tailnet login name>` or `group:<Kubernetes group>`. */
+export const ACCESS_SUBJECT_PATTERN = '^(user:[^@\\s]+@[^@\\s]+|group:[A-Za-z0-9][A-Za-z0-9:._-]*)$';
+
+/** Who is bound to an access role: each entry one Kubernetes subject the Tailscale API server proxy impersonates. */
+function accessSubjects(description: string) {
+  return list(
+    str({
+      description: 'A tailnet user by login name (`user:alice@example.com`), or a Kubernetes group a tailnet grant impersonates (`group:platform-admins`, a group of the grant of `tailscale.com/cap/kubernetes`).',
+      pattern: ACCESS_SUBJECT_PATTERN,
+      examples: ['user:alice@example.com', 'group:platform-admins'],
+    }),
+    { description, uniqueItems: true, default: [] },
+  );
+}
+
 export const envConfigSchema = obj(
   {
     name: str({ description: 'Environment name; must equal the file name (dev for environments/dev.yaml).', pattern: '^[a-z][a-z0-9-]{1,15}$', examples: ['dev'] }),
@@ -277,7 +292,7 @@ export const envConfigSchema = obj(
         deletionProtection: bool({ description: 'Protect the cluster from deletion (always on in production).', default: true }),
         engineVersion: str({ description: 'Aurora PostgreSQL engine version (major.minor), upgraded on purpose in a reviewed change (a major upgrade changes the parameter group family and needs a plan), not by a bot.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
         readers: int({ description: 'Aurora Serverless v2 reader instances in another zone than the writer: the failover target (at least 1 in production).', minimum: 0, maximum: 2, default: 0 }),
-        clientImage: image('docker.io/library/postgres', '17.6-alpine', 'the PostgreSQL client of the database set-up Job'),
+        clientImage: image('docker.io/library/postgres', '17.6-alpine@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94', 'the PostgreSQL client of the database set-up Job'),
         restores: list(
           obj(
             {
@@ -303,7 +318,7 @@ export const envConfigSchema = obj(
     ),
     openWebUI: obj(
       {
-        image: image('ghcr.io/open-webui/open-webui', '0.11.0', 'Open WebUI'),
+        image: image('ghcr.io/open-webui/open-webui', '0.11.0@sha256:72c0ba641ba75e7aa52655cb242570906ececd09b1140fb736483038a22b3228', 'Open WebUI'),
         replicas: int({ description: 'Open WebUI pods. More than one needs redis.enabled, storage s3 and vectorDb pgvector.', minimum: 1, maximum: 20, default: 1 }),
         resources: resources('Open WebUI', '250m', '1Gi', '2Gi'),
         dataVolumeSize: str({ description: 'Size of the Longhorn volume for DATA_DIR (uploads land there first).', pattern: MEMORY_PATTERN, default: '10Gi' }),
@@ -366,7 +381,7 @@ export const envConfigSchema = obj(
     redis: obj(
       {
         enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
-        image: image('docker.io/valkey/valkey', '8.1.4-alpine', 'Valkey'),
+        image: image('ghcr.io/valkey-io/valkey', '8.1.4-alpine@sha256:e706d1213aaba6896c162bb6a3a9e1894e1a435f28f8f856d14fab2e10aa098b', 'Valkey'),
         resources: resources('Valkey', '50m', '128Mi', '256Mi'),
         exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine', 'the redis_exporter sidecar Prometheus scrapes'),
         persistence: obj(
@@ -387,6 +402,8 @@ export const envConfigSchema = obj(
         tailscaleOperator: chart('tailscale-operator', 'https://pkgs.tailscale.com/helmcharts', '1.102.2', 'the Tailscale operator'),
         certManager: chart('cert-manager', 'https://charts.jetstack.io', 'v1.19.1', 'cert-manager (used only with a public ingress)'),
         prometheus: chart('prometheus', 'https://prometheus-community.github.io/helm-charts', '29.27.0', 'Prometheus with Alertmanager, kube-state-metrics and node-exporter'),
+        grafana: chart('grafana', 'https://grafana-community.github.io/helm-charts', '12.11.1', 'Grafana (dashboards)'),
+        victoriaLogs: chart('victoria-logs-single', 'https://victoriametrics.github.io/helm-charts', '0.13.9', 'VictoriaLogs single-node with its Vector log collector'),
       },
       { description: 'Pinned Helm charts of the platform add-ons (Renovate moves them).', default: {} },
     ),
@@ -397,6 +414,19 @@ export const envConfigSchema = obj(
         alertmanagerStorageSize: str({ description: 'Size of the Alertmanager volume on Longhorn (silences and notification state).', pattern: MEMORY_PATTERN, default: '1Gi' }),
       },
       { description: 'The metrics store and alerting in namespace monitoring (docs/observability.md).', default: {} },
+    ),
+    chartImages: obj(
+      {
+        // Digests: where each was read is in generator/images/provenance.md; Renovate re-verifies them against the registry.
+        argocd: image('quay.io/argoproj/argocd', 'v3.3.7@sha256:31f494ef5ad17b8dfd4e03fbae79c57cfadede325ed16a1794ee9ce20ca5d759', 'Argo CD (every component of the argo-cd chart)'),
+        argocdRedis: image('ecr-public.aws.com/docker/library/redis', '8.2.3-alpine@sha256:08ad0b1d280850169a790dba1393ff7a90aef951fc19632cf4d3ce4f78e679ba', "Argo CD's Redis cache"),
+        externalSecrets: image('ghcr.io/external-secrets/external-secrets', 'v2.5.0@sha256:45e7bee4e743331288df01efce0e35b41738cffdc89c86a235359a5153257489', 'External Secrets (controller, webhook and cert controller)'),
+        tailscaleProxy: image('docker.io/tailscale/tailscale', 'v1.102.2@sha256:321ce041508c19079b57a28b6666c8d81ab0b08accc0a2585b3ab663d557ac24', 'the tailnet proxies the Tailscale operator starts'),
+      },
+      {
+        description: "Images of the add-on charts pinned by digest (each overrides the chart's default image; the tag is the one the pinned chart version ships).",
+        default: {},
+      },
     ),
     longhorn: obj(
       {
@@ -425,6 +455,37 @@ export const envConfigSchema = obj(
       },
       { description: 'Longhorn block storage.', default: {} },
     ),
+    alerts: obj(
+      {
+        email: list(str({ description: 'E-mail address subscribed to the alert topic (confirms once by e-mail).', pattern: '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$', examples: ['platform-oncall@dubai-hub.example'] }), {
+          description: 'Who the CloudWatch alarms of the stack (Aurora at its capacity ceiling, CPU, memory and connections; node status checks) notify through the SNS topic. Empty: the alarms fire into a topic nobody reads.',
+          maxItems: 20,
+          default: [],
+        }),
+      },
+      { description: 'AWS-side alerting: subscribers of the stack\'s SNS alert topic.', default: {}, examples: [{ email: ['platform-oncall@dubai-hub.example'] }] },
+    ),
+    access: obj(
+      {
+        platformAdmins: accessSubjects('Bound to cluster-admin through the Tailscale API server proxy.'),
+        operators: accessSubjects('Bound to the read-only operator role (no Secret, no exec, no port-forward) through the Tailscale API server proxy.'),
+      },
+      { description: 'Per-person access to the Kubernetes API over the tailnet (docs/access.md). The K3s admin certificate is the break-glass path only.', default: {} },
+    ),
+    grafana: obj(
+      {
+        hostname: optional(str({ description: 'Tailnet machine name of the Grafana ingress (becomes <name>.<hostnames.tailnetDomain>). Left out: grafana-<environment name>.', pattern: DNS_LABEL_PATTERN, examples: ['grafana-dev'] })),
+        storage: str({ description: 'Size of the Longhorn volume holding Grafana\'s SQLite database (users, preferences; dashboards and datasources come from the repository).', pattern: MEMORY_PATTERN, default: '1Gi' }),
+      },
+      { description: 'Grafana in namespace grafana: dashboards as code, reached over the tailnet only.', default: {} },
+    ),
+    logging: obj(
+      {
+        retention: str({ description: 'How long VictoriaLogs keeps logs (its -retentionPeriod: a number with h, d, w or y).', pattern: '^[0-9]+[hdwy]$', default: '7d' }),
+        storage: str({ description: 'Size of the Longhorn volume VictoriaLogs stores logs on.', pattern: MEMORY_PATTERN, default: '5Gi' }),
+      },
+      { description: 'The log store (VictoriaLogs, namespace logging) and the node-level collector (Vector) that ships every pod\'s logs to it.', default: {} },
+    ),
   },
   {
     $id: 'https://dubai-hub.example/schemas/environment.schema.json',
@@ -438,6 +499,8 @@ export type EnvConfig = Static<typeof envConfigSchema>;
 export type ModelConfig = EnvConfig['litellm']['models'][number];
 export type ResourcesConfig = EnvConfig['openWebUI']['resources'];
 export type ImageConfig = EnvConfig['openWebUI']['image'];
+
+const ROLE_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,64}$';
 
 /** Non-secret outputs of the AWS bootstrap, read from environments/<env>.outputs.yaml. */
 export const outputsSchema = obj(
@@ -463,6 +526,15 @@ export const outputsSchema = obj(
         kubeconfig: str({ description: 'Bucket holding the kubeconfig the node uploads.', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', examples: ['dubai-dev-kubeconfig-123456789012'] }),
       },
       { description: 'S3 bucket names.', examples: [{ attachments: 'a', longhornBackups: 'b', etcdSnapshots: 'c', kubeconfig: 'd' }] },
+    ),
+    roles: obj(
+      {
+        externalSecrets: str({ description: 'IAM role External Secrets assumes with its service-account token.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-external-secrets'] }),
+        longhorn: str({ description: 'IAM role of Longhorn (its backup folder).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-longhorn'] }),
+        openWebUI: str({ description: 'IAM role Open WebUI assumes for its attachments folder.', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-open-webui'] }),
+        certManager: optional(str({ description: 'IAM role of cert-manager for DNS-01 (only with a public ingress in a Route 53 zone).', pattern: ROLE_ARN_PATTERN, examples: ['arn:aws:iam::123456789012:role/dubai-dev-cert-manager'] })),
+      },
+      { description: 'Workload-identity roles, one per component that calls AWS (docs/workload-identity.md).', examples: [{ externalSecrets: 'arn:aws:iam::123456789012:role/a', longhorn: 'arn:aws:iam::123456789012:role/b', openWebUI: 'arn:aws:iam::123456789012:role/c' }] },
     ),
   },
   {

@@ -7,14 +7,14 @@
  * secretsManager.prefix, so one that already carries a prefix would be
  * doubled (`dubai/staging/dubai/staging/…`).
  */
-import { GENERATED_SECRETS, MANUAL_SECRETS } from '../platform-names.js';
+import { GENERATED_SECRETS, MANUAL_SECRETS, NODE_SECRETS } from '../platform-names.js';
 import type { EnvConfig } from './schema.js';
 
 /** Every model's apiKeySecret starts with this. */
 export const PROVIDER_SECRET_NAMESPACE = 'providers/';
 
 /** Secrets Manager names (relative to the prefix) the platform itself owns. */
-export const PLATFORM_SECRET_NAMES: readonly string[] = [...Object.values(GENERATED_SECRETS), ...Object.values(MANUAL_SECRETS)];
+export const PLATFORM_SECRET_NAMES: readonly string[] = [...Object.values(GENERATED_SECRETS), ...Object.values(MANUAL_SECRETS), ...Object.values(NODE_SECRETS)];
 
 /** An environment prefix such as `dubai/staging/` at the start of a reference. */
 const ENVIRONMENT_PREFIX = /^dubai\/[a-z][a-z0-9-]*\//;

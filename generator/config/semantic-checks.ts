@@ -140,6 +140,13 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
       list.add(['aurora', 'backupRetentionDays'], `production keeps backups only ${config.aurora.backupRetentionDays} days`, 'backupRetentionDays of at least 7 in a production environment', 'set aurora.backupRetentionDays: 7 or more');
     }
   }
+  const seenAddresses = new Map<string, number>();
+  config.alerts.email.forEach((address, index) => {
+    const first = seenAddresses.get(address.toLowerCase());
+    if (first !== undefined) {
+      list.add(['alerts', 'email', index], `${address} is already subscribed (alerts.email[${first}])`, 'each address once (SNS keeps one subscription per address and endpoint)', 'remove the duplicate line');
+    } else seenAddresses.set(address.toLowerCase(), index);
+  });
   if (config.aurora.maxCapacity < config.aurora.minCapacity) {
     list.add(['aurora', 'maxCapacity'], `maxCapacity ${config.aurora.maxCapacity} is below minCapacity ${config.aurora.minCapacity}`, 'maxCapacity >= minCapacity', 'raise aurora.maxCapacity or lower aurora.minCapacity');
   }

@@ -51,14 +51,18 @@ export interface PolicyProps {
   pods: Labels;
   ingress?: Flow[];
   egress?: Flow[];
+  /** Why the flows are open, for readers of the rendered tree (annotation policy.dubai-hub.example/flow-reason). */
+  reason?: string;
 }
+
+export const REASON_ANNOTATION = 'policy.dubai-hub.example/flow-reason';
 
 export function networkPolicy(scope: Construct, props: PolicyProps): k8s.KubeNetworkPolicy {
   const policyTypes: string[] = [];
   if (props.ingress) policyTypes.push('Ingress');
   if (props.egress) policyTypes.push('Egress');
   return new k8s.KubeNetworkPolicy(scope, `netpol-${props.name}`, {
-    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels, ...(props.reason ? { annotations: { [REASON_ANNOTATION]: props.reason } } : {}) },
     spec: {
       podSelector: Object.keys(props.pods).length > 0 ? { matchLabels: props.pods } : {},
       policyTypes,
@@ -84,3 +88,11 @@ export function namespaceBaseline(scope: Construct, namespace: string, labels: L
     ],
   });
 }
+
+/**
+ * Namespaces whose pods may still reach the instance metadata address, each
+ * with its reason. Empty: every pod that needs AWS has its own web-identity
+ * role and the node's hop limit is 1 (docs/network-policies.md); a namespace
+ * added here is the documented exception the rendered-tree test accepts.
+ */
+export const INSTANCE_METADATA_EXCEPTIONS: Readonly<Record<string, string>> = {};

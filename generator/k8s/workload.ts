@@ -11,8 +11,12 @@ import type { ResourcesConfig } from '../config/schema.js';
 import { DATA_SAFETY_ANNOTATIONS, SYNC_WAVE, syncWave } from './sync-waves.js';
 import { labelValue, selectorLabels, standardLabels, type Labels } from './labels.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from './security.js';
+import { webIdentityEnv, webIdentityMount, webIdentityVolume, type WebIdentity } from './web-identity.js';
 
 /** A directory the container may write to, backed by an emptyDir. */
+/** Every PodDisruptionBudget's unhealthyPodEvictionPolicy, the generator's and (through the hydration's normalisation) the charts'. */
+export const UNHEALTHY_POD_EVICTION_POLICY = 'AlwaysAllow';
+
 export interface WritableDir {
   name: string;
   mountPath: string;
@@ -35,6 +39,13 @@ export interface ConfigMount {
   mountPath: string;
 }
 
+/** A Secret (made by an ExternalSecret) mounted read-only as files, readable by the pod's group only. */
+export interface SecretMount {
+  name: string;
+  secret: string;
+  mountPath: string;
+}
+
 export interface ContainerProps {
   name: string;
   image: string;
@@ -49,11 +60,14 @@ export interface ContainerProps {
   writableDirs?: WritableDir[];
   claims?: ClaimMount[];
   configFiles?: ConfigMount[];
+  secretFiles?: SecretMount[];
   liveness?: k8s.Probe;
   readiness?: k8s.Probe;
   startup?: k8s.Probe;
   /** Only where the application cannot run otherwise; needs a policy exception annotation on the owner. */
   writableRootFilesystem?: boolean;
+  /** AWS credentials from a projected service-account token and this role (generator/k8s/web-identity.ts). */
+  webIdentity?: WebIdentity;
 }
 
 export function resourceRequirements(resources: ResourcesConfig): k8s.ResourceRequirements {
@@ -85,7 +99,10 @@ export function container(props: ContainerProps): k8s.Container {
     ...(props.writableDirs ?? []).map((dir) => ({ name: dir.name, mountPath: dir.mountPath })),
     ...(props.claims ?? []).map((claim) => ({ name: claim.name, mountPath: claim.mountPath })),
     ...(props.configFiles ?? []).map((file) => ({ name: file.name, mountPath: file.mountPath, readOnly: true })),
+    ...(props.webIdentity ? [webIdentityMount] : []),
+    ...(props.secretFiles ?? []).map((file) => ({ name: file.name, mountPath: file.mountPath, readOnly: true })),
   ];
+  const env = [...(props.env ?? []), ...(props.webIdentity ? webIdentityEnv(props.webIdentity) : [])];
   return {
     name: props.name,
     image: props.image,
@@ -93,7 +110,7 @@ export function container(props: ContainerProps): k8s.Container {
     ...(props.command ? { command: props.command } : {}),
     ...(props.args ? { args: props.args } : {}),
     ...(props.workingDir ? { workingDir: props.workingDir } : {}),
-    ...(props.env && props.env.length > 0 ? { env: props.env } : {}),
+    ...(env.length > 0 ? { env } : {}),
     ...(props.envFrom && props.envFrom.length > 0
       ? {
           envFrom: props.envFrom.map((source) =>
@@ -126,6 +143,11 @@ function volumesOf(containers: ContainerProps[]): k8s.Volume[] {
     }
     for (const file of props.configFiles ?? []) {
       volumes.set(file.name, { name: file.name, configMap: { name: file.configMap, defaultMode: 0o444 } });
+    }
+    if (props.webIdentity) volumes.set(webIdentityVolume.name, webIdentityVolume);
+    for (const file of props.secretFiles ?? []) {
+      // Owned by root and the pod's fsGroup: the process reads it through its group.
+      volumes.set(file.name, { name: file.name, secret: { secretName: file.secret, defaultMode: 0o440 } });
     }
   }
   return [...volumes.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -279,7 +301,8 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
   if (props.replicas > 1) {
     new k8s.KubePodDisruptionBudget(scope, `${props.name}-pdb`, {
       metadata,
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+      // Unready pods may always be evicted: a crash-looping replica must not block a node drain.
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: UNHEALTHY_POD_EVICTION_POLICY },
     });
   }
 

@@ -16,7 +16,8 @@ const HELP = `Usage: npm run validate -- [options]
 
 Validates rendered/<env>/ with kubeconform (strict; vendored Kubernetes schemas,
 and for custom resources the CRDs the environment renders), ajv over the same
-schemas, the policy rules, the secrets scan and the next-minor upgrade check.
+schemas, the policy rules, the secrets scan, the next-minor upgrade check and the
+scanners (checkov, kube-score; accepted findings in generator/validate/scanner-allowlist.yaml).
 
 Options:
   --env NAME    validate only this environment (repeatable); default: all

@@ -47,6 +47,7 @@ export const CRD_PROVIDERS: Readonly<Record<string, string>> = {
   'cert-manager.io': 'cert-manager',
   'acme.cert-manager.io': 'cert-manager',
   'tailscale.com': 'tailscale',
+  'upgrade.cattle.io': 'system-upgrade',
 };
 
 /** One served version of one CRD. */

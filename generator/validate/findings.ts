@@ -2,7 +2,7 @@
  * One shape for everything a validation gate reports, so the report, the JSON
  * output and the render hook print the same `file · resource · field · message`.
  */
-export type Gate = 'kubeconform' | 'schema' | 'policy' | 'secrets' | 'deprecations';
+export type Gate = 'kubeconform' | 'schema' | 'policy' | 'secrets' | 'deprecations' | 'scanners';
 export type Severity = 'error' | 'warning';
 
 export interface Finding {

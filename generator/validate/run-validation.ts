@@ -2,8 +2,8 @@
  * Runs every validation gate over rendered/ and returns one report:
  * kubeconform (the pinned binary, strict, one run per environment), ajv over
  * the same schemas (custom resources against the CRDs each environment
- * renders), the policy rules, the secrets scan and the next-minor upgrade
- * check.
+ * renders), the policy rules, the secrets scan, the next-minor upgrade
+ * check and the scanners (checkov and kube-score, generator/validate/scanners/).
  */
 import { join } from 'node:path';
 import { crdSchemasOf } from './crd-schemas.js';
@@ -13,9 +13,10 @@ import { ensureKubeconform, runKubeconform, type KubeconformResult } from './kub
 import { parseRendered, readRenderedInputs, type ManifestDoc, type RenderedInput } from './manifests.js';
 import { checkPolicy, POLICY_RULES } from './policy/index.js';
 import { schemaFindingsOf } from './schema-validator.js';
+import { scannerGate } from './scanners/index.js';
 import { renderedSecretData, scanRepositoryFiles, SCANNED_FOLDERS } from './secrets-scan.js';
 
-export const GATES: readonly Gate[] = ['kubeconform', 'schema', 'policy', 'secrets', 'deprecations'];
+export const GATES: readonly Gate[] = ['kubeconform', 'schema', 'policy', 'secrets', 'deprecations', 'scanners'];
 
 export interface ValidationOptions {
   /** Repository (or copy) holding environments/ and rendered/. */
@@ -180,6 +181,12 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     const checkedEnvs = upgrades.length - unchecked.length;
     return { value: { checked: checkedEnvs, missing }, count: checkedEnvs, findings: upgrades.flatMap((upgrade) => upgrade.findings) };
   });
+
+  // checkov and kube-score over every environment, accepted findings in generator/validate/scanner-allowlist.yaml.
+  await time('scanners', (checked: string) => checked, async () => {
+    const result = await scannerGate({ root: options.root, envs: inputs.map((input) => input.env), complete: options.envs === undefined, docs, ...(options.log ? { log: options.log } : {}) });
+    return { value: result.checked, count: result.count, findings: result.findings };
+  }, NO_MANIFESTS);
 
   await kubeconform;
   const order = (gate: Gate) => GATES.indexOf(gate);

@@ -6,6 +6,7 @@ import { rotate } from './rotate.js';
 import { recoverNode } from './recover-node.js';
 import { recoverCluster } from './recover-cluster.js';
 import { recreateStack } from './recreate-stack.js';
+import { upgradeK3s } from './upgrade-k3s.js';
 import { restoreDatabase } from './restore-database.js';
 
 export const VERBS: Verb[] = [
@@ -15,5 +16,6 @@ export const VERBS: Verb[] = [
   recoverNode,
   recoverCluster,
   recreateStack,
+  upgradeK3s,
   restoreDatabase,
 ];

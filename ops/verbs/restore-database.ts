@@ -65,7 +65,7 @@ export function withAuroraRestores(text: string, restores: Restore[]): string {
 export async function stackClusterIdentifier(cfn: CloudFormationClient, stack: string, logicalId: string): Promise<string> {
   const described = await cfn.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: logicalId }));
   const id = described.StackResourceDetail?.PhysicalResourceId;
-  if (!id) throw new BootstrapError(`stack ${stack} has no ${logicalId} yet`, `run npm run bootstrap -- --env … first: there is no cluster to restore from`);
+  if (!id) throw new BootstrapError(`stack ${stack} has no ${logicalId} yet`, 'bootstrap the environment first (npm run bootstrap): there is no cluster to restore from');
   return id;
 }
 

@@ -25,6 +25,7 @@ import { UsageError } from '../../bootstrap/lib/args.js';
 import { awsClients } from '../../bootstrap/lib/aws-clients.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
+import { VALKEY_AUTH_DIR, VALKEY_AUTH_KEYS } from '../../generator/components/redis.js';
 import { GENERATED_SECRETS, NAMESPACES, secretsManagerName } from '../../generator/platform-names.js';
 import { defaultKubeconfig, KUBECONFIG_OPTION, lazyKube, RESOURCES, waitUntil, type KubeClient } from '../kube.js';
 import { executePlan, type Plan, type Step } from '../plan.js';
@@ -60,7 +61,7 @@ export const ROTATABLE: Record<string, Rotatable> = {
 export const REFUSED: Record<string, string> = {
   'litellm-salt-key': 'LiteLLM encrypts the credentials it stores in its database (provider keys added through its UI or API) with the salt key; a new one makes them unreadable. It can never change.',
   'k3s-token': 'nodes join the cluster and encrypt bootstrap data with the K3s token; it is changed with `k3s token rotate` on a server, not by writing Secrets Manager.',
-  'openwebui-s3-credentials': 'an IAM access key of the stack: rotate it by re-creating the key in the stack (npm run bootstrap), not with a generated value.',
+  'sa-signing-key': 'every service-account token and every AWS role session of the pods is signed with it; a new key must be published beside the old one until old tokens expire: follow "Rotating the signing key" in docs/workload-identity.md.',
 };
 
 /** 64 letters and digits, like the stack's GenerateSecretString (PasswordLength 64, ExcludePunctuation). */
@@ -178,11 +179,17 @@ export function rotatePlan(context: VerbContext, deps: RotateDeps): Plan {
   return { summary: `rotate ${secret} of ${config.name} (${name})`, consequences: rotatable.consequences, steps };
 }
 
-/** `kubectl exec` into the Valkey Deployment: the running server's own REDISCLI_AUTH (the old password) authenticates. */
+/** Where the Valkey container reads its password (generator/components/redis.ts). */
+const VALKEY_PASSWORD_FILE = `${VALKEY_AUTH_DIR}/${VALKEY_AUTH_KEYS.password}`;
+
+/**
+ * `kubectl exec` into the Valkey Deployment: the password file the running server was started with (mounted from
+ * its Secret, still the old value: the ExternalSecret is refreshed only after this step) authenticates.
+ */
 export function kubectlAddValkeyPassword(kubeconfig: string, kubectl = 'kubectl'): RotateDeps['addValkeyPassword'] {
   return (server, password) =>
     new Promise((resolvePromise, reject) => {
-      const child = spawn(kubectl, ['--kubeconfig', kubeconfig, '-n', server.namespace, 'exec', '-i', `deployment/${server.name}`, '-c', server.container, '--', 'sh', '-c', 'read -r password && valkey-cli -h 127.0.0.1 -p 6379 ACL SETUSER default on ">$password" | grep -qx OK'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = spawn(kubectl, ['--kubeconfig', kubeconfig, '-n', server.namespace, 'exec', '-i', `deployment/${server.name}`, '-c', server.container, '--', 'sh', '-c', `read -r password && REDISCLI_AUTH="$(cat ${VALKEY_PASSWORD_FILE})" valkey-cli -h 127.0.0.1 -p 6379 ACL SETUSER default on ">$password" | grep -qx OK`], { stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', (error) => reject(new BootstrapError(`could not run ${kubectl}: ${error.message}`, 'install kubectl or pass --kubectl PATH')));

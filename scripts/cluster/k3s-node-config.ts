@@ -22,6 +22,7 @@ export interface K3sNodeConfig {
 export class K3sNodeConfigError extends Error {}
 
 const AUDIT_SKIPPED = 'audit logging records requests; it does not change what is admitted';
+const SERVICE_ACCOUNT_SKIPPED = "the node's service-account issuer and keys (workload identity) live on the node; the test control plane signs tokens with its own key";
 
 function heredoc(source: string, marker: string): string {
   const match = new RegExp(`<<'${marker}'\\n([\\s\\S]*?)\\n${marker}\\n`).exec(source);
@@ -46,6 +47,10 @@ export function k3sNodeConfig(root: string, dir: string): K3sNodeConfig {
     if (name === 'admission-control-config-file') return [`--admission-control-config-file=${admissionConfigFile}`];
     if (name.startsWith('audit-')) {
       skipped.push({ flag: arg, why: AUDIT_SKIPPED });
+      return [];
+    }
+    if (name.startsWith('service-account-')) {
+      skipped.push({ flag: arg, why: SERVICE_ACCOUNT_SKIPPED });
       return [];
     }
     return [`--${arg}`];

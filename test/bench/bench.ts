@@ -9,13 +9,16 @@
  *
  *   npm run bench                           everything below, full suite excluded
  *   npm run bench -- --loop                 only the pull-request loop
+ *   npm run bench -- --scanners             only the scanner gate of npm run validate (checkov, kube-score)
  *   npm run bench -- --full-warm --full-cold  add npm test, warm and from a fresh clone (minutes)
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/temp-repo.js';
+import { GATES } from '../../generator/validate/run-validation.js';
+import { ALLOWLIST_FILE } from '../../generator/validate/scanners/allowlist.js';
 import type { SizeResult } from './measure-size.js';
 import { fullSuiteSteps, loopSteps, loopTable, runStep } from './pr-loop.js';
 import { syntheticRepository } from './synthetic-environments.js';
@@ -67,14 +70,35 @@ function header(result: SizeResult): string {
 
 const flags = new Set(process.argv.slice(2));
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg().map((load) => load.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
-if (!flags.has('--loop')) sizesAndPhases();
-pullRequestLoop();
+if (flags.has('--scanners')) scannerGateOnly();
+else {
+  if (!flags.has('--loop')) sizesAndPhases();
+  pullRequestLoop();
+}
+
+/** A temp copy of what validation reads: environments/, rendered/, charts/ and the scanner allow-list. */
+function realRepositoryCopy(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
+  for (const folder of ['environments', 'rendered', 'charts']) cpSync(join(REPO_ROOT, folder), join(copy, folder), { recursive: true });
+  // The scanner gate reads its allow-list from the repository it validates.
+  mkdirSync(join(copy, 'generator', 'validate'), { recursive: true });
+  cpSync(join(REPO_ROOT, ALLOWLIST_FILE), join(copy, ALLOWLIST_FILE));
+  return copy;
+}
+
+/** `npm run bench -- --scanners`: only the scanner gate over the 3 real environments (checkov and kube-score warm in the tool cache). */
+function scannerGateOnly(): void {
+  const copy = realRepositoryCopy();
+  try {
+    const wall = wallClock(process.execPath, ['generator/launch.mjs', 'validate/cli', '--gate', 'scanners', '--root', copy]);
+    console.log(`  validate --gate scanners (checkov k8s + cfn, kube-score), 3 real environments, process start included: ${ms(wall)} ms`);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
 
 function sizesAndPhases(): void {
-  const realCopy = mkdtempSync(join(tmpdir(), 'dubai-hub-bench-real-'));
-  cpSync(join(REPO_ROOT, 'environments'), join(realCopy, 'environments'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'rendered'), join(realCopy, 'rendered'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'charts'), join(realCopy, 'charts'), { recursive: true });
+  const realCopy = realRepositoryCopy();
   const results: [string, SizeResult][] = [['real', measure(realCopy, true)]];
   const checkWallClock: [number, number][] = [];
   for (const size of SIZES) {
@@ -115,12 +139,16 @@ function sizesAndPhases(): void {
   launch('validate/cli', '--gate', 'schema');
   const startup = launch('cli', '--help');
   const renderCheck = launch('cli', '--check');
+  const validateWithoutScanners = launch('validate/cli', ...GATES.filter((gate) => gate !== 'scanners').flatMap((gate) => ['--gate', gate]));
+  const scanners = launch('validate/cli', '--gate', 'scanners');
   const validateAll = launch('validate/cli');
   console.log('');
   console.log('wall clock, process start included (3 real environments)');
   console.log(`  start-up alone (render --help)                         ${pad(ms(startup), 6)} ms`);
   console.log(`  render --check (load, synth, in-memory schema check)   ${pad(ms(renderCheck), 6)} ms`);
-  console.log(`  validate (kubeconform, ajv, policy, secrets, upgrade)  ${pad(ms(validateAll), 6)} ms`);
+  console.log(`  validate (kubeconform, ajv, policy, secrets, upgrade)  ${pad(ms(validateWithoutScanners), 6)} ms`);
+  console.log(`  validate --gate scanners (checkov k8s + cfn, kube-score) ${pad(ms(scanners), 6)} ms`);
+  console.log(`  validate (every gate, the scanners included)           ${pad(ms(validateAll), 6)} ms`);
   console.log(`  render + validate                                      ${pad(ms(renderCheck + validateAll), 6)} ms`);
   rmSync(realCopy, { recursive: true, force: true });
 }

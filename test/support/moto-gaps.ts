@@ -187,6 +187,15 @@ async function outputsFromResources(cfn: CloudFormationClient, stackName: string
     [OUTPUTS.secretsPrefix]: 'moto-gap',
     [OUTPUTS.kmsKeyArn]: physical('KmsKey'),
   };
+  // A role's physical id is its name; only the roles moto actually created become outputs.
+  for (const [output, id] of [
+    [OUTPUTS.externalSecretsRoleArn, 'ExternalSecretsRole'],
+    [OUTPUTS.longhornRoleArn, 'LonghornRole'],
+    [OUTPUTS.openWebUIRoleArn, 'OpenWebUIRole'],
+    [OUTPUTS.certManagerRoleArn, 'CertManagerRole'],
+  ] as const) {
+    if (physical(id)) values[output] = `arn:aws:iam::${account}:role/${physical(id)}`;
+  }
   return Object.entries(values).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 }
 

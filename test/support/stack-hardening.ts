@@ -5,6 +5,8 @@
  * rule to fire).
  */
 import type { EnvConfig } from '../../generator/config/schema.js';
+import { OIDC_DOCUMENTS } from '../../bootstrap/names.js';
+import { OIDC_BUCKET } from '../../bootstrap/template/identity.js';
 
 type Json = unknown;
 interface Resource {
@@ -67,7 +69,7 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
   const problems: string[] = [];
   const production = config.tier === 'production';
 
-  // Nodes (server instances and the agents' launch template): IMDSv2 with hop limit 2, encrypted gp3,
+  // Nodes (server instances and the agents' launch template): IMDSv2 with hop limit 1 (no pod reaches it), encrypted gp3,
   // monitoring, no SSH key; servers with termination protection in production.
   const instances = byType(template, 'AWS::EC2::Instance');
   if (instances.length !== config.cluster.servers) problems.push(`expected ${config.cluster.servers} EC2 instance(s) (cluster.servers), found ${instances.length}`);
@@ -76,7 +78,7 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
   for (const [id, props, server] of nodes) {
     const metadata = (props['MetadataOptions'] ?? {}) as Record<string, Json>;
     if (metadata['HttpTokens'] !== 'required') problems.push(`${id}: IMDSv2 is not required`);
-    if (metadata['HttpPutResponseHopLimit'] !== 2) problems.push(`${id}: metadata hop limit is not 2`);
+    if (metadata['HttpPutResponseHopLimit'] !== 1) problems.push(`${id}: metadata hop limit is not 1`);
     const monitoring = server ? props['Monitoring'] : (props['Monitoring'] as { Enabled?: Json } | undefined)?.Enabled;
     if (monitoring !== true) problems.push(`${id}: detailed monitoring is off`);
     if (server && production && props['DisableApiTermination'] !== true) problems.push(`${id}: no termination protection in production`);
@@ -138,15 +140,49 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
     const props = bucket.Properties ?? {};
     if ((props['VersioningConfiguration'] as { Status?: string } | undefined)?.Status !== 'Enabled') problems.push(`${id}: versioning is off`);
     const block = (props['PublicAccessBlockConfiguration'] ?? {}) as Record<string, Json>;
-    if (!['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every((key) => block[key] === true)) problems.push(`${id}: public access is not fully blocked`);
+    // The OIDC bucket alone may carry a public policy (checked below: exactly its two documents).
+    const blocked = id === OIDC_BUCKET ? ['BlockPublicAcls', 'IgnorePublicAcls'] : ['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'];
+    if (!blocked.every((key) => block[key] === true)) problems.push(`${id}: public access is not fully blocked`);
     const rules = asList((props['BucketEncryption'] as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] } | undefined)?.ServerSideEncryptionConfiguration);
     const algorithm = rules[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm;
     const isLogBucket = id === 'AccessLogsBucket';
-    // S3 delivers server access logs only to SSE-S3 buckets; every other bucket uses the KMS key.
-    if (algorithm !== (isLogBucket ? 'AES256' : 'aws:kms')) problems.push(`${id}: encryption is ${algorithm ?? 'missing'}`);
+    // S3 delivers server access logs only to SSE-S3 buckets, and STS reads the OIDC documents anonymously
+    // (no KMS key); every other bucket uses the KMS key.
+    if (algorithm !== (isLogBucket || id === OIDC_BUCKET ? 'AES256' : 'aws:kms')) problems.push(`${id}: encryption is ${algorithm ?? 'missing'}`);
     if (!isLogBucket && !props['LoggingConfiguration']) problems.push(`${id}: access logging is off`);
     if (!tlsOnly.has(id)) problems.push(`${id}: no bucket policy denies requests without TLS`);
     if (!RETAINED.has(bucket.DeletionPolicy ?? '') || bucket.UpdateReplacePolicy !== 'Retain') problems.push(`${id}: not retained on delete or replace`);
+  }
+
+  // Public reads: only the OIDC bucket's two documents, nothing else anywhere.
+  const oidcDocuments = Object.values(OIDC_DOCUMENTS).map((key) => JSON.stringify({ 'Fn::Sub': `\${${OIDC_BUCKET}.Arn}/${key}` }));
+  for (const [id, policy] of byType(template, 'AWS::S3::BucketPolicy')) {
+    for (const statement of statements(policy.Properties?.['PolicyDocument'])) {
+      const principal = statement['Principal'];
+      const anyone = principal === '*' || (principal as { AWS?: Json } | undefined)?.AWS === '*';
+      if (statement['Effect'] !== 'Allow' || !anyone) continue;
+      const bucket = (policy.Properties?.['Bucket'] as { Ref?: string } | undefined)?.Ref;
+      const resources = asList(statement['Resource'] as Json | Json[]).map((resource) => JSON.stringify(resource)).sort();
+      const exactlyOidc = bucket === OIDC_BUCKET && JSON.stringify(resources) === JSON.stringify([...oidcDocuments].sort()) && JSON.stringify(statement['Action']) === '"s3:GetObject"';
+      if (!exactlyOidc) problems.push(`${id}: makes something other than the two OIDC documents public`);
+    }
+  }
+
+  // No long-lived credentials: no IAM user, no access key.
+  for (const [id] of [...byType(template, 'AWS::IAM::User'), ...byType(template, 'AWS::IAM::AccessKey')]) problems.push(`${id}: IAM users and access keys are not allowed (use workload identity)`);
+
+  // Web-identity roles: trusted for exactly one service account and the STS audience.
+  for (const [id, role] of byType(template, 'AWS::IAM::Role')) {
+    for (const statement of statements(role.Properties?.['AssumeRolePolicyDocument'])) {
+      if ((statement['Principal'] as { Federated?: Json } | undefined)?.Federated === undefined) continue;
+      const equals = ((statement['Condition'] as { StringEquals?: Record<string, Json> } | undefined)?.StringEquals ?? {}) as Record<string, Json>;
+      const sub = Object.entries(equals).find(([key]) => key.endsWith(':sub'))?.[1];
+      const aud = Object.entries(equals).find(([key]) => key.endsWith(':aud'))?.[1];
+      if (statement['Action'] !== 'sts:AssumeRoleWithWebIdentity') problems.push(`${id}: a federated trust that is not AssumeRoleWithWebIdentity`);
+      if (typeof sub !== 'string' || !/^system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+$/.test(sub)) problems.push(`${id}: trust is not limited to one service account (StringEquals <issuer>:sub)`);
+      if (aud !== 'sts.amazonaws.com') problems.push(`${id}: trust is not limited to the sts.amazonaws.com audience`);
+      if ((statement['Condition'] as Record<string, Json>)['StringLike'] !== undefined) problems.push(`${id}: trust uses StringLike (a wildcard service account)`);
+    }
   }
 
   // Secrets: never literal, KMS encrypted, retained.

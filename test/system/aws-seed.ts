@@ -50,8 +50,6 @@ export async function seedAws(endpoint: string, region: string, template: any, p
     if (props.GenerateSecretString) {
       const gen = props.GenerateSecretString;
       value = random(gen.PasswordLength ?? 32, gen.ExcludePunctuation ? ALNUM : RDS_ALPHABET);
-    } else if (logicalId === 'SecretOpenwebuiS3Credentials') {
-      value = JSON.stringify({ accessKeyId: `AKIA${random(16, ALNUM.slice(0, 36))}`, secretAccessKey: random(40, ALNUM) });
     } else if (name.includes('/providers/')) {
       value = `fake-${name.split('/').pop()}-${random(24, ALNUM)}`;
       providerKeys.set(name, value);

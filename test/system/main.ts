@@ -23,7 +23,7 @@ import { Overrides, type Rule } from './overrides.js';
 import { freePort } from '../../scripts/free-port.js';
 import { runToExit, sleep, start, stopAll, waitForHttp, type Started } from './processes.js';
 import { Report } from './report.js';
-import { containerEnv, evaluateExternalSecret, RenderedTree, type Container, type Probe } from './rendered.js';
+import { containerEnv, evaluateExternalSecret, mountedFiles, RenderedTree, type Container, type Probe } from './rendered.js';
 import { startPostgres, startRedis, type Postgres } from './services.js';
 
 function parseArgs(argv: string[]): { env: string } {
@@ -172,19 +172,23 @@ async function main(): Promise<number> {
       if (!master?.PGUSER || !master.PGPASSWORD) throw new Error('Secret database/aurora-master has no PGUSER/PGPASSWORD');
       return startPostgres(installed.pg, join(runDir, 'postgres'), master.PGUSER, master.PGPASSWORD, log);
     });
-    const redisEnv = containerEnv(tree, 'redis', redisDeployment.container, secrets);
-    const redis = await report.step('Redis with the rendered Valkey command', () => startRedis(installed.redisServer, redisDeployment.container, redisEnv, join(runDir, 'redis'), overrides));
+    const redisFiles = mountedFiles(tree, 'redis', redisDeployment, secrets);
+    const redis = await report.step('Redis with the rendered Valkey command, config file and password file', () => startRedis(installed.redisServer, redisDeployment.container, redisFiles, join(runDir, 'redis'), overrides));
     if (redis) {
       await report.step('Redis readiness probe (the rendered exec command)', () => {
         const command = redisDeployment.container.readinessProbe?.exec?.command;
         if (!command) throw new Error('rendered Redis has no exec readiness probe');
-        const script = command[2]!.split('valkey-cli').join(installed.redisServer.replace(/server$/, 'cli')).split('-p 6379').join(`-p ${redis.port}`);
-        overrides.note(`redis readinessProbe: ${command[2]} → ${script} (Redis' CLI, the free port)`);
-        const probe = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...redisEnv } });
+        const passwordFile = `${redisFiles.authDir}/password`;
+        if (!command[2]!.includes(passwordFile)) throw new Error(`the readiness probe no longer reads ${passwordFile}; update test/system/main.ts`);
+        const localAuth = join(runDir, 'redis', 'auth');
+        const script = command[2]!.split('valkey-cli').join(installed.redisServer.replace(/server$/, 'cli')).split('-p 6379').join(`-p ${redis.port}`).split(`${redisFiles.authDir}/`).join(`${localAuth}/`);
+        overrides.note(`redis readinessProbe: ${command[2]} → ${script} (Redis' CLI, the free port, the auth Secret volume)`);
+        const env = { PATH: process.env.PATH ?? '' };
+        const probe = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 20_000, env });
         expect(probe.status === 0, `probe exited ${probe.status}: ${probe.stderr}`);
-        const unauthenticated = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '' } });
-        expect(unauthenticated.status !== 0, 'the probe passed without REDISCLI_AUTH: requirepass is not in effect');
-        return 'PONG with the rendered REDISCLI_AUTH; refused without it';
+        const wrongFile = spawnSync('sh', ['-c', script.split(`${localAuth}/password`).join('/dev/null')], { encoding: 'utf8', timeout: 20_000, env });
+        expect(wrongFile.status !== 0, 'the probe passed without the password file: requirepass from the included file is not in effect');
+        return 'PONG with the password from the mounted file (none in any environment); refused without it';
       });
     }
     provider = await report.step('fake OpenAI- and Anthropic-compatible provider', () => startFakeProvider());
@@ -437,6 +441,13 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'HOME', tmp, 'the /tmp emptyDir');
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
+    if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
+      // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.
+      const tokenFile = join(runDir, 'open-webui', 'web-identity-token');
+      writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3Blbi13ZWJ1aTpvcGVuLXdlYnVpIn0.system-test');
+      o.set(name, e, 'AWS_WEB_IDENTITY_TOKEN_FILE', tokenFile, 'the projected service-account token (a placeholder JWT for moto)');
+      o.set(name, e, 'AWS_ENDPOINT_URL_STS', c.motoEndpoint, "moto's STS (AssumeRoleWithWebIdentity)");
+    }
     e.PATH = `${c.head.bin}:${process.env.PATH}`;
     o.note(`${name} PATH: the venv's bin first (the venv stands for the image)`);
     noted = true;

@@ -103,3 +103,30 @@ export function containerEnv(tree: RenderedTree, namespace: string, container: C
   }
   return env;
 }
+
+/**
+ * The files a container reads from its read-only ConfigMap and Secret volumes,
+ * as the kubelet mounts them: the ConfigMap mounted where the command's first
+ * argument lives (one file of it), and the one Secret volume (every key, its
+ * ExternalSecret evaluated).
+ */
+export function mountedFiles(
+  tree: RenderedTree,
+  namespace: string,
+  workload: { manifest: Manifest; container: Container },
+  secrets: Map<string, Record<string, string>>,
+): { config: string; configPath: string; auth: Record<string, string>; authDir: string } {
+  const volumes = (workload.manifest.spec.template.spec.volumes ?? []) as { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
+  const mountOf = (volume: { name: string }) => (workload.container.volumeMounts ?? []).find((mount) => mount.name === volume.name && mount.readOnly === true);
+  const configPath = workload.container.command?.[1] ?? '';
+  const configVolume = volumes.find((volume) => volume.configMap && configPath.startsWith(`${mountOf(volume)?.mountPath ?? '\0'}/`));
+  if (!configVolume) throw new Error(`${workload.container.name}: ${configPath} is not in a read-only ConfigMap volume`);
+  const key = configPath.slice(mountOf(configVolume)!.mountPath.length + 1);
+  const config = tree.find('ConfigMap', namespace, configVolume.configMap!.name).data?.[key];
+  if (config === undefined) throw new Error(`ConfigMap ${namespace}/${configVolume.configMap!.name} has no key ${key}`);
+  const secretVolumes = volumes.filter((volume) => volume.secret && mountOf(volume));
+  if (secretVolumes.length !== 1) throw new Error(`${workload.container.name}: expected one read-only Secret volume, found ${secretVolumes.length}`);
+  const auth = secrets.get(`${namespace}/${secretVolumes[0]!.secret!.secretName}`);
+  if (!auth) throw new Error(`Secret ${namespace}/${secretVolumes[0]!.secret!.secretName} has no ExternalSecret that creates it in rendered/${tree.env}`);
+  return { config, configPath, auth, authDir: mountOf(secretVolumes[0]!)!.mountPath };
+}

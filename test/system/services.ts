@@ -76,36 +76,54 @@ export async function startPostgres(pg: { bin: string; share: string; sitePackag
 }
 
 /**
- * Redis with the rendered Valkey Deployment's command: the same config lines,
- * with the binary, bind address, port and folders overridden (printed).
+ * Redis with the rendered Valkey Deployment's command and files: the
+ * ConfigMap's valkey.conf and the auth Secret's files (the ExternalSecret
+ * template evaluated) written where the pod mounts them, with the binary,
+ * bind address, port and folders overridden (printed).
  */
-export async function startRedis(redisServer: string, container: Container, env: Record<string, string>, dir: string, overrides: Overrides): Promise<{ port: number; process: Started; cli: (...args: string[]) => string }> {
+export async function startRedis(
+  redisServer: string,
+  container: Container,
+  files: { config: string; configPath: string; auth: Record<string, string>; authDir: string },
+  dir: string,
+  overrides: Overrides,
+): Promise<{ port: number; process: Started; password: string; cli: (...args: string[]) => string }> {
   const port = await freePort();
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const script = container.command?.[2];
-  if (container.command?.[0] !== 'sh' || container.command[1] !== '-c' || !script) throw new Error(`redis container command is not \`sh -c <script>\`: ${JSON.stringify(container.command)}`);
+  const [binary, configPath, ...rest] = container.command ?? [];
+  if (binary !== 'valkey-server' || configPath !== files.configPath || rest.length > 0) {
+    throw new Error(`redis container command is not \`valkey-server ${files.configPath}\`: ${JSON.stringify(container.command)}`);
+  }
+  const authDir = join(dir, 'auth');
+  mkdirSync(authDir, { recursive: true, mode: 0o700 });
+  for (const [name, value] of Object.entries(files.auth)) writeFileSync(join(authDir, name), value, { mode: 0o400 });
+  const password = files.auth['password'];
+  if (!password) throw new Error('the redis auth Secret has no password key');
   const cli = redisServer.replace(/redis-server$/, 'redis-cli');
   const rules: [string, string, string][] = [
-    ['valkey-server', redisServer, 'Valkey is not packaged for bookworm: Redis 7 from Debian'],
-    ["'bind 0.0.0.0'", "'bind 127.0.0.1'", 'bind 127.0.0.1 only'],
-    ["'port 6379'", `'port ${port}'`, 'a free port'],
-    ["'dir /data'", `'dir ${join(dir, 'data')}'`, 'the data volume'],
-    ['/tmp/valkey.conf', join(dir, 'valkey.conf'), 'the /tmp volume'],
+    ['bind 0.0.0.0', 'bind 127.0.0.1', 'bind 127.0.0.1 only'],
+    ['port 6379', `port ${port}`, 'a free port'],
+    ['dir /data', `dir ${join(dir, 'data')}`, 'the data volume'],
+    [`include ${files.authDir}/`, `include ${authDir}/`, 'the auth Secret volume'],
   ];
-  let command = script;
+  let config = files.config;
   for (const [from, to, why] of rules) {
-    if (!command.includes(from)) throw new Error(`rendered Redis command no longer contains ${from}; update test/system/services.ts`);
-    command = command.split(from).join(to);
-    overrides.note(`redis command: ${from} → ${to} (${why})`);
+    if (!config.includes(from)) throw new Error(`rendered valkey.conf no longer contains ${from}; update test/system/services.ts`);
+    config = config.split(from).join(to);
+    overrides.note(`redis valkey.conf: ${from} → ${to} (${why})`);
   }
-  const proc = start({ name: 'redis', command: 'sh', args: ['-c', command], env: { PATH: process.env.PATH ?? '', ...env }, log: join(dir, '..', 'logs', 'redis.log') });
-  const run = (...args: string[]) => spawnSync(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, REDISCLI_AUTH: env.REDISCLI_AUTH ?? env.REDIS_PASSWORD ?? '' } }).stdout.trim();
+  const conf = join(dir, 'valkey.conf');
+  writeFileSync(conf, config);
+  overrides.note(`redis command: valkey-server ${files.configPath} → ${redisServer} ${conf} (Valkey is not packaged for bookworm: Redis 7 from Debian; the ConfigMap volume)`);
+  // No password in the server's environment: exactly what the pod gets.
+  const proc = start({ name: 'redis', command: redisServer, args: [conf], env: { PATH: process.env.PATH ?? '' }, log: join(dir, '..', 'logs', 'redis.log') });
+  const run = (...args: string[]) => spawnSync(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
   const deadline = Date.now() + 30_000;
   while (run('ping') !== 'PONG') {
     if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`redis did not start: ${proc.tail()}`);
     await sleep(300);
   }
-  return { port, process: proc, cli: run };
+  return { port, process: proc, password, cli: run };
 }
 
 export { waitForHttp };

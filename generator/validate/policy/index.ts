@@ -9,13 +9,14 @@ import { POLICY_EXCEPTION_PREFIX } from '../../policy-exceptions.js';
 import { fieldPath, type ExceptionUse, type Finding } from '../findings.js';
 import type { ManifestDoc } from '../manifests.js';
 import { ARGOCD_RULES } from './argocd.js';
+import { IMAGE_RULES } from './images.js';
 import { PLATFORM_RULES } from './platform.js';
 import { POD_SECURITY_RULES } from './pod-security.js';
 import type { PolicyContext, PolicyRule, Violation } from './rule.js';
 import { SECRET_USE_RULES } from './secret-use.js';
 import { WORKLOAD_RULES } from './workloads.js';
 
-export const POLICY_RULES: readonly PolicyRule[] = [...POD_SECURITY_RULES, ...WORKLOAD_RULES, ...SECRET_USE_RULES, ...PLATFORM_RULES, ...ARGOCD_RULES];
+export const POLICY_RULES: readonly PolicyRule[] = [...POD_SECURITY_RULES, ...WORKLOAD_RULES, ...SECRET_USE_RULES, ...PLATFORM_RULES, ...ARGOCD_RULES, ...IMAGE_RULES];
 
 export function policyContext(env: string, docs: ManifestDoc[]): PolicyContext {
   const byKind = new Map<string, ManifestDoc[]>();

@@ -3,7 +3,8 @@
  * plus the hardening checks that usually go with it, as policy rules.
  */
 import { containersOf, podTemplates, type ContainerRef, type PodTemplate } from './pods.js';
-import { asArray, get, isRecord, violation, type Path, type PolicyRule } from './rule.js';
+import { asArray, get, isRecord, violation, type Path, type PolicyContext, type PolicyRule, type Violation } from './rule.js';
+import { NODE_LOGIN_IDS } from '../../k8s/security.js';
 
 type Finding = { path: Path; message: string };
 
@@ -34,6 +35,35 @@ function effective(ref: ContainerRef, field: string): { value: unknown; path: Pa
   const own = securityContext(ref)[field];
   if (own !== undefined) return { value: own, path: at(ref, field) };
   return { value: get(ref.pod.spec, ['securityContext', field]), path: [...ref.pod.specPath, 'securityContext', field] };
+}
+
+const isLoginId = (value: unknown) => typeof value === 'number' && value >= NODE_LOGIN_IDS.first && value <= NODE_LOGIN_IDS.last;
+const LOGIN_ID_FIX = `the node's login users have ids ${NODE_LOGIN_IDS.first}-${NODE_LOGIN_IDS.last} (1000 is the sudo-capable \`ubuntu\`); use an id from SERVICE_IDS in generator/k8s/security.ts`;
+
+/** runAsUser/runAsGroup of a security context, fsGroup and supplementalGroups of a pod's, that fall in the node's login range. */
+function loginIds(context: unknown, path: Path, what: string): Finding[] {
+  if (!isRecord(context)) return [];
+  const found: Finding[] = [];
+  for (const field of ['runAsUser', 'runAsGroup', 'fsGroup']) {
+    if (isLoginId(context[field])) found.push({ path: [...path, field], message: `${what} sets ${field}: ${String(context[field])}; ${LOGIN_ID_FIX}` });
+  }
+  asArray(context.supplementalGroups).forEach((group, index) => {
+    if (isLoginId(group)) found.push({ path: [...path, 'supplementalGroups', index], message: `${what} adds supplemental group ${String(group)}; ${LOGIN_ID_FIX}` });
+  });
+  return found;
+}
+
+/** The pods a Tailscale ProxyClass makes the operator create. */
+function proxyClassLoginIds(context: PolicyContext): Violation[] {
+  return context.ofKind('ProxyClass').flatMap((doc) => {
+    const pod: Path = ['spec', 'statefulSet', 'pod'];
+    return [
+      ...loginIds(get(doc.object, [...pod, 'securityContext']), [...pod, 'securityContext'], 'the proxy pod'),
+      ...['tailscaleContainer', 'tailscaleInitContainer'].flatMap((name) =>
+        loginIds(get(doc.object, [...pod, name, 'securityContext']), [...pod, name, 'securityContext'], `proxy container ${name}`),
+      ),
+    ].map((found) => violation(doc, found.path, found.message));
+  });
 }
 
 const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
@@ -78,6 +108,19 @@ export const POD_SECURITY_RULES: PolicyRule[] = [
       return found;
     },
   ),
+  {
+    id: 'node-login-ids',
+    reason:
+      "A container process whose UID or GID is a login user of the node image (Ubuntu's 1000-60000; 1000 is the sudo-capable `ubuntu`) is that user, with its files and groups, after a container escape.",
+    mirrors: ['kube-score container-security-context-user-group-id (UID/GID above 10000)', 'checkov CKV_K8S_40 (high UID)'],
+    check: (context) => [
+      ...podTemplates(context.docs).flatMap((pod) => [
+        ...loginIds(pod.spec.securityContext, [...pod.specPath, 'securityContext'], 'the pod'),
+        ...containersOf(pod).flatMap((ref) => loginIds(ref.container.securityContext, at(ref), named(ref))),
+      ].map((found) => violation(pod.doc, found.path, found.message))),
+      ...proxyClassLoginIds(context),
+    ],
+  },
   containerRule(
     'seccomp-profile',
     "The runtime's default seccomp profile blocks syscalls containers never need.",

@@ -13,6 +13,8 @@ const CREDENTIAL_KEYS = new Set(['API', 'PRIVATE', 'ACCESS', 'MASTER', 'SALT', '
  */
 export function looksLikeCredential(name: string, value: string): boolean {
   if (value === '' || /^(true|false|yes|no|on|off|\d+)$/i.test(value)) return false;
+  // A *_FILE variable holding an absolute path names where a credential is mounted (AWS_WEB_IDENTITY_TOKEN_FILE), not the credential.
+  if (/_FILE$/.test(name) && /^\/[A-Za-z0-9._/-]+$/.test(value)) return false;
   const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[^A-Z0-9]+/);
   return words.some((word, index) => CREDENTIAL_WORDS.has(word) || (word === 'KEY' && index > 0 && CREDENTIAL_KEYS.has(words[index - 1]!)));
 }

@@ -101,6 +101,19 @@ export const WORKLOAD_RULES: PolicyRule[] = [
     },
   },
   {
+    id: 'pdb-unhealthy-eviction',
+    reason:
+      "A PodDisruptionBudget counts pods that are running but not Ready as the ones it protects: with the default policy a crash-looping replica blocks every node drain and upgrade. AlwaysAllow lets the eviction of unhealthy pods through.",
+    mirrors: ['kube-linter pdb-unhealthy-pod-eviction-policy'],
+    check: (context) =>
+      context.ofKind('PodDisruptionBudget').flatMap((budget) => {
+        const policy = get(budget.object, ['spec', 'unhealthyPodEvictionPolicy']);
+        return policy === 'AlwaysAllow'
+          ? []
+          : [violation(budget, ['spec', 'unhealthyPodEvictionPolicy'], `unhealthyPodEvictionPolicy is ${policy === undefined ? 'not set (IfHealthyBudget)' : String(policy)}; set spec.unhealthyPodEvictionPolicy: AlwaysAllow so unready pods never block a drain`)];
+      }),
+  },
+  {
     id: 'image-tag-pinned',
     reason: 'An image without a pinned tag changes under the same manifest: nothing is reproducible.',
     mirrors: ['checkov CKV_K8S_14', 'kube-score container-image-tag', 'kube-linter latest-tag'],

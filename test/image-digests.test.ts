@@ -1,0 +1,69 @@
+/**
+ * Digests: every image the committed rendered/ trees run (or hand to a
+ * controller to start) is repository:tag@sha256:<digest>, except the listed
+ * images whose digest could not be read offline; that list has no stale entry;
+ * the chart pins apply only to the chart version they were read for.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEnvironment } from '../generator/config/load-environment.js';
+import { CHART_IMAGE_PINS, DIGEST_NOT_OBTAINABLE_OFFLINE, withChartImagePins } from '../generator/images/chart-images.js';
+import { parseRendered, readRenderedInputs } from '../generator/validate/manifests.js';
+import { checkPolicy, POLICY_RULES } from '../generator/validate/policy/index.js';
+import { imageUses, isDigestPinned } from '../generator/validate/policy/images.js';
+import { containersOf, podTemplates } from '../generator/validate/policy/pods.js';
+import { docsFrom, REPO_ROOT } from './helpers/validation.js';
+
+const rule = POLICY_RULES.find((candidate) => candidate.id === 'image-digest')!;
+const renderedImages = () =>
+  readRenderedInputs(REPO_ROOT).flatMap((input) =>
+    podTemplates(parseRendered(input).docs).flatMap((pod) => containersOf(pod).flatMap((ref) => imageUses(ref).map((use) => ({ env: input.env, image: use.image, where: `${pod.doc.file} ${use.what}` })))),
+  );
+
+describe('image digests in the rendered trees', () => {
+  it('every image is pinned by digest or listed with its reason, and every listed image is still rendered', () => {
+    const images = renderedImages();
+    const unpinned = images.filter((use) => !isDigestPinned(use.image));
+    expect(unpinned.filter((use) => !(use.image in DIGEST_NOT_OBTAINABLE_OFFLINE))).toEqual([]);
+    const stale = Object.keys(DIGEST_NOT_OBTAINABLE_OFFLINE).filter((image) => !unpinned.some((use) => use.image === image));
+    expect(stale, 'entries of DIGEST_NOT_OBTAINABLE_OFFLINE that no rendered image uses any more: remove them').toEqual([]);
+    for (const reason of Object.values(DIGEST_NOT_OBTAINABLE_OFFLINE)) expect(reason).toMatch(/^digest not obtainable offline \(.+\)$/);
+    // The generator's own images and the pinned chart images are digests in every environment.
+    for (const repository of ['ghcr.io/open-webui/open-webui', 'ghcr.io/valkey-io/valkey', 'docker.io/library/postgres', 'quay.io/argoproj/argocd', 'ecr-public.aws.com/docker/library/redis', 'docker.io/tailscale/tailscale', 'ghcr.io/external-secrets/external-secrets']) {
+      const uses = images.filter((use) => use.image.startsWith(`${repository}:`));
+      expect(uses.length, repository).toBeGreaterThan(0);
+      for (const use of uses) expect(isDigestPinned(use.image), `${use.where}: ${use.image}`).toBe(true);
+    }
+  });
+
+  it('the rule names each unpinned image, in containers, controller arguments and *_IMAGE variables, and a digest without a tag', () => {
+    const { findings } = checkPolicy('fixture', docsFrom('policy/image-digest.yaml', readFileSync(join(REPO_ROOT, 'test/fixtures/policy/image-digest.yaml'), 'utf8')), [rule]);
+    expect(findings.map((finding) => finding.path)).toEqual([
+      'spec.template.spec.containers[0].image',
+      'spec.template.spec.containers[0].args[1]',
+      'spec.template.spec.containers[0].args[2]',
+      'spec.template.spec.containers[0].env[0].value',
+      'spec.template.spec.containers[1].image',
+    ]);
+    expect(findings[0]!.message).toContain('uses image "docker.io/example/app:1.2.3" without a digest; expected repository:tag@sha256:<digest>');
+    expect(findings[0]!.message).toContain('Fix: set the image\'s digest field');
+  });
+
+  it('chart pins are written as tag@digest into the chart values, and only for the chart version they were read for', () => {
+    const { config } = loadEnvironment(REPO_ROOT, 'dev');
+    const argocd = withChartImagePins(config, 'argocd', { global: { domain: 'x' } }) as { global: { domain: string; image: { repository: string; tag: string } } };
+    expect(argocd.global.domain).toBe('x');
+    expect(argocd.global.image).toEqual({ repository: 'quay.io/argoproj/argocd', tag: `v3.3.7@${config.chartImages.argocd.digest}` });
+    const moved = { ...config, addons: { ...config.addons, argocd: { ...config.addons.argocd, version: '99.0.0' } } };
+    expect(withChartImagePins(moved, 'argocd', {})).toEqual({});
+    for (const pin of CHART_IMAGE_PINS) expect(config.addons[pin.chart].version).toBe(pin.chartVersion);
+  });
+
+  it('every digest has its provenance recorded', () => {
+    const provenance = readFileSync(join(REPO_ROOT, 'generator/images/provenance.md'), 'utf8');
+    const digests = new Set(renderedImages().flatMap((use) => (/@(sha256:[a-f0-9]{64})$/.exec(use.image) ?? []).slice(1)));
+    expect(digests.size).toBeGreaterThanOrEqual(7);
+    for (const digest of digests) expect(provenance, digest).toContain(digest);
+  });
+});
