@@ -80,14 +80,17 @@ describe('the template with a point-in-time restore', () => {
     expect(writer).toEqual(originalWriter);
   });
 
-  it('switches the outputs and the node\'s secret access to the restored cluster', () => {
+  it('switches the outputs, External Secrets\' access to the master secret and the alarms to the restored cluster', () => {
     expect(template.Outputs[OUTPUTS.auroraEndpoint]?.Value).toEqual({ 'Fn::GetAtt': ['AuroraClusterG2', 'Endpoint.Address'] });
     expect(template.Outputs[OUTPUTS.auroraPort]?.Value).toEqual({ 'Fn::GetAtt': ['AuroraClusterG2', 'Endpoint.Port'] });
     expect(template.Outputs[OUTPUTS.auroraMasterUserSecretArn]?.Value).toEqual({ 'Fn::GetAtt': ['AuroraClusterG2', 'MasterUserSecret.SecretArn'] });
     expect(template.Outputs['AuroraReaderEndpoint']?.Value).toEqual({ 'Fn::GetAtt': ['AuroraClusterG2', 'ReadEndpoint.Address'] });
-    const policies = JSON.stringify(resources['NodeRole']);
+    const policies = JSON.stringify(resources['ExternalSecretsRole']);
     expect(policies).toContain('{"Fn::GetAtt":["AuroraClusterG2","MasterUserSecret.SecretArn"]}');
     expect(policies).not.toContain('"AuroraCluster",');
+    for (const id of ['AuroraCapacityAtMaxAlarm', 'AuroraCpuAlarm', 'AuroraFreeableMemoryAlarm', 'AuroraConnectionsAlarm']) {
+      expect(resources[id]?.Properties?.['Dimensions'], id).toEqual([{ Name: 'DBClusterIdentifier', Value: { Ref: 'AuroraClusterG2' } }]);
+    }
   });
 
   it('keeps the old cluster and its instances unchanged while keepSource holds', () => {
@@ -179,6 +182,10 @@ function outputs(endpoint: string, secret: string): Record<string, string> {
     [OUTPUTS.nodeInstanceId]: 'i-0000000000000001',
     [OUTPUTS.secretsPrefix]: 'dubai/dev/',
     [OUTPUTS.kmsKeyArn]: 'arn:aws:kms:me-central-1:210987654321:key/1',
+    [OUTPUTS.externalSecretsRoleArn]: 'arn:aws:iam::210987654321:role/dubai-dev-external-secrets',
+    [OUTPUTS.longhornRoleArn]: 'arn:aws:iam::210987654321:role/dubai-dev-longhorn',
+    [OUTPUTS.openWebUIRoleArn]: 'arn:aws:iam::210987654321:role/dubai-dev-open-webui',
+    [OUTPUTS.oidcIssuer]: 'https://dubai-dev-oidc-210987654321.s3.me-central-1.amazonaws.com',
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { serverZones } from '../../generator/cluster/topology.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { serverLogicalIds } from '../names.js';
+import { currentServerIds } from '../names.js';
 import { ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
 import { activeAuroraCluster } from './database.js';
 
@@ -146,7 +146,8 @@ function nodeAlarms(config: EnvConfig): Resources {
   const resources: Resources = {};
   serverZones(config).forEach((_zone, position) => {
     const index = position + 1;
-    const instance = serverLogicalIds(index).instance;
+    // The server's current instance (cluster.serverGenerations): recover-node renames it.
+    const instance = currentServerIds(config, index).instance;
     resources[`${instance}StatusAlarm`] = alarm(
       statusCheck(`K3s server ${index} fails its EC2 status checks.`, { Name: 'InstanceId', Value: ref(instance) }),
     );
