@@ -58,6 +58,8 @@ export const SLOW_TESTS = [
   'test/upgrade-k3s-control-plane.test.ts',
   'test/upgrade-k3s-verb.test.ts',
   'test/access-control-plane.test.ts',
+  'test/bootstrap-template-restore-lint.test.ts',
+  'test/ops-restore-database-moto.test.ts',
 ];
 
 

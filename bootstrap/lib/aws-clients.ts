@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -16,6 +17,8 @@ export interface AwsClients {
   secrets: SecretsManagerClient;
   /** The servers' instance states (a lost server); optional so callers that never look need not mock it. */
   ec2?: EC2Client;
+  /** Aurora's restorable window and cluster states (restore-database); optional like ec2. */
+  rds?: RDSClient;
 }
 
 export interface StaticCredentials {
@@ -38,5 +41,6 @@ export function awsClients({ region, endpoint, credentials }: ClientOptions): Aw
     s3: new S3Client({ ...common, ...(endpoint ? { forcePathStyle: true } : {}) }),
     secrets: new SecretsManagerClient(common),
     ec2: new EC2Client(common),
+    rds: new RDSClient(common),
   };
 }

@@ -8,8 +8,9 @@
  */
 import { serverZones } from '../../generator/cluster/topology.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
-import { serverLogicalIds } from '../names.js';
+import { currentServerIds } from '../names.js';
 import { ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
+import { activeAuroraCluster } from './database.js';
 
 export const ALERTS_TOPIC = 'AlertsTopic';
 export const ALERTS_KEY = 'AlertsKey';
@@ -75,8 +76,9 @@ function alarm(props: AlarmProps): CfnResource {
   };
 }
 
-function auroraAlarms(): Resources {
-  const cluster = [{ Name: 'DBClusterIdentifier', Value: ref('AuroraCluster') }];
+function auroraAlarms(config: EnvConfig): Resources {
+  // The cluster in use: after a point-in-time restore, the restored one (aurora.restores).
+  const cluster = [{ Name: 'DBClusterIdentifier', Value: ref(activeAuroraCluster(config)) }];
   const { auroraPeriodSeconds: period, auroraPeriods: periods } = ALARM_SETTINGS;
   return {
     AuroraCapacityAtMaxAlarm: alarm({
@@ -144,7 +146,8 @@ function nodeAlarms(config: EnvConfig): Resources {
   const resources: Resources = {};
   serverZones(config).forEach((_zone, position) => {
     const index = position + 1;
-    const instance = serverLogicalIds(index).instance;
+    // The server's current instance (cluster.serverGenerations): recover-node renames it.
+    const instance = currentServerIds(config, index).instance;
     resources[`${instance}StatusAlarm`] = alarm(
       statusCheck(`K3s server ${index} fails its EC2 status checks.`, { Name: 'InstanceId', Value: ref(instance) }),
     );
@@ -229,5 +232,5 @@ function topicResources(config: EnvConfig, stack: string): Resources {
 }
 
 export function alarmResources(config: EnvConfig, stack: string): Resources {
-  return { ...topicResources(config, stack), ...auroraAlarms(), ...nodeAlarms(config) };
+  return { ...topicResources(config, stack), ...auroraAlarms(config), ...nodeAlarms(config) };
 }

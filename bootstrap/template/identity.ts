@@ -24,6 +24,7 @@ import {
   type WorkloadKey,
 } from '../names.js';
 import { allow, bucketArn, checkovSkips, getAtt, ref, RETAIN, sub, tags, type CfnObject, type CfnOutput, type CfnResource, type Resources } from './cfn.js';
+import { activeAuroraCluster } from './database.js';
 
 export const OIDC_BUCKET = 'OidcBucket';
 export const OIDC_PROVIDER = 'OidcProvider';
@@ -108,7 +109,8 @@ function workloadStatements(config: EnvConfig, key: WorkloadKey): CfnObject[] {
       return [
         allow('ReadEnvironmentSecrets', ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [
           ...secrets.map((secret) => ref(secretLogicalId(secret.reference))),
-          getAtt('AuroraCluster', 'MasterUserSecret.SecretArn'),
+          // After a point-in-time restore, the restored cluster's secret (the one the outputs name).
+          getAtt(activeAuroraCluster(config), 'MasterUserSecret.SecretArn'),
         ]),
         allow('DecryptThroughSecretsManager', ['kms:Decrypt'], [getAtt('KmsKey', 'Arn')], viaService('secretsmanager')),
       ];

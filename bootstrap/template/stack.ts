@@ -11,7 +11,7 @@ import { alarmResources, ALERTS_TOPIC, auroraConnectionsAlarmAt } from './alarms
 import { clusterResources } from './cluster.js';
 import { hasRegistrationAddress, REGISTRATION_LOAD_BALANCER } from './user-data.js';
 import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from './cfn.js';
-import { databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
+import { activeAuroraCluster, databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
 import { identityOutputs, identityResources } from './identity.js';
 import { networkResources } from './network.js';
 import { nodeResources } from './node.js';
@@ -68,10 +68,12 @@ export function parameterValues(config: EnvConfig): { ParameterKey: string; Para
 }
 
 function outputs(config: EnvConfig): Record<string, CfnOutput> {
+  // After a point-in-time restore, the restored cluster (aurora.restores), so the outputs file and the apps follow it.
+  const aurora = activeAuroraCluster(config);
   const result: Record<string, CfnOutput> = {
-    [OUTPUTS.auroraEndpoint]: { Description: 'Writer endpoint of the Aurora cluster', Value: getAtt('AuroraCluster', 'Endpoint.Address') },
-    [OUTPUTS.auroraPort]: { Description: 'PostgreSQL port', Value: getAtt('AuroraCluster', 'Endpoint.Port') },
-    [OUTPUTS.auroraMasterUserSecretArn]: { Description: 'ARN of the RDS-managed master user secret (the value stays in Secrets Manager)', Value: getAtt('AuroraCluster', 'MasterUserSecret.SecretArn') },
+    [OUTPUTS.auroraEndpoint]: { Description: 'Writer endpoint of the Aurora cluster', Value: getAtt(aurora, 'Endpoint.Address') },
+    [OUTPUTS.auroraPort]: { Description: 'PostgreSQL port', Value: getAtt(aurora, 'Endpoint.Port') },
+    [OUTPUTS.auroraMasterUserSecretArn]: { Description: 'ARN of the RDS-managed master user secret (the value stays in Secrets Manager)', Value: getAtt(aurora, 'MasterUserSecret.SecretArn') },
     [OUTPUTS.attachmentsBucket]: { Description: 'Bucket of Open WebUI attachments', Value: ref(DATA_BUCKETS.attachments) },
     [OUTPUTS.longhornBackupsBucket]: { Description: 'Bucket of Longhorn backups', Value: ref(DATA_BUCKETS.longhornBackups) },
     [OUTPUTS.etcdSnapshotsBucket]: { Description: 'Bucket of K3s etcd snapshots', Value: ref(DATA_BUCKETS.etcdSnapshots) },
@@ -89,7 +91,7 @@ function outputs(config: EnvConfig): Record<string, CfnOutput> {
     result[`Server${index}InstanceId`] = { Description: `EC2 instance of K3s server ${index} (for SSM sessions)`, Value: ref(currentServerIds(config, index).instance) };
   }
   if (config.cluster.agents.max > 0) result['AgentGroupName'] = { Description: 'Auto Scaling group of the K3s agents', Value: ref('AgentGroup') };
-  if (config.aurora.readers > 0) result['AuroraReaderEndpoint'] = { Description: 'Reader endpoint of the Aurora cluster (the readers; the failover target)', Value: getAtt('AuroraCluster', 'ReadEndpoint.Address') };
+  if (config.aurora.readers > 0) result['AuroraReaderEndpoint'] = { Description: 'Reader endpoint of the Aurora cluster (the readers; the failover target)', Value: getAtt(aurora, 'ReadEndpoint.Address') };
   for (const secret of environmentSecrets(config)) {
     result[`${secretLogicalId(secret.reference)}Arn`] = { Description: `ARN of ${secret.name}`, Value: ref(secretLogicalId(secret.reference)) };
   }

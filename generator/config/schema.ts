@@ -7,6 +7,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import { bool, int, list, num, obj, oneOf, optional, str } from './schema-builders.js';
+import { RFC3339_UTC_PATTERN } from './timestamps.js';
 
 /** Kubernetes resource quantities, as the API accepts them. */
 const CPU_PATTERN = '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$';
@@ -292,6 +293,26 @@ export const envConfigSchema = obj(
         engineVersion: str({ description: 'Aurora PostgreSQL engine version (major.minor), upgraded on purpose in a reviewed change (a major upgrade changes the parameter group family and needs a plan), not by a bot.', pattern: '^[0-9]{2}\\.[0-9]{1,2}$', default: '17.5' }),
         readers: int({ description: 'Aurora Serverless v2 reader instances in another zone than the writer: the failover target (at least 1 in production).', minimum: 0, maximum: 2, default: 0 }),
         clientImage: image('docker.io/library/postgres', '17.6-alpine@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94', 'the PostgreSQL client of the database set-up Job'),
+        restores: list(
+          obj(
+            {
+              generation: int({ description: 'Generation of the restored cluster, 2 or more (1 is the original AuroraCluster); the cluster is AuroraClusterG<n>, its instances AuroraWriterG<n> and AuroraReader<i>G<n>.', minimum: 2, maximum: 999, examples: [2] }),
+              restoreToTime: str({
+                description: 'Point in time the data is restored to, RFC 3339 in UTC ("Z", as CloudFormation takes it); inside the source cluster\'s restorable window.',
+                pattern: RFC3339_UTC_PATTERN,
+                examples: ['2026-12-01T09:30:00Z'],
+              }),
+              sourceClusterIdentifier: str({ description: 'DB cluster identifier of the cluster restored from (the one the previous generation created), as RDS names it.', pattern: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$', examples: ['dubai-dev-auroracluster-abcdef123456'] }),
+              keepSource: bool({ description: 'Keep the source cluster in the stack (the rollback path). `npm run ops -- restore-database --delete-old` sets false: the stack then deletes it after a final snapshot.', default: true }),
+            },
+            { description: 'One point-in-time restore of Aurora into a new cluster.', examples: [{ generation: 2, restoreToTime: '2026-12-01T09:30:00Z', sourceClusterIdentifier: 'dubai-dev-auroracluster-abcdef123456', keepSource: true }] },
+          ),
+          {
+            description:
+              'Point-in-time restores, oldest first, written by `npm run ops -- restore-database`: the last entry is the cluster the stack outputs (and so the apps) use; an earlier generation stays in the stack while the entry restored from it has keepSource. See docs/operations.md.',
+            default: [],
+          },
+        ),
       },
       { description: 'The Aurora Serverless v2 PostgreSQL cluster.', default: {} },
     ),

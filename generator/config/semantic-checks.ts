@@ -4,6 +4,7 @@
  */
 import { isSupportedMinor, kubernetesVersionOf, SUPPORTED_KUBERNETES_MINORS } from '../kubernetes-version.js';
 import { checkCluster } from './cluster-checks.js';
+import { checkAuroraRestores } from './aurora-restore-checks.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath } from './errors.js';
 import type { BootstrapOutputs, EnvConfig, ResourcesConfig } from './schema.js';
@@ -103,6 +104,7 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
     (path, problem, expected, fix) => list.add(path, problem, expected, fix),
     (path, problem, expected, fix) => list.add(path, problem, expected, fix, 'warning'),
   );
+  checkAuroraRestores(config, (path, problem, expected, fix) => list.add(path, problem, expected, fix));
 
   const seen = new Map<string, number>();
   config.litellm.models.forEach((model, index) => {

@@ -7,6 +7,7 @@ import { recoverNode } from './recover-node.js';
 import { recoverCluster } from './recover-cluster.js';
 import { recreateStack } from './recreate-stack.js';
 import { upgradeK3s } from './upgrade-k3s.js';
+import { restoreDatabase } from './restore-database.js';
 
 export const VERBS: Verb[] = [
   restoreVolume,
@@ -16,4 +17,5 @@ export const VERBS: Verb[] = [
   recoverCluster,
   recreateStack,
   upgradeK3s,
+  restoreDatabase,
 ];

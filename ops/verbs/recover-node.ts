@@ -52,7 +52,7 @@ export function withServerGeneration(text: string, config: EnvConfig, server: nu
   return document.toString();
 }
 
-function writeAtomically(path: string, text: string): void {
+export function writeAtomically(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);

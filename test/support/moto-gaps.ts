@@ -61,6 +61,18 @@
  *    then says the stack does not exist, as after a real deletion. The
  *    retained resources are untouched either way. `deleteStackOnMoto`
  *    accepts exactly that error and checks the stack is gone.
+ * 13. Aurora point-in-time restore (`npm run ops -- restore-database`). moto
+ *    5.2.1's RDS API answers DescribeDBClusters with EarliestRestorableTime
+ *    (the creation time) and LatestRestorableTime (now), and takes
+ *    ModifyDBCluster's DeletionProtection; but its CloudFormation creates no
+ *    AWS::RDS::DBCluster, a restored one (RestoreToTime) included: it warns,
+ *    reports CREATE_COMPLETE and creates nothing (gap 1). Its own
+ *    RestoreDBClusterToPointInTime accepts any time, even one outside the
+ *    window, so the window check must be the verb's. The test creates the
+ *    source cluster through moto's RDS API and `answerStackClusters` answers
+ *    DescribeStackResource for the cluster's logical id with it; the deploy,
+ *    the wait for the new cluster and the outputs switch run against mocked
+ *    clients (test/ops-restore-database.test.ts).
  */
 import {
   DeleteStackCommand,
@@ -275,4 +287,18 @@ export async function deleteStackOnMoto(cfn: CloudFormationClient, stackName: st
     (error: Error) => (/does not exist/.test(error.message) ? undefined : Promise.reject(error)),
   );
   if (left !== undefined && left !== 'DELETE_COMPLETE') throw new Error(`moto did not delete stack ${stackName}: ${left}`);
+}
+
+/** DescribeStackResource answers for clusters moto's stack cannot hold (gap 13): logical id → DB cluster identifier created through moto's RDS API. */
+export function answerStackClusters(cfn: CloudFormationClient, clusters: Record<string, string>): void {
+  cfn.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { LogicalResourceId?: string };
+      const identifier = context.commandName === 'DescribeStackResourceCommand' ? clusters[input.LogicalResourceId ?? ''] : undefined;
+      if (identifier === undefined) return next(args);
+      const detail = { LogicalResourceId: input.LogicalResourceId, PhysicalResourceId: identifier, ResourceType: 'AWS::RDS::DBCluster', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() };
+      return { output: { $metadata: {}, StackResourceDetail: detail }, response: {} } as never;
+    },
+    { step: 'initialize', name: 'answerStackClusters' },
+  );
 }
