@@ -43,6 +43,7 @@ export function loggingValues({ config }: RenderContext): Record<string, unknown
     vector: {
       enabled: true,
       resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' } },
       securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' } },
       // Only the pod log folder (the chart's default also mounts /var/lib, /proc and /sys for host metrics, which nothing here collects).
       defaultVolumes: [{ name: 'var-log-pods', hostPath: { path: POD_LOGS, type: 'Directory' } }],

@@ -51,7 +51,13 @@ export function retentionSize(storageSize: string): string {
 
 /** Values of the prometheus chart. */
 export function monitoringValues({ config }: RenderContext): Record<string, unknown> {
-  const reload = { enabled: true, resources: resources('5m', '16Mi', '64Mi'), containerSecurityContext: containerSecurity() };
+  const reload = {
+    enabled: true,
+    resources: resources('5m', '16Mi', '64Mi'),
+    containerSecurityContext: containerSecurity(),
+    // The chart probes /healthz for both; readiness is the metrics page the reloader serves on the same port.
+    readinessProbe: { httpGet: { path: '/metrics', port: 'metrics', scheme: 'HTTP' }, periodSeconds: 10 },
+  };
   return {
     configmapReload: { prometheus: reload },
     server: {
