@@ -26,7 +26,7 @@ import { checkoutIndex, unstagedChanges } from './staged-index.js';
 /** What the render reads and writes. */
 export const RENDER_DATA = ['environments', 'charts', 'rendered'] as const;
 /** What the render is made of: when these differ from the index, the staged version renders. */
-export const RENDER_CODE = ['generator', 'bootstrap', 'scripts', 'schemas', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
+export const RENDER_CODE = ['generator', 'bootstrap', 'scripts', 'schemas', 'vendor', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
 
 const STALE = [
   'pre-commit: the staged rendered/ is not what the staged inputs render to (see above).',

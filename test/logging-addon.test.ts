@@ -1,7 +1,7 @@
 /**
  * The log store and collector as rendered into rendered/<env>/logging:
  * the collector's host access is exactly the pod log folder and its own data
- * directory, the namespace is baseline (no more), retention and storage come
+ * directory, the namespace is privileged (baseline admits no hostPath), retention and storage come
  * from the config, and only the collector and Grafana reach the store.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,9 +18,9 @@ const of = (env: string, kind: string, name?: string) => tree.filter((item) => i
 describe.each(['dev', 'prod', 'staging'])('logging in %s', (env) => {
   const { config } = loadEnvironment(REPO_ROOT, env);
 
-  it('is a baseline namespace whose only hostPath pod is the collector, limited to the pod logs and its data directory', () => {
+  it('is a privileged namespace (baseline forbids every hostPath) whose only hostPath pod is the collector, limited to the pod logs and its data directory', () => {
     const [namespace] = of(env, 'Namespace', NAMESPACES.logging);
-    expect(namespace?.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(namespace?.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     const pods = tree.filter((item) => item.env === env && podSpecOf(item.manifest) !== undefined);
     const withHostPath = pods.filter(({ manifest }) => (podSpecOf(manifest)!['volumes'] ?? []).some((volume: Json) => volume.hostPath));
     expect(withHostPath.map(({ manifest }) => `${manifest.kind} ${manifest.metadata.name}`)).toEqual(['DaemonSet victoria-logs-vector']);

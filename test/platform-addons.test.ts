@@ -106,7 +106,7 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
     for (const claim of claims) expect(claim.manifest.spec.storageClassName).toBe(STORAGE_CLASS);
   });
 
-  it('enforces restricted Pod Security everywhere but Longhorn, node-exporter and the K3s upgrade Jobs (privileged) and logging (baseline), whose exceptions say why', () => {
+  it('enforces restricted Pod Security everywhere but Longhorn, node-exporter and the K3s upgrade Jobs and the log collector (privileged), whose exceptions say why', () => {
     for (const { manifest } of kind(resources, 'Namespace')) {
       const level = manifest.metadata.labels!['pod-security.kubernetes.io/enforce'];
       if (manifest.metadata.name === 'longhorn-system') {
@@ -119,9 +119,9 @@ describe.each(ENVIRONMENTS)('add-ons of %s', (name) => {
         expect(level).toBe('privileged');
         expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/upgrade Jobs[\s\S]*"baseline" forbids/);
       } else if (manifest.metadata.name === 'logging') {
-        // The log collector's hostPath: baseline, the narrowest level that admits it.
-        expect(level).toBe('baseline');
-        expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/\/var\/log\/pods.*restricted admits no hostPath/);
+        // The log collector's hostPath: baseline forbids every hostPath, so privileged is the narrowest level that admits it.
+        expect(level).toBe('privileged');
+        expect(manifest.metadata.annotations?.['policy.dubai-hub.example/allow-pod-security-restricted']).toMatch(/\/var\/log\/pods.*baseline refuses every hostPath/);
       } else {
         expect([manifest.metadata.name, level]).toEqual([manifest.metadata.name, 'restricted']);
       }

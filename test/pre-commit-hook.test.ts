@@ -17,7 +17,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function checkout(withGit: boolean): string {
   dir = mkdtempSync(join(tmpdir(), 'dubai-hub-hook-'));
-  for (const path of ['package.json', 'tsconfig.json', '.gitignore', '.husky', 'generator', 'environments', 'charts', 'rendered', 'scripts', 'schemas', 'bootstrap']) {
+  for (const path of ['package.json', 'tsconfig.json', '.gitignore', '.husky', 'generator', 'environments', 'charts', 'rendered', 'scripts', 'schemas', 'bootstrap', 'vendor']) {
     cpSync(join(REPO_ROOT, path), join(dir, path), { recursive: true });
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));

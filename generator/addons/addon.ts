@@ -44,8 +44,6 @@ export interface ChartAddOnProps {
   holdsData?: boolean;
   /** Makes the namespace privileged instead of restricted; says why. */
   privilegedReason?: string;
-  /** Makes the namespace baseline instead of restricted (e.g. for a hostPath collector); says why. */
-  baselineReason?: string;
   /** The namespace's NetworkPolicies: what may reach its pods, and whether they need the instance metadata service. */
   network(context: RenderContext): Omit<AddOnNetworkProps, 'namespace' | 'labels'>;
   /** What the folder holds besides the namespace, its NetworkPolicies and the chart. */
@@ -73,7 +71,6 @@ export function chartAddOn(props: ChartAddOnProps): AddOn {
       const labels = addOnLabels(props.folder);
       const namespace = { name: props.namespace, labels, kubernetes: context.kubernetes, holdsData: props.holdsData ?? false };
       if (props.privilegedReason) podSecurityNamespace(chart, { ...namespace, level: 'privileged', exceptionReason: props.privilegedReason });
-      else if (props.baselineReason) podSecurityNamespace(chart, { ...namespace, level: 'baseline', exceptionReason: props.baselineReason });
       else restrictedNamespace(chart, namespace);
       addOnNetworkPolicies(chart, { namespace: props.namespace, labels, ...props.network(context) });
       props.build?.(chart, context, labels);

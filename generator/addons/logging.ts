@@ -81,7 +81,7 @@ export const logging: AddOn = chartAddOn({
   description: ({ config }) => `VictoriaLogs (chart, ${config.logging.retention} retention, ${config.logging.storage}) and Vector on every node shipping pod logs to it`,
   values: loggingValues,
   exceptions: loggingExceptions,
-  baselineReason: `${READS_POD_LOGS}: restricted admits no hostPath volume; baseline admits it and still refuses privileged containers, host namespaces and added capabilities`,
+  privilegedReason: `${READS_POD_LOGS}: a hostPath volume, which both the restricted and the baseline profile forbid (baseline refuses every hostPath); the repository's policy rules still hold every pod here to restricted except the collector's listed exceptions`,
   network: ({ config }) => ({
     ingress: [{ name: 'queries-from-grafana', pods: { ...LOG_STORE_PODS }, from: [{ namespace: NAMESPACES.grafana, pods: { 'app.kubernetes.io/name': 'grafana' } }], ports: [{ port: LOG_STORE_PORT }] }],
     // Besides the namespace itself (the collector to the store, which addOnNetworkPolicies always allows): the Kubernetes API only.
