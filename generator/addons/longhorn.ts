@@ -12,6 +12,7 @@ import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
+import { longhornIdentity } from './longhorn-identity.js';
 import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'longhorn';
@@ -131,6 +132,7 @@ export const longhorn: AddOn = chartAddOn({
   holdsData: true,
   privilegedReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
   build(chart, context, labels) {
+    longhornIdentity(chart, context, labels);
     new k8s.KubeStorageClass(chart, 'storage-class', {
       metadata: { name: STORAGE_CLASS, labels },
       provisioner: 'driver.longhorn.io',
