@@ -12,10 +12,13 @@ import type { k8s } from 'cdk8s-plus-28';
 import { WORKLOAD_IDENTITIES } from '../../bootstrap/names.js';
 import { SYNC_WAVE_ANNOTATION } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
+import { settingsSecret } from '../k8s/external-secret.js';
 import type { Labels } from '../k8s/labels.js';
 import { WEB_IDENTITY_VOLUME, webIdentityEnv, webIdentityMount, webIdentityVolume } from '../k8s/web-identity.js';
 
 export const LONGHORN_IDENTITY_POLICY = 'longhorn-web-identity';
+/** The backup target's credential Secret: the role ARN only, no key (see longhornBackupCredential). */
+export const LONGHORN_BACKUP_CREDENTIAL = 'longhorn-backup-target';
 /** The first Kubernetes minor serving admissionregistration.k8s.io/v1 MutatingAdmissionPolicy by default (GA). */
 export const MUTATING_ADMISSION_POLICY_MINOR = 36;
 
@@ -86,13 +89,37 @@ export function longhornIdentityPolicySpec({ roleArn, region }: LonghornIdentity
   };
 }
 
+/** Whether the environment's Kubernetes serves the policy API; below it Longhorn gets no role (and no credential Secret). */
+export function longhornWebIdentityServed({ kubernetes }: Pick<RenderContext, 'kubernetes'>): boolean {
+  return kubernetes.minor >= MUTATING_ADMISSION_POLICY_MINOR;
+}
+
+/**
+ * Longhorn refuses an S3 backup target without a credential Secret, and reads
+ * only fixed keys from it. With AWS_IAM_ROLE_ARN set it lets the access keys
+ * be absent (longhorn-manager engineapi/backups.go getBackupCredentialEnv), so
+ * the SDK's default chain falls through to the web identity the policy adds.
+ * The ARN is not secret; ESO's Fake generator makes the Secret from it.
+ */
+export function longhornBackupCredential(chart: Chart, context: RenderContext, labels: Labels): void {
+  if (!longhornWebIdentityServed(context)) return;
+  settingsSecret(chart, {
+    name: LONGHORN_BACKUP_CREDENTIAL,
+    namespace: WORKLOAD_IDENTITIES.longhorn.namespace,
+    labels,
+    settings: { AWS_IAM_ROLE_ARN: context.outputs.roles.longhorn },
+    reason: 'Longhorn requires a credential Secret for an S3 backup target; it holds only the role ARN (no key), so the pods use web identity',
+  });
+}
+
 /**
  * Renders the policy and its binding, before the chart's resources (sync wave
  * -1 in the longhorn Application), so the manager's first pods are admitted
  * with it. Nothing below Kubernetes 1.36, where the v1 API is not served.
  */
-export function longhornIdentity(chart: Chart, { config, outputs, kubernetes }: RenderContext, labels: Labels): void {
-  if (kubernetes.minor < MUTATING_ADMISSION_POLICY_MINOR) return;
+export function longhornIdentity(chart: Chart, context: RenderContext, labels: Labels): void {
+  if (!longhornWebIdentityServed(context)) return;
+  const { config, outputs } = context;
   const metadata = { name: LONGHORN_IDENTITY_POLICY, labels, annotations: { [SYNC_WAVE_ANNOTATION]: '-1' } };
   new ApiObject(chart, 'longhorn-web-identity-policy', {
     apiVersion: 'admissionregistration.k8s.io/v1',
