@@ -3,7 +3,7 @@
  * a rendered folder without an Application, a public ingress without what its
  * certificates need, and a wrong new config field.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'argocd-layer-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** dev.yaml with extra lines appended, loaded from a scratch environments/ folder. */
-function loadDevWith(extra: string) {
+function loadDevWith(extra: string, extraRoles = '') {
   const dir = mkdtempSync(join(scratch, 'env-'));
   writeFileSync(join(dir, 'dev.yaml'), `${readFileSync(join(ROOT, 'environments', 'dev.yaml'), 'utf8')}${extra}`);
-  copyFileSync(join(ROOT, 'environments', 'dev.outputs.yaml'), join(dir, 'dev.outputs.yaml'));
+  const outputs = readFileSync(join(ROOT, 'environments', 'dev.outputs.yaml'), 'utf8');
+  writeFileSync(join(dir, 'dev.outputs.yaml'), extraRoles ? outputs.replace('\nroles:\n', `\nroles:\n${extraRoles}`) : outputs);
   return () => loadEnvironment(ROOT, 'dev', dir);
 }
 
@@ -45,7 +46,11 @@ describe('Argo CD layer inputs', () => {
   });
 
   it('accepts a public ingress with host, e-mail and hosted zone', () => {
-    const load = loadDevWith('publicIngress:\n  enabled: true\n  host: chat.dubai-hub.example\n  acmeEmail: platform@dubai-hub.example\n  route53HostedZoneId: Z0123456789ABCDEFGHIJ\n');
+    // A public ingress adds cert-manager's DNS-01 role, which the outputs then name.
+    const load = loadDevWith(
+      'publicIngress:\n  enabled: true\n  host: chat.dubai-hub.example\n  acmeEmail: platform@dubai-hub.example\n  route53HostedZoneId: Z0123456789ABCDEFGHIJ\n',
+      '  certManager: arn:aws:iam::210987654321:role/dubai-dev-cert-manager\n',
+    );
     expect(issuesOf(load)).toEqual([]);
   });
 

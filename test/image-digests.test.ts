@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planCrd } from '../generator/addons/system-upgrade.js';
 import { loadEnvironment } from '../generator/config/load-environment.js';
 import { CHART_IMAGE_PINS, DIGEST_NOT_OBTAINABLE_OFFLINE, withChartImagePins } from '../generator/images/chart-images.js';
 import { parseRendered, readRenderedInputs } from '../generator/validate/manifests.js';
@@ -30,7 +31,10 @@ describe('image digests in the rendered trees', () => {
     expect(stale, 'entries of DIGEST_NOT_OBTAINABLE_OFFLINE that no rendered image uses any more: remove them').toEqual([]);
     for (const reason of Object.values(DIGEST_NOT_OBTAINABLE_OFFLINE)) expect(reason).toMatch(/^digest not obtainable offline \(.+\)$/);
     // The generator's own images and the pinned chart images are digests in every environment.
-    for (const repository of ['ghcr.io/open-webui/open-webui', 'ghcr.io/valkey-io/valkey', 'docker.io/library/postgres', 'quay.io/argoproj/argocd', 'ecr-public.aws.com/docker/library/redis', 'docker.io/tailscale/tailscale', 'ghcr.io/external-secrets/external-secrets']) {
+    for (const repository of [
+      'ghcr.io/open-webui/open-webui', 'ghcr.io/valkey-io/valkey', 'docker.io/oliver006/redis_exporter', 'docker.io/library/postgres', 'quay.io/argoproj/argocd', 'ecr-public.aws.com/docker/library/redis', 'docker.io/tailscale/tailscale', 'ghcr.io/external-secrets/external-secrets',
+      'quay.io/prometheus/prometheus', 'quay.io/prometheus-operator/prometheus-config-reloader', 'quay.io/prometheus/alertmanager', 'registry.k8s.io/kube-state-metrics/kube-state-metrics', 'quay.io/prometheus/node-exporter', 'docker.io/grafana/grafana', 'docker.io/victoriametrics/victoria-logs',
+    ]) {
       const uses = images.filter((use) => use.image.startsWith(`${repository}:`));
       expect(uses.length, repository).toBeGreaterThan(0);
       for (const use of uses) expect(isDigestPinned(use.image), `${use.where}: ${use.image}`).toBe(true);
@@ -58,6 +62,32 @@ describe('image digests in the rendered trees', () => {
     const moved = { ...config, addons: { ...config.addons, argocd: { ...config.addons.argocd, version: '99.0.0' } } };
     expect(withChartImagePins(moved, 'argocd', {})).toEqual({});
     for (const pin of CHART_IMAGE_PINS) expect(config.addons[pin.chart].version).toBe(pin.chartVersion);
+  });
+
+  it('charts with their own registry value get the host split off, and node-exporter its digest in image.digest', () => {
+    const { config } = loadEnvironment(REPO_ROOT, 'dev');
+    const grafana = withChartImagePins(config, 'grafana', {}) as { image: Record<string, string> };
+    expect(grafana.image).toEqual({ registry: 'docker.io', repository: 'grafana/grafana', tag: `13.2.0@${config.chartImages.grafana.digest}` });
+    const monitoring = withChartImagePins(config, 'prometheus', { server: { retention: '7d' } }) as Record<string, Record<string, unknown>>;
+    expect(monitoring['server']).toEqual({ retention: '7d', image: { repository: 'quay.io/prometheus/prometheus', tag: `v3.14.0@${config.chartImages.prometheus.digest}` } });
+    // The node-exporter chart compares its tag as a semantic version: the tag stays bare and the chart appends the digest.
+    expect(monitoring['prometheus-node-exporter']!['image']).toEqual({ registry: 'quay.io', repository: 'prometheus/node-exporter', tag: 'v1.12.1', digest: config.chartImages.nodeExporter.digest });
+    // An image without a digest yet (Vector) keeps its tag alone, so the image-digest rule and the exception list still see it.
+    const logging = withChartImagePins(config, 'victoriaLogs', {}) as { vector: { image: Record<string, string> } };
+    expect(logging.vector.image).toEqual({ repository: 'docker.io/timberio/vector', tag: '0.56.0-distroless-libc' });
+  });
+
+  it('the system-upgrade-controller and its kubectl come from config image fields, and a controller tag without a vendored CRD fails the render', () => {
+    const { config } = loadEnvironment(REPO_ROOT, 'dev');
+    const controller = readRenderedInputs(REPO_ROOT)
+      .filter((input) => input.env === 'dev')
+      .flatMap((input) => parseRendered(input).docs)
+      .find((doc) => doc.resource === 'Deployment system-upgrade/system-upgrade-controller')!;
+    const container = (controller.object as { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0]!;
+    expect(container.image).toBe(`${config.systemUpgrade.controllerImage.repository}:${config.systemUpgrade.controllerImage.tag}`);
+    expect(container.env.find((entry) => entry.name === 'SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE')?.value).toBe(`${config.systemUpgrade.kubectlImage.repository}:${config.systemUpgrade.kubectlImage.tag}`);
+    expect((planCrd(config.systemUpgrade.controllerImage.tag) as { kind: string }).kind).toBe('CustomResourceDefinition');
+    expect(() => planCrd('v0.99.0')).toThrow(/vendor\/system-upgrade-controller\/v0\.99\.0\/upgrade\.cattle\.io_plans\.yaml: no vendored Plan CRD for system-upgrade-controller v0\.99\.0 \(systemUpgrade\.controllerImage\.tag\)\. Fix: vendor/);
   });
 
   it('every digest has its provenance recorded', () => {

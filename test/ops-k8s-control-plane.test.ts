@@ -100,7 +100,7 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
     await kube.create(RESOURCES.pv, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: OLD_VOLUME }, spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'longhorn-retain', claimRef: { namespace: 'open-webui', name: 'open-webui-data' }, csi: { driver: 'driver.longhorn.io', volumeHandle: OLD_VOLUME } } });
     await kube.create(RESOURCES.longhornVolume, { apiVersion: 'longhorn.io/v1beta2', kind: 'Volume', metadata: { name: OLD_VOLUME, namespace: LONGHORN }, spec: { size: '10737418240', numberOfReplicas: 1, frontend: 'blockdev', dataEngine: 'v1' } });
     const apps = readdirSync(rendered('apps')).filter((file) => file.startsWith('application_')).map((file) => ['-f', join(rendered('apps'), file)]).flat();
-    const applied = await controlPlane!.kubectl.run(['apply', ...apps, '-f', rendered('open-webui'), '-f', rendered('litellm'), '-f', rendered('redis'), '-f', rendered('longhorn-backups')]);
+    const applied = await controlPlane!.kubectl.run(['apply', ...apps, '-f', rendered('open-webui'), '-f', rendered('litellm'), '-f', rendered('redis'), '-f', rendered('longhorn-backups'), '-f', rendered('monitoring')]);
     expect(applied.stderr).toBe('');
     expect(applied.ok).toBe(true);
   }, BUILD_TIMEOUT_MS);
@@ -205,8 +205,8 @@ describe.skipIf(unavailable)('ops verbs against the real control plane', () => {
       await eso.stop();
     }
     expect(eso.errors).toEqual([]);
-    expect(lines).toContain('WARN   already done: steps 1-3; not run: steps none');
-    expect(lines.find((line) => line.startsWith('WARN ✗'))).toMatch(/step 4 failed: wait until litellm\/litellm, open-webui\/open-webui run only restarted pods: timed out after 5 s waiting for Deployment litellm\/litellm to finish its rollout/);
+    expect(lines).toContain('WARN   already done: steps 1-3; not run: none');
+    expect(lines.find((line) => line.startsWith('WARN ✗'))).toMatch(/step 4 failed: wait until litellm\/litellm, monitoring\/prometheus, open-webui\/open-webui run only restarted pods: timed out after 5 s waiting for Deployment litellm\/litellm to finish its rollout/);
     const stored = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
     expect(stored).toMatch(/^[A-Za-z0-9]{64}$/);
     for (const [namespace, secret] of [['litellm', 'litellm-env'], ['open-webui', 'open-webui-env']] as const) {

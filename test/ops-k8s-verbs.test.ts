@@ -91,7 +91,7 @@ describe('restore-volume', () => {
   it('refuses a claim that is not rendered, naming the rendered ones (usage, exit 2)', async () => {
     let err = '';
     expect(await main(['restore-volume', 'open-webui/uploads', '--env', 'dev', '--kubeconfig', '/nonexistent'], { stderr: (text) => (err += text), stdout: () => {} })).toBe(EXIT.usage);
-    expect(err).toMatch(/rendered\/dev\/ has no PersistentVolumeClaim open-webui\/uploads; rendered claims: open-webui\/open-webui-data/);
+    expect(err).toMatch(/rendered\/dev\/ has no PersistentVolumeClaim open-webui\/uploads; rendered claims: (\S+, )*open-webui\/open-webui-data(,|$)/m);
   });
 
   it('exits 1 naming the kubeconfig when it cannot read it', async () => {

@@ -89,16 +89,16 @@ describe('recreate-stack against moto_server', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(EXIT.ok);
     const found = result.lines.filter((line) => /^ {2}[A-Z]\w+ +AWS::/.test(line)).map((line) => line.trim().split(/\s+/));
-    expect(found.map(([id]) => id).sort()).toEqual(['AccessLogsBucket', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KmsKey', 'KubeconfigBucket', 'LonghornBackupsBucket', 'OidcBucket', 'SecretK3sToken', 'SecretLitellmMasterKey']);
+    expect(found.map(([id]) => id).sort()).toEqual(['AccessLogsBucket', 'AlertsKey', 'AttachmentsBucket', 'EtcdSnapshotsBucket', 'KmsKey', 'KubeconfigBucket', 'LonghornBackupsBucket', 'OidcBucket', 'SecretK3sToken', 'SecretLitellmMasterKey']);
     expect(found).toContainEqual(['AttachmentsBucket', 'AWS::S3::Bucket', bucketName(config, 'attachments')]);
     expect(found).toContainEqual(['SecretK3sToken', 'AWS::SecretsManager::Secret', 'dubai/dev/k3s/token']);
     keyId = found.find(([id]) => id === 'KmsKey')![2]!;
     expect((await made.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect(result.lines).toEqual(
       expect.arrayContaining([
-        "re-create stack dubai-dev, importing 9 retained resource(s), then update it to rendered/dev/bootstrap/",
+        "re-create stack dubai-dev, importing 10 retained resource(s), then update it to rendered/dev/bootstrap/",
         expect.stringMatching(/^ {2}! not found, so created new by the update: .*SecretOpenwebuiSecretKey/),
-        expect.stringMatching(/^ {2}1\. create IMPORT change set recreate-\d+ adopting AccessLogsBucket, AttachmentsBucket, /),
+        expect.stringMatching(/^ {2}1\. create IMPORT change set recreate-\d+ adopting AccessLogsBucket, AlertsKey, AttachmentsBucket, /),
         expect.stringMatching(/^ {2}2\. execute recreate-\d+ and wait for IMPORT_COMPLETE$/),
         'dry run: nothing was changed',
       ]),

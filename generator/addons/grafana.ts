@@ -53,6 +53,8 @@ export function grafanaValues({ config }: RenderContext): Record<string, unknown
     containerSecurityContext: { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
     extraEmptyDirMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+    // Liveness is Grafana's process check (/healthz); readiness keeps the chart's /api/health, which also checks the database.
+    livenessProbe: { httpGet: { path: '/healthz', port: 'grafana' }, initialDelaySeconds: 60, timeoutSeconds: 30, failureThreshold: 10 },
     'grafana.ini': {
       server: { root_url: `https://${host}` },
       analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false, feedback_links_enabled: false },

@@ -12,6 +12,7 @@
  */
 import { APPLICATION_WAVE, type ChartException } from '../argocd/application.js';
 import type { RenderContext } from '../components/component.js';
+import { restrictedPodSecurityContext, SERVICE_IDS } from '../k8s/security.js';
 import { DATA_SAFETY_ANNOTATIONS } from '../k8s/sync-waves.js';
 import { NAMESPACES, STORAGE_CLASS } from '../platform-names.js';
 import { chartAddOn, type AddOn } from './addon.js';
@@ -35,12 +36,14 @@ export function loggingValues({ config }: RenderContext): Record<string, unknown
       retentionPeriod: config.logging.retention,
       persistentVolume: { enabled: true, storageClassName: STORAGE_CLASS, size: config.logging.storage, annotations: DATA_SAFETY_ANNOTATIONS },
       resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-      podSecurityContext: { enabled: true, fsGroup: 2000, runAsNonRoot: true, runAsUser: 1000, runAsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
+      // The image's binary runs as any user; the chart's 1000/2000 are the node's login ids (policy rule node-login-ids).
+      podSecurityContext: { enabled: true, ...restrictedPodSecurityContext({ uid: SERVICE_IDS.victoriaLogs, gid: SERVICE_IDS.victoriaLogs }) },
       securityContext: { enabled: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' } },
     },
     vector: {
       enabled: true,
       resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' } },
       securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' } },
       // Only the pod log folder (the chart's default also mounts /var/lib, /proc and /sys for host metrics, which nothing here collects).
       defaultVolumes: [{ name: 'var-log-pods', hostPath: { path: POD_LOGS, type: 'Directory' } }],

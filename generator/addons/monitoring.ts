@@ -51,7 +51,13 @@ export function retentionSize(storageSize: string): string {
 
 /** Values of the prometheus chart. */
 export function monitoringValues({ config }: RenderContext): Record<string, unknown> {
-  const reload = { enabled: true, resources: resources('5m', '16Mi', '64Mi'), containerSecurityContext: containerSecurity() };
+  const reload = {
+    enabled: true,
+    resources: resources('5m', '16Mi', '64Mi'),
+    containerSecurityContext: containerSecurity(),
+    // The chart probes /healthz for both; readiness is the metrics page the reloader serves on the same port.
+    readinessProbe: { httpGet: { path: '/metrics', port: 'metrics', scheme: 'HTTP' }, periodSeconds: 10 },
+  };
   return {
     configmapReload: { prometheus: reload },
     server: {
@@ -107,9 +113,10 @@ export function monitoringValues({ config }: RenderContext): Record<string, unkn
       namespaceOverride: NAMESPACES.nodeExporter,
       resources: resources('10m', '32Mi', '64Mi'),
       containerSecurityContext: containerSecurity(),
-      // Liveness only asks whether the process answers; readiness the same port's metrics page.
-      livenessProbe: { httpGet: { path: '/', port: MONITORING_PORTS.nodeExporter, scheme: 'HTTP' }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
-      readinessProbe: { httpGet: { path: '/metrics', port: MONITORING_PORTS.nodeExporter, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+      // The chart writes path / and its metrics port into both probes whatever the values say (kube-score's
+      // pod-probes-identical is allowed for it); only the timings and the scheme are read from here.
+      livenessProbe: { httpGet: { scheme: 'HTTP' }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+      readinessProbe: { httpGet: { scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
     },
     'prometheus-pushgateway': { enabled: false },
   };

@@ -10,7 +10,7 @@
  * host's root, run in its PID namespace and replace the k3s binary, so the
  * namespace is the one place in the cluster at Pod Security "privileged".
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiObject, type Chart } from 'cdk8s';
@@ -18,7 +18,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { parse } from 'yaml';
 import { APPLICATION_WAVE, PROJECTS, SYNC_OPTIONS_ANNOTATION } from '../argocd/application.js';
 import { CRD_SYNC_OPTIONS } from '../charts/normalize.js';
-import type { RenderContext } from '../components/component.js';
+import { imageRef, type RenderContext } from '../components/component.js';
 import type { Labels } from '../k8s/labels.js';
 import { podSecurityNamespace } from '../k8s/namespace.js';
 import { SYNC_WAVE, syncWave } from '../k8s/sync-waves.js';
@@ -29,27 +29,27 @@ import { addOnLabels, type AddOn } from './addon.js';
 import { addOnNetworkPolicies, toApiServer } from './network.js';
 
 const NAME = 'system-upgrade';
-export const SYSTEM_UPGRADE_CONTROLLER_VERSION = 'v0.20.1';
-export const SYSTEM_UPGRADE_CONTROLLER_IMAGE = `docker.io/rancher/system-upgrade-controller:${SYSTEM_UPGRADE_CONTROLLER_VERSION}`;
 /** The ServiceAccount the controller runs as and the Plans name (their Jobs run under it too: cordon, drain). */
 export const SYSTEM_UPGRADE_SERVICE_ACCOUNT = 'system-upgrade';
 /** The controller's name: the value of its pods' `upgrade.cattle.io/controller` label, which the drain skips. */
 const CONTROLLER = 'system-upgrade-controller';
 const CONTROLLER_UID = 65534;
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PLAN_CRD_FILE = join('vendor', 'system-upgrade-controller', SYSTEM_UPGRADE_CONTROLLER_VERSION, 'upgrade.cattle.io_plans.yaml');
+/** The vendored Plan CRD of a controller release (its image tag, `systemUpgrade.controllerImage.tag`). */
+export function planCrdFile(version: string): string {
+  return join('vendor', 'system-upgrade-controller', version, 'upgrade.cattle.io_plans.yaml');
+}
 
 export const PRIVILEGED_REASON =
   'the upgrade Jobs of the Plans run here and must be privileged on the node (host PID, the host root mounted at /host, replacing the k3s binary and restarting its service); "baseline" forbids all three, so no narrower level admits them. The controller pod itself is restricted.';
 
-/** The kubectl image the controller's Jobs cordon and drain with: the cluster's own Kubernetes patch release. */
-export function kubectlImage(k3sVersion: string): string {
-  return `docker.io/rancher/kubectl:${k3sVersion.replace(/\+k3s[0-9]+$/, '')}`;
-}
-
-export function planCrd(root = PROJECT_ROOT): Record<string, unknown> {
-  const crd = parse(readFileSync(join(root, PLAN_CRD_FILE), 'utf8')) as { kind?: string; metadata: { annotations?: Record<string, string> } };
-  if (crd.kind !== 'CustomResourceDefinition') throw new Error(`${PLAN_CRD_FILE}: not a CustomResourceDefinition`);
+export function planCrd(version: string, root = PROJECT_ROOT): Record<string, unknown> {
+  const file = planCrdFile(version);
+  if (!existsSync(join(root, file))) {
+    throw new Error(`${file}: no vendored Plan CRD for system-upgrade-controller ${version} (systemUpgrade.controllerImage.tag). Fix: vendor that release's upgrade.cattle.io_plans.yaml there, or keep the tag of a vendored release.`);
+  }
+  const crd = parse(readFileSync(join(root, file), 'utf8')) as { kind?: string; metadata: { annotations?: Record<string, string> } };
+  if (crd.kind !== 'CustomResourceDefinition') throw new Error(`${file}: not a CustomResourceDefinition`);
   crd.metadata.annotations = { ...crd.metadata.annotations, [SYNC_OPTIONS_ANNOTATION]: CRD_SYNC_OPTIONS };
   return crd as Record<string, unknown>;
 }
@@ -125,7 +125,7 @@ function controllerEnv(context: RenderContext): k8s.EnvVar[] {
     SYSTEM_UPGRADE_JOB_ACTIVE_DEADLINE_SECONDS: '900',
     SYSTEM_UPGRADE_JOB_BACKOFF_LIMIT: '3',
     SYSTEM_UPGRADE_JOB_IMAGE_PULL_POLICY: 'IfNotPresent',
-    SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: kubectlImage(context.config.k3s.version),
+    SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE: imageRef(context.config.systemUpgrade.kubectlImage),
     SYSTEM_UPGRADE_JOB_PRIVILEGED: 'true',
     SYSTEM_UPGRADE_JOB_TTL_SECONDS_AFTER_FINISH: '900',
     SYSTEM_UPGRADE_PLAN_POLLING_INTERVAL: '15m',
@@ -145,7 +145,7 @@ function controllerDeployment(chart: Chart, context: RenderContext, labels: Labe
     containers: [
       {
         name: CONTROLLER,
-        image: SYSTEM_UPGRADE_CONTROLLER_IMAGE,
+        image: imageRef(context.config.systemUpgrade.controllerImage),
         env: controllerEnv(context),
         resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
         writableDirs: [{ name: 'tmp', mountPath: '/tmp', sizeLimit: '64Mi' }],
@@ -192,10 +192,10 @@ function controllerDeployment(chart: Chart, context: RenderContext, labels: Labe
 
 export const systemUpgrade: AddOn = {
   enabled: () => true,
-  info: () => ({
+  info: ({ config }: RenderContext) => ({
     folder: NAME,
-    description: `system-upgrade-controller ${SYSTEM_UPGRADE_CONTROLLER_VERSION} (vendored Plan CRD), its RBAC and its privileged namespace for the K3s upgrade Jobs`,
-    versions: { 'system-upgrade-controller': SYSTEM_UPGRADE_CONTROLLER_VERSION },
+    description: `system-upgrade-controller ${config.systemUpgrade.controllerImage.tag} (vendored Plan CRD), its RBAC and its privileged namespace for the K3s upgrade Jobs`,
+    versions: { 'system-upgrade-controller': config.systemUpgrade.controllerImage.tag },
   }),
   build(chart: Chart, context: RenderContext) {
     const labels = addOnLabels(NAME);
@@ -207,7 +207,7 @@ export const systemUpgrade: AddOn = {
       // The upgrade Jobs run on the host network (NetworkPolicies do not apply to them); only the controller is in the pod network.
       egress: [{ name: 'api-server', reason: 'the controller watches Plans and Nodes and creates the upgrade Jobs through the API server', to: [toApiServer(context.config)] }],
     });
-    new ApiObject(chart, 'plan-crd', planCrd() as never);
+    new ApiObject(chart, 'plan-crd', planCrd(context.config.systemUpgrade.controllerImage.tag) as never);
     rbac(chart, labels);
     controllerDeployment(chart, context, labels);
   },

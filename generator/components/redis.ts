@@ -127,8 +127,9 @@ export const redis: Component = {
           envFrom: [{ secret: secret.secretName }],
           ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT }],
           resources: { requests: { cpu: '5m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+          // Liveness asks only whether the process answers; readiness whether it serves the metrics page Prometheus scrapes.
           liveness: httpProbe('/health', 'metrics', { initialDelaySeconds: 5 }),
-          readiness: httpProbe('/health', 'metrics'),
+          readiness: httpProbe('/metrics', 'metrics'),
         },
       ],
     });

@@ -162,6 +162,13 @@ export const envConfigSchema = obj(
       },
       { description: 'The K3s cluster.', default: {} },
     ),
+    systemUpgrade: obj(
+      {
+        controllerImage: image('docker.io/rancher/system-upgrade-controller', 'v0.20.1', 'the system-upgrade-controller (its Plan CRD is vendored under vendor/system-upgrade-controller/<tag>/)'),
+        kubectlImage: image('docker.io/rancher/kubectl', 'v1.36.3', "the kubectl of the upgrade Plans' cordon and drain Jobs (keep it within one minor of k3s.version)"),
+      },
+      { description: 'The system-upgrade-controller that runs the K3s upgrade Plans (docs/image-digests.md: no digest of these tags was obtainable offline).', default: {} },
+    ),
     node: obj(
       {
         amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu or Amazon Linux), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
@@ -383,7 +390,7 @@ export const envConfigSchema = obj(
         enabled: bool({ description: 'Run Valkey (Redis-compatible) for websockets and shared rate limits.', default: true }),
         image: image('ghcr.io/valkey-io/valkey', '8.1.4-alpine@sha256:e706d1213aaba6896c162bb6a3a9e1894e1a435f28f8f856d14fab2e10aa098b', 'Valkey'),
         resources: resources('Valkey', '50m', '128Mi', '256Mi'),
-        exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine', 'the redis_exporter sidecar Prometheus scrapes'),
+        exporterImage: image('docker.io/oliver006/redis_exporter', 'v1.67.0-alpine@sha256:ef9e3c9afa9072b8a4db8bc2b01471cd582a6a1db23760bc5fdb9e3c21842205', 'the redis_exporter sidecar Prometheus scrapes'),
         persistence: obj(
           {
             enabled: bool({ description: 'Keep Valkey data on a Longhorn volume; false makes it explicitly ephemeral (emptyDir).', default: false }),
@@ -422,6 +429,15 @@ export const envConfigSchema = obj(
         argocdRedis: image('ecr-public.aws.com/docker/library/redis', '8.2.3-alpine@sha256:08ad0b1d280850169a790dba1393ff7a90aef951fc19632cf4d3ce4f78e679ba', "Argo CD's Redis cache"),
         externalSecrets: image('ghcr.io/external-secrets/external-secrets', 'v2.5.0@sha256:45e7bee4e743331288df01efce0e35b41738cffdc89c86a235359a5153257489', 'External Secrets (controller, webhook and cert controller)'),
         tailscaleProxy: image('docker.io/tailscale/tailscale', 'v1.102.2@sha256:321ce041508c19079b57a28b6666c8d81ab0b08accc0a2585b3ab663d557ac24', 'the tailnet proxies the Tailscale operator starts'),
+        prometheus: image('quay.io/prometheus/prometheus', 'v3.14.0@sha256:5ce7540c3c00ef4ab0c9d2c995c6a5b9c421f44b4a115d97a2c7af3b1c21cbb0', 'the Prometheus server (prometheus chart)'),
+        prometheusConfigReloader: image('quay.io/prometheus-operator/prometheus-config-reloader', 'v0.93.1@sha256:428f088fe6fe07ab138bda92113664b04848a1dc408e4d3680a60ecdb55d1a65', "Prometheus's configuration reloader sidecar (prometheus chart)"),
+        alertmanager: image('quay.io/prometheus/alertmanager', 'v0.34.0@sha256:690c7b525f4367aa91f73e2f91c632206d32e97c6384bdbf2fb7a861b420340d', 'Alertmanager (prometheus chart)'),
+        kubeStateMetrics: image('registry.k8s.io/kube-state-metrics/kube-state-metrics', 'v2.20.0@sha256:42cfe3723a5f058171c627537fb57a3ea0f26e4380fa18555a95cb1a1b4cfc5b', 'kube-state-metrics (prometheus chart)'),
+        nodeExporter: image('quay.io/prometheus/node-exporter', 'v1.12.1@sha256:1b4e4438faca4dd7e001dd445d161a4a2091b0fededa84093b3a8dfeae1f1be0', 'node-exporter (prometheus chart)'),
+        grafana: image('docker.io/grafana/grafana', '13.2.0@sha256:3fd54ae1214669f8355f065ec9f6445d5279a3d77095ab048ca045685272429b', 'Grafana (grafana chart)'),
+        victoriaLogs: image('docker.io/victoriametrics/victoria-logs', 'v1.52.0@sha256:47b820890d64c4575a2a0a46415dcd8a4fd59a0f1fcd6a377693d7aea639442e', 'VictoriaLogs (victoria-logs-single chart)'),
+        // No digest found offline (DIGEST_NOT_OBTAINABLE_OFFLINE); Renovate's pinDigests adds it.
+        vector: image('docker.io/timberio/vector', '0.56.0-distroless-libc', 'the Vector log collector (victoria-logs-single chart)'),
       },
       {
         description: "Images of the add-on charts pinned by digest (each overrides the chart's default image; the tag is the one the pinned chart version ships).",

@@ -82,6 +82,18 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
     list.add(['k3s', 'version'], `K3s ${config.k3s.version} is Kubernetes ${kube.short}, which has no vendored schemas`, `a K3s release of Kubernetes ${supported}`, `pin a K3s release of a supported minor, or vendor the v${kube.short}.0 schemas under schemas/ first`);
   }
 
+  // The upgrade Jobs cordon and drain with this kubectl; kubectl supports one minor of skew against the API server.
+  const kubectlTag = config.systemUpgrade.kubectlImage.tag;
+  const kubectlMinor = /^v1\.([0-9]+)\.[0-9]+$/.exec(kubectlTag)?.[1];
+  if (kubectlMinor === undefined || Math.abs(Number(kubectlMinor) - kube.minor) > 1) {
+    list.add(
+      ['systemUpgrade', 'kubectlImage', 'tag'],
+      `kubectl "${kubectlTag}" is not within one minor of Kubernetes ${kube.short} (k3s.version ${config.k3s.version})`,
+      `a kubectl release v1.<minor>.<patch> within one minor of the cluster (kubectl's supported version skew), normally the cluster's own, v${kube.short}.x`,
+      `set systemUpgrade.kubectlImage.tag to a rancher/kubectl release of Kubernetes ${kube.short} (and drop its digest: line until Renovate pins the new one)`,
+    );
+  }
+
   // Several Open WebUI replicas share state only through Redis, S3 and pgvector.
   const webui = config.openWebUI;
   if (webui.replicas > 1) {

@@ -23,6 +23,18 @@ export interface ChartImagePin {
   chartVersion: string;
   /** Where the chart reads the image: `<path>.repository` and `<path>.tag`. */
   valuesPath: readonly string[];
+  /**
+   * The chart keeps the registry host in its own `<path>.registry` value and
+   * prints `registry/repository:tag`: the config's repository is split at its
+   * first `/` into the two.
+   */
+  registryValue?: boolean;
+  /**
+   * The chart has a `<path>.digest` value that it prints after the tag
+   * (`repository:tag@digest`) and reads the tag as a version elsewhere (the
+   * node-exporter chart compares it as semver): the digest goes there.
+   */
+  digestValue?: boolean;
 }
 
 export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
@@ -32,6 +44,14 @@ export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
   { image: 'externalSecrets', chart: 'externalSecrets', chartVersion: '2.5.0', valuesPath: ['webhook', 'image'] },
   { image: 'externalSecrets', chart: 'externalSecrets', chartVersion: '2.5.0', valuesPath: ['certController', 'image'] },
   { image: 'tailscaleProxy', chart: 'tailscaleOperator', chartVersion: '1.102.2', valuesPath: ['proxyConfig', 'image'] },
+  { image: 'prometheus', chart: 'prometheus', chartVersion: '29.27.0', valuesPath: ['server', 'image'] },
+  { image: 'prometheusConfigReloader', chart: 'prometheus', chartVersion: '29.27.0', valuesPath: ['configmapReload', 'prometheus', 'image'] },
+  { image: 'alertmanager', chart: 'prometheus', chartVersion: '29.27.0', valuesPath: ['alertmanager', 'image'] },
+  { image: 'kubeStateMetrics', chart: 'prometheus', chartVersion: '29.27.0', valuesPath: ['kube-state-metrics', 'image'], registryValue: true },
+  { image: 'nodeExporter', chart: 'prometheus', chartVersion: '29.27.0', valuesPath: ['prometheus-node-exporter', 'image'], registryValue: true, digestValue: true },
+  { image: 'grafana', chart: 'grafana', chartVersion: '12.11.1', valuesPath: ['image'], registryValue: true },
+  { image: 'victoriaLogs', chart: 'victoriaLogs', chartVersion: '0.13.9', valuesPath: ['server', 'image'] },
+  { image: 'vector', chart: 'victoriaLogs', chartVersion: '0.13.9', valuesPath: ['vector', 'image'] },
 ];
 
 /**
@@ -58,6 +78,9 @@ export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
   'docker.io/longhornio/longhorn-instance-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
   'docker.io/longhornio/backing-image-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
   'docker.io/longhornio/support-bundle-kit:v0.0.86': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
+  'docker.io/timberio/vector:0.56.0-distroless-libc': 'digest not obtainable offline (victoria-logs-single chart 0.13.9, chartImages.vector)',
+  'docker.io/rancher/system-upgrade-controller:v0.20.1': 'digest not obtainable offline (systemUpgrade.controllerImage)',
+  'docker.io/rancher/kubectl:v1.36.3': 'digest not obtainable offline (systemUpgrade.kubectlImage, the Jobs of the K3s upgrade Plans)',
 };
 
 function setIn(values: Record<string, unknown>, path: readonly string[], leaf: Record<string, unknown>): Record<string, unknown> {
@@ -77,6 +100,9 @@ export function pinnedTag(image: ImageConfig): string {
 export function withChartImagePins(config: EnvConfig, chart: keyof EnvConfig['addons'], values: Record<string, unknown>): Record<string, unknown> {
   return CHART_IMAGE_PINS.filter((pin) => pin.chart === chart && pin.chartVersion === config.addons[chart].version).reduce((merged, pin) => {
     const image = config.chartImages[pin.image];
-    return setIn(merged, pin.valuesPath, { repository: image.repository, tag: pinnedTag(image) });
+    const tag = pin.digestValue ? { tag: image.tag, ...(image.digest ? { digest: image.digest } : {}) } : { tag: pinnedTag(image) };
+    const slash = image.repository.indexOf('/');
+    const repository = pin.registryValue ? { registry: image.repository.slice(0, slash), repository: image.repository.slice(slash + 1) } : { repository: image.repository };
+    return setIn(merged, pin.valuesPath, { ...repository, ...tag });
   }, values);
 }
