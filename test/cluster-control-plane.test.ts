@@ -1,8 +1,10 @@
 /**
  * The cluster test proves it can fail. Against a real control plane
  * (scripts/cluster/): canaries the API server must refuse, each with its own
- * message next to the accepted original; and the whole harness run on a broken
- * copy of an environment, which must report each kind of failure.
+ * message next to the accepted original; the rendered Longhorn web-identity
+ * MutatingAdmissionPolicy mutating exactly the pods it is for; and the whole
+ * harness run on a broken copy of an environment, which must report each kind
+ * of failure.
  *
  * CRDs come from rendered/<env>/ only (the hydrated charts' output).
  * Skips, saying why, only when the binaries cannot be built (no Go).
