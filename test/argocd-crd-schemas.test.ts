@@ -45,7 +45,7 @@ describe('custom resources against the CRDs their environment renders', () => {
   it.each(ENVIRONMENTS)('rendered/%s: every custom resource is valid, against a CRD of the add-on that provides its group', (name) => {
     const tree = committedTree(name);
     const kinds = new Set(customResources(tree).map((doc) => doc.object.kind));
-    expect([...kinds].sort()).toEqual(['AppProject', 'Application', 'ClusterSecretStore', 'ExternalSecret', 'Plan', 'ProxyClass', 'RecurringJob']);
+    expect([...kinds].sort()).toEqual(['AppProject', 'Application', 'ClusterSecretStore', 'ExternalSecret', 'Fake', 'Plan', 'ProxyClass', 'RecurringJob']);
     expect(errorsOf(tree)).toEqual([]);
     for (const doc of customResources(tree)) {
       const lookup = tree.validator.lookup(String(doc.object.apiVersion), String(doc.object.kind), tree.crds);

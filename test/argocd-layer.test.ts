@@ -172,6 +172,16 @@ describe('each check rejects a tree that breaks its rule', () => {
     ]);
   });
 
+  it('a settings ExternalSecret (Fake generator, no store) that also reads another generator or the store', () => {
+    const file = 'longhorn-backups/externalsecret_longhorn-system_longhorn-backup-target.yaml';
+    const password = base();
+    find(password, file).manifest.spec.dataFrom[0].sourceRef.generatorRef.kind = 'Password';
+    expect(checkSecretStore(password)).toEqual([`${file}: reads undefined/undefined, expected ClusterSecretStore/aws-secrets-manager`, expect.stringMatching(/namespace longhorn-system is not among the namespaces/)]);
+    const store = base();
+    find(store, file).manifest.spec.secretStoreRef = { kind: 'ClusterSecretStore', name: 'aws-secrets-manager' };
+    expect(checkSecretStore(store)).toEqual([expect.stringMatching(/^longhorn-backups\/externalsecret_longhorn-system_longhorn-backup-target\.yaml: namespace longhorn-system is not among the namespaces/)]);
+  });
+
   it('an AppProject that does not allow a kind, a namespace or a source', () => {
     const resources = base();
     const apps = find(resources, 'apps/appproject_argocd_apps.yaml').manifest;

@@ -1,8 +1,10 @@
 /**
  * The cluster test proves it can fail. Against a real control plane
  * (scripts/cluster/): canaries the API server must refuse, each with its own
- * message next to the accepted original; and the whole harness run on a broken
- * copy of an environment, which must report each kind of failure.
+ * message next to the accepted original; the rendered Longhorn web-identity
+ * MutatingAdmissionPolicy mutating exactly the pods it is for; and the whole
+ * harness run on a broken copy of an environment, which must report each kind
+ * of failure.
  *
  * CRDs come from rendered/<env>/ only (the hydrated charts' output).
  * Skips, saying why, only when the binaries cannot be built (no Go).
@@ -17,6 +19,8 @@ import { controlPlaneUnavailable, ensureControlPlane, type ControlPlaneBinaries 
 import { ControlPlane } from '../scripts/cluster/control-plane.js';
 import { planEnvironment } from '../scripts/cluster/plan.js';
 import { applyFoundation, runEnvironment } from '../scripts/cluster/run-environment.js';
+import { waitFor } from '../scripts/cluster/processes.js';
+import { loadEnvironment } from '../generator/config/load-environment.js';
 import { copyOfRepository, REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
@@ -95,6 +99,96 @@ describe.skipIf(unavailable)('cluster test: canaries the control plane refuses w
     expect(refused.ok).toBe(false);
     expect(refused.stderr).toMatch(/The ExternalSecret "canary-store-kind" is invalid: spec\.secretStoreRef\.kind: Unsupported value: "VaultStore": supported values: "SecretStore", "ClusterSecretStore"/);
     expect((await create(secret)).ok).toBe(true);
+  }, RUN_TIMEOUT_MS);
+});
+
+interface AdmittedPod {
+  metadata: { name: string; namespace: string };
+  spec: { volumes?: { name: string; projected?: { sources: { serviceAccountToken?: Record<string, unknown> }[] } }[]; containers: { name: string; env?: { name: string; value: string }[]; volumeMounts?: { mountPath: string }[] }[] };
+}
+
+/** A pod shaped like the ones longhorn-manager creates (labels, service account, no token volume). */
+function longhornPod(name: string, namespace: string, labels: Record<string, string>, serviceAccountName: string, volumes: Manifest[] = []): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: {
+      serviceAccountName,
+      restartPolicy: 'Never',
+      ...(volumes.length ? { volumes } : {}),
+      containers: [
+        { name: 'main', image: 'registry.example/longhorn:1', env: [{ name: 'TLS_DIR', value: '/tls-files/' }], securityContext: { allowPrivilegeEscalation: false } },
+        { name: 'sidecar', image: 'registry.example/longhorn:1' },
+      ],
+    },
+  };
+}
+
+const WEB_IDENTITY_DIR = '/var/run/secrets/sts.amazonaws.com/serviceaccount';
+const stsTokens = (pod: AdmittedPod) => (pod.spec.volumes ?? []).flatMap((volume) => (volume.projected?.sources ?? []).filter((source) => source.serviceAccountToken?.['audience'] === 'sts.amazonaws.com').map(() => volume.name));
+const roleOf = (pod: AdmittedPod) => pod.spec.containers.map((container) => container.env?.find((variable) => variable.name === 'AWS_ROLE_ARN')?.value);
+const mountsOf = (pod: AdmittedPod) => pod.spec.containers.map((container) => (container.volumeMounts ?? []).some((mount) => mount.mountPath === WEB_IDENTITY_DIR));
+
+describe.skipIf(unavailable)('cluster test: the Longhorn web-identity MutatingAdmissionPolicy', () => {
+  let controlPlane: ControlPlane | undefined;
+  let dir: string;
+  const roleArn = loadEnvironment(REPO_ROOT, ENV).outputs.roles.longhorn;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cluster-longhorn-identity-'));
+    controlPlane = new ControlPlane({ binaries: ensureControlPlane(input.kubernetes.minor), root: REPO_ROOT, dir });
+    await controlPlane.start();
+    const kubectl = controlPlane.kubectl;
+    for (const file of ['longhorn/namespace_longhorn-system.yaml', 'longhorn/serviceaccount_longhorn-system_longhorn-service-account.yaml', 'longhorn/mutatingadmissionpolicy_longhorn-web-identity.yaml', 'longhorn/mutatingadmissionpolicybinding_longhorn-web-identity.yaml']) {
+      const applied = await kubectl.run(['apply', '-f', join(REPO_ROOT, 'rendered', ENV, file)]);
+      expect(applied.stderr, file).toBe('');
+    }
+    // The same service account name in another namespace.
+    const other = await kubectl.run(['create', 'serviceaccount', '-n', 'default', 'longhorn-service-account']);
+    expect(other.stderr).toBe('');
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await controlPlane?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, RUN_TIMEOUT_MS);
+
+  const admit = async (pod: Manifest): Promise<AdmittedPod> => {
+    const result = await controlPlane!.kubectl.run(['create', '-o', 'json', '-f', '-'], JSON.stringify(pod));
+    if (!result.ok) throw new Error(`pod ${pod.metadata?.name} refused: ${result.stderr}`);
+    return JSON.parse(result.stdout) as AdmittedPod;
+  };
+
+  it('gives an instance-manager pod and a longhorn-manager pod the STS token, its mount and the role in every container, and leaves the other pods alone', async () => {
+    // The API server loads a new policy a moment after it is stored: dry runs until it mutates.
+    const instanceManagerLabels = { 'longhorn.io/component': 'instance-manager', 'longhorn.io/managed-by': 'longhorn-manager' };
+    await waitFor('the policy to mutate an instance-manager pod', 120_000, async () => {
+      const result = await controlPlane!.kubectl.run(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(longhornPod('probe', 'longhorn-system', instanceManagerLabels, 'longhorn-service-account')));
+      return result.ok && result.stdout.includes('AWS_ROLE_ARN') ? true : undefined;
+    }, { stepMs: 2000 });
+
+    const instanceManager = await admit(longhornPod('instance-manager-0123', 'longhorn-system', instanceManagerLabels, 'longhorn-service-account'));
+    expect(stsTokens(instanceManager)).toEqual(['aws-web-identity']);
+    expect(instanceManager.spec.volumes!.find((volume) => volume.name === 'aws-web-identity')!.projected!.sources).toEqual([{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 3600, path: 'token' } }]);
+    expect(roleOf(instanceManager)).toEqual([roleArn, roleArn]);
+    expect(mountsOf(instanceManager)).toEqual([true, true]);
+    const variables = instanceManager.spec.containers[0]!.env!.map((variable) => variable.name);
+    expect(variables).toEqual(['TLS_DIR', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_STS_REGIONAL_ENDPOINTS']);
+    expect(instanceManager.spec.containers[0]!.env).toContainEqual({ name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${WEB_IDENTITY_DIR}/token` });
+
+    const manager = await admit(longhornPod('longhorn-manager-abcde', 'longhorn-system', { app: 'longhorn-manager' }, 'longhorn-service-account'));
+    expect([stsTokens(manager), roleOf(manager)]).toEqual([['aws-web-identity'], [roleArn, roleArn]]);
+
+    // Same account, another Longhorn pod; same labels and account name, another namespace: untouched.
+    const ui = await admit(longhornPod('longhorn-ui-abcde', 'longhorn-system', { app: 'longhorn-ui' }, 'longhorn-service-account'));
+    const elsewhere = await admit(longhornPod('instance-manager-elsewhere', 'default', instanceManagerLabels, 'longhorn-service-account'));
+    for (const pod of [ui, elsewhere]) expect([pod.metadata.name, stsTokens(pod), roleOf(pod), mountsOf(pod)]).toEqual([pod.metadata.name, [], [undefined, undefined], [false, false]]);
+
+    // A pod that already has the token volume is not patched again (the volume name would be a duplicate).
+    const own = { name: 'aws-web-identity', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 3600, path: 'token' } }] } } as unknown as Manifest;
+    const already = await admit(longhornPod('instance-manager-has-it', 'longhorn-system', instanceManagerLabels, 'longhorn-service-account', [own]));
+    expect([stsTokens(already), roleOf(already)]).toEqual([['aws-web-identity'], [undefined, undefined]]);
   }, RUN_TIMEOUT_MS);
 });
 

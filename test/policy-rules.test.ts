@@ -73,6 +73,20 @@ data:
     const { findings } = checkPolicy('fixture', docsFrom('settings.yaml', yaml), rule);
     expect(findings.map((finding) => finding.path)).toEqual(['data.LITELLM_MASTER_KEY', 'data.dbPassword']);
   });
+
+  it("checks the static data of ESO's Fake generator (settings Secrets) the same way", () => {
+    const yaml = `apiVersion: generators.external-secrets.io/v1alpha1
+kind: Fake
+metadata: { name: longhorn-backup-target, namespace: fixture }
+spec:
+  data:
+    AWS_IAM_ROLE_ARN: arn:aws:iam::123456789012:role/dubai-dev-longhorn
+    AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY
+`;
+    const rule = POLICY_RULES.filter((candidate) => candidate.id === 'no-plaintext-secret-env');
+    const { findings } = checkPolicy('fixture', docsFrom('fake.yaml', yaml), rule);
+    expect(findings.map((finding) => finding.path)).toEqual(['spec.data.AWS_SECRET_ACCESS_KEY']);
+  });
 });
 
 describe('policy exceptions', () => {

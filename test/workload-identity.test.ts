@@ -52,6 +52,39 @@ function identityProblems(items: RenderedManifest[], roles: Record<string, strin
   return problems;
 }
 
+/**
+ * What is wrong with the Longhorn web-identity policy of one environment
+ * (generator/addons/longhorn-identity.ts): it must exist with its binding,
+ * match only pod creation in longhorn-system for longhorn-service-account, add
+ * the STS token and the environment's Longhorn role, and carry no static key.
+ */
+function longhornPolicyProblems(items: RenderedManifest[], roleArn: string): string[] {
+  const problems: string[] = [];
+  const policies = items.filter((item) => item.manifest.kind === 'MutatingAdmissionPolicy');
+  const bindings = items.filter((item) => item.manifest.kind === 'MutatingAdmissionPolicyBinding');
+  const policy = policies.find((item) => item.manifest.metadata.name === 'longhorn-web-identity');
+  if (!policy) return ['no MutatingAdmissionPolicy longhorn-web-identity'];
+  const spec = policy.manifest['spec'] as Record<string, any>;
+  const where = policy.file;
+  if (!bindings.some((item) => (item.manifest['spec'] as any)?.policyName === 'longhorn-web-identity' && !(item.manifest['spec'] as any)?.matchResources)) problems.push(`${where}: no MutatingAdmissionPolicyBinding of longhorn-web-identity (without narrower matchResources)`);
+  if (policy.manifest.apiVersion !== 'admissionregistration.k8s.io/v1') problems.push(`${where}: apiVersion ${policy.manifest.apiVersion}, expected admissionregistration.k8s.io/v1`);
+  if (spec['failurePolicy'] !== 'Fail') problems.push(`${where}: failurePolicy ${spec['failurePolicy']}, expected Fail`);
+  const constraints = spec['matchConstraints'] ?? {};
+  if (JSON.stringify(constraints.namespaceSelector) !== JSON.stringify({ matchLabels: { 'kubernetes.io/metadata.name': 'longhorn-system' } })) problems.push(`${where}: namespaceSelector ${JSON.stringify(constraints.namespaceSelector)} does not select longhorn-system only`);
+  if (JSON.stringify(constraints.resourceRules) !== JSON.stringify([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }])) problems.push(`${where}: resourceRules ${JSON.stringify(constraints.resourceRules)} are not pod creation only`);
+  const conditions = ((spec['matchConditions'] ?? []) as { expression: string }[]).map((condition) => condition.expression);
+  if (!conditions.includes("object.spec.serviceAccountName == 'longhorn-service-account'")) problems.push(`${where}: no match condition on service account longhorn-service-account`);
+  if (!conditions.some((expression) => expression.includes("'longhorn.io/component'] == 'instance-manager'"))) problems.push(`${where}: no match condition on the instance-manager label`);
+  if (!conditions.some((expression) => expression.includes("v.name == 'aws-web-identity'"))) problems.push(`${where}: no condition skipping a pod that already has the token volume`);
+  const mutations = JSON.stringify(spec['mutations'] ?? []);
+  if (!mutations.includes('audience: \\"sts.amazonaws.com\\", expirationSeconds: 3600')) problems.push(`${where}: the mutations add no sts.amazonaws.com token of at most an hour`);
+  const roles = [...mutations.matchAll(/AWS_ROLE_ARN\\", value: \\"([^\\]+)\\"/g)].map((match) => match[1]);
+  if (JSON.stringify(roles) !== JSON.stringify([roleArn])) problems.push(`${where}: AWS_ROLE_ARN ${JSON.stringify(roles)}, expected this environment's Longhorn role ${roleArn}`);
+  if (!mutations.includes(`AWS_WEB_IDENTITY_TOKEN_FILE\\", value: \\"${TOKEN_FILE}`)) problems.push(`${where}: no AWS_WEB_IDENTITY_TOKEN_FILE=${TOKEN_FILE}`);
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (mutations.includes(name)) problems.push(`${where}: the mutations set static key variable ${name}`);
+  return problems;
+}
+
 const itemsOf = (env: string) => tree.filter((item) => item.env === env);
 const outputsOf = (env: string) => loadEnvironment(REPO_ROOT, env).outputs;
 
@@ -72,6 +105,35 @@ describe.each(ENVS)('workload identity in rendered/%s', (env) => {
     const ref = (store.manifest['spec'] as any).provider.aws.auth.jwt.serviceAccountRef;
     const account = items.find((item) => item.manifest.kind === 'ServiceAccount' && item.manifest.metadata.name === ref.name && item.manifest.metadata.namespace === ref.namespace);
     expect((account?.manifest.metadata.annotations as Record<string, string> | undefined)?.['eks.amazonaws.com/role-arn']).toBe(roles.externalSecrets);
+  });
+
+  it("gives the Longhorn pods that talk to S3 the environment's Longhorn role through the MutatingAdmissionPolicy, matching only longhorn-system pods of its account", () => {
+    expect(longhornPolicyProblems(items, roles.longhorn)).toEqual([]);
+    expect(roles.longhorn).toBe(workloadRoleArn(loadEnvironment(REPO_ROOT, env).config, 'longhorn'));
+  });
+
+  it('fails on a policy that is gone, matches more, or carries a foreign role or a static key', () => {
+    expect(longhornPolicyProblems(items.filter((item) => item.manifest.kind !== 'MutatingAdmissionPolicy'), roles.longhorn)).toEqual(['no MutatingAdmissionPolicy longhorn-web-identity']);
+    const planted = structuredClone(items.filter((item) => item.manifest.kind === 'MutatingAdmissionPolicy' || item.manifest.kind === 'MutatingAdmissionPolicyBinding'));
+    const policy = planted.find((item) => item.manifest.kind === 'MutatingAdmissionPolicy')!;
+    const spec = policy.manifest['spec'] as Record<string, any>;
+    spec['failurePolicy'] = 'Ignore';
+    delete spec['matchConstraints'].namespaceSelector;
+    spec['matchConstraints'].resourceRules[0].operations = ['CREATE', 'UPDATE'];
+    spec['matchConditions'] = spec['matchConditions'].filter((condition: { name: string }) => condition.name !== 'longhorn-service-account');
+    spec['mutations'][1].applyConfiguration.expression = spec['mutations'][1].applyConfiguration.expression
+      .replace(roles.longhorn!, 'arn:aws:iam::111122223333:role/other')
+      .replace('AWS_REGION', 'AWS_ACCESS_KEY_ID');
+    planted.find((item) => item.manifest.kind === 'MutatingAdmissionPolicyBinding')!.manifest['spec'] = { policyName: 'other' };
+    expect(longhornPolicyProblems(planted, roles.longhorn!)).toEqual([
+      expect.stringMatching(/no MutatingAdmissionPolicyBinding of longhorn-web-identity/),
+      expect.stringMatching(/failurePolicy Ignore, expected Fail$/),
+      expect.stringMatching(/namespaceSelector undefined does not select longhorn-system only$/),
+      expect.stringMatching(/are not pod creation only$/),
+      expect.stringMatching(/no match condition on service account longhorn-service-account$/),
+      expect.stringMatching(/AWS_ROLE_ARN \["arn:aws:iam::111122223333:role\/other"\], expected this environment's Longhorn role/),
+      expect.stringMatching(/static key variable AWS_ACCESS_KEY_ID$/),
+    ]);
   });
 
   it('fails on a pod whose token is gone, on a foreign role and on a static key', () => {

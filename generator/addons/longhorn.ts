@@ -12,6 +12,7 @@ import { longhornPlacement, schedulableNodes } from '../cluster/topology.js';
 import type { EnvConfig } from '../config/schema.js';
 import { scrapeIngressForAddOn } from '../observability/scrape-targets.js';
 import { chartAddOn, type AddOn } from './addon.js';
+import { LONGHORN_BACKUP_CREDENTIAL, longhornIdentity, longhornWebIdentityServed } from './longhorn-identity.js';
 import { FROM_THE_API_SERVER, toApiServer, toInternet } from './network.js';
 
 const NAME = 'longhorn';
@@ -47,9 +48,13 @@ export function longhornValues(context: RenderContext): Record<string, unknown> 
       deletingConfirmationFlag: false,
       ...placement,
     },
-    // No credential secret. With hop limit 1 the engine cannot reach the instance profile, and the pods that
-    // upload backups are made by longhorn-manager, not rendered: see "What Longhorn does" in docs/workload-identity.md.
-    defaultBackupStore: { backupTarget: longhornBackupTarget(context), backupTargetCredentialSecret: '', pollInterval: 300 },
+    // The credential Secret holds only the role ARN; the pods get the token from the policy
+    // (./longhorn-identity.ts, "What Longhorn does" in docs/workload-identity.md).
+    defaultBackupStore: {
+      backupTarget: longhornBackupTarget(context),
+      backupTargetCredentialSecret: longhornWebIdentityServed(context) ? LONGHORN_BACKUP_CREDENTIAL : '',
+      pollInterval: 300,
+    },
     longhornUI: { replicas: 1 },
     // No memory limit: an OOM-killed manager stalls the I/O of every volume on its node.
     longhornManager: { resources: { requests: { cpu: '100m', memory: '256Mi' } } },
@@ -131,6 +136,7 @@ export const longhorn: AddOn = chartAddOn({
   holdsData: true,
   privilegedReason: 'Longhorn manager, engine and CSI pods need privileged access to the host to attach block devices (documented Longhorn requirement)',
   build(chart, context, labels) {
+    longhornIdentity(chart, context, labels);
     new k8s.KubeStorageClass(chart, 'storage-class', {
       metadata: { name: STORAGE_CLASS, labels },
       provisioner: 'driver.longhorn.io',

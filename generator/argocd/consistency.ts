@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadDocuments } from '../validate/fast-yaml.js';
 import type { RenderContext } from '../components/component.js';
+import { readsNoStore } from '../k8s/external-secret.js';
 import { CLUSTER_SECRET_STORE, NAMESPACES } from '../platform-names.js';
 import { ARGOCD_NAMESPACE, CREATE_NAMESPACE, GENERATE_PATHS_ANNOTATION, IGNORED_FIELDS_ANNOTATION, RESOURCES_FINALIZER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from './application.js';
 import { APPS_FOLDER } from './bootstrap-manifests.js';
@@ -285,6 +286,8 @@ export function checkSecretStore(resources: Resource[]): string[] {
   const admitted: string[] | undefined = store?.manifest.spec?.conditions?.flatMap((condition: any) => condition.namespaces ?? []);
   for (const { file, manifest } of externalSecrets) {
     const namespace = manifest.metadata.namespace ?? '';
+    // A settings Secret (generator/k8s/external-secret.ts settingsSecret) reads only a Fake generator, never the store.
+    if (readsNoStore(manifest.spec)) continue;
     const ref = manifest.spec?.secretStoreRef;
     if (ref?.kind !== 'ClusterSecretStore' || ref?.name !== CLUSTER_SECRET_STORE) problems.push(`${file}: reads ${ref?.kind}/${ref?.name}, expected ClusterSecretStore/${CLUSTER_SECRET_STORE}`);
     if (admitted && !admitted.includes(namespace)) problems.push(`${file}: namespace ${namespace} is not among the namespaces ClusterSecretStore ${CLUSTER_SECRET_STORE} admits (${admitted.join(', ')})`);

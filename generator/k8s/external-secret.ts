@@ -91,3 +91,47 @@ export class ExternalSecret extends ApiObject {
 export function postgresUrlTemplate(host: string, port: number, database: string, userKey = 'username', passwordKey = 'password'): string {
   return `postgresql://{{ .${userKey} | urlquery }}:{{ .${passwordKey} | urlquery }}@${host}:${port}/${database}?sslmode=require`;
 }
+
+export interface SettingsSecretProps {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  /** Fixed settings, none of them a credential (the plaintext-credential rule checks the generator's data). */
+  settings: Record<string, string>;
+  /** Why a Secret is needed at all for values that are not secret. */
+  reason: string;
+}
+
+/**
+ * A Secret of fixed, non-secret settings, for a chart or controller that
+ * insists on reading them from a Secret (Longhorn's backup target). ESO makes
+ * it from its Fake generator, which returns the static data given: no store is
+ * read, git holds no Secret, and the ExternalSecret owns the result like any other.
+ */
+export function settingsSecret(scope: Construct, props: SettingsSecretProps): { secretName: string } {
+  const generator = new ApiObject(scope, `settings-${props.name}`, {
+    apiVersion: 'generators.external-secrets.io/v1alpha1',
+    kind: 'Fake',
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels, annotations: { ...syncWave(SYNC_WAVE.secrets), [SETTINGS_REASON_ANNOTATION]: props.reason } },
+    spec: { data: props.settings },
+  });
+  new ApiObject(scope, `external-secret-${props.name}`, {
+    apiVersion: ExternalSecret.API_VERSION,
+    kind: ExternalSecret.KIND,
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels, annotations: syncWave(SYNC_WAVE.secrets) },
+    spec: {
+      refreshInterval: '1h',
+      target: { name: props.name, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+      dataFrom: [{ sourceRef: { generatorRef: { apiVersion: generator.apiVersion, kind: generator.kind, name: props.name } } }],
+    },
+  });
+  return { secretName: props.name };
+}
+
+/** On a settings generator: why its values live in a Secret. */
+export const SETTINGS_REASON_ANNOTATION = 'dubai-hub.io/settings-secret-reason';
+
+/** Whether an ExternalSecret is a settings Secret (only Fake generators, no store): it reads nothing from Secrets Manager. */
+export function readsNoStore(spec: { data?: unknown[]; dataFrom?: { sourceRef?: { generatorRef?: { kind?: string } } }[]; secretStoreRef?: unknown } | undefined): boolean {
+  return !spec?.secretStoreRef && !(spec?.data ?? []).length && (spec?.dataFrom ?? []).length > 0 && (spec?.dataFrom ?? []).every((source) => source.sourceRef?.generatorRef?.kind === 'Fake');
+}

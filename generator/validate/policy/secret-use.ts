@@ -45,12 +45,15 @@ export const SECRET_USE_RULES: PolicyRule[] = [
           });
         }
       }
-      for (const doc of context.ofKind('ConfigMap')) {
-        const data = get(doc.object, ['data']);
-        if (!isRecord(data)) continue;
-        for (const [key, value] of Object.entries(data)) {
-          if (typeof value === 'string' && looksLikeCredential(key, value)) {
-            found.push(violation(doc, ['data', key], `key ${key} looks like a credential in a ConfigMap; put it in Secrets Manager and deliver it with an ExternalSecret`));
+      // ConfigMaps, and the static data of ESO's Fake generator (settings Secrets, generator/k8s/external-secret.ts).
+      for (const [kind, path] of [['ConfigMap', ['data']], ['Fake', ['spec', 'data']]] as const) {
+        for (const doc of context.ofKind(kind)) {
+          const data = get(doc.object, [...path]);
+          if (!isRecord(data)) continue;
+          for (const [key, value] of Object.entries(data)) {
+            if (typeof value === 'string' && looksLikeCredential(key, value)) {
+              found.push(violation(doc, [...path, key], `key ${key} looks like a credential in a ${kind === 'Fake' ? 'Fake generator (static, in git)' : 'ConfigMap'}; put it in Secrets Manager and deliver it with an ExternalSecret`));
+            }
           }
         }
       }
