@@ -11,21 +11,16 @@
  *
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
-import { controlPlaneUnavailable, ensureControlPlane } from '../scripts/cluster/binaries.js';
-import { ControlPlane } from '../scripts/cluster/control-plane.js';
-import { planEnvironment } from '../scripts/cluster/plan.js';
-import { applyFoundation } from '../scripts/cluster/run-environment.js';
+import { controlPlaneUnavailable } from '../scripts/cluster/binaries.js';
+import { RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
-const BUILD_TIMEOUT_MS = 60 * 60_000;
-const RUN_TIMEOUT_MS = 10 * 60_000;
 
 const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`access-control-plane.test.ts skipped: ${unavailable}\n`);
@@ -40,26 +35,11 @@ const config = parse(readFileSync(join(REPO_ROOT, 'environments', `${ENV}.yaml`)
 const groupOf = (entries: string[]) => entries.find((entry) => entry.startsWith('group:'))!.slice('group:'.length);
 
 describe.skipIf(unavailable)('per-person access: RBAC from the config on a real control plane', () => {
-  let controlPlane: ControlPlane | undefined;
-  let dir: string;
-
-  beforeAll(async () => {
-    const binaries = ensureControlPlane(input.kubernetes.minor);
-    dir = mkdtempSync(join(tmpdir(), 'access-'));
-    controlPlane = new ControlPlane({ binaries, root: REPO_ROOT, dir });
-    await controlPlane.start();
-    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input), REPO_ROOT);
-    expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
-  }, BUILD_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await controlPlane?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, RUN_TIMEOUT_MS);
+  const plane = useControlPlane(input, 'access');
 
   /** `yes`/`no` of `kubectl auth can-i` (exit 1 with "no" is an answer, not a failure). */
   async function canI(user: string, groups: readonly string[], ...request: string[]): Promise<string> {
-    const result = await controlPlane!.kubectl.run(['auth', 'can-i', ...request, '--as', user, ...groups.flatMap((group) => ['--as-group', group])]);
+    const result = await plane.current.kubectl.run(['auth', 'can-i', ...request, '--as', user, ...groups.flatMap((group) => ['--as-group', group])]);
     const answer = result.stdout.trim();
     expect(['yes', 'no'], `${request.join(' ')} as ${user} ${groups.join(',')}: ${result.stderr}`).toContain(answer);
     return answer;
@@ -69,7 +49,7 @@ describe.skipIf(unavailable)('per-person access: RBAC from the config on a real 
     const objects = [...files('access', () => true), ...files('tailscale', (file) => file.includes('auth-proxy'))];
     expect(objects.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ServiceAccount']);
     for (const object of objects) {
-      const result = await controlPlane!.kubectl.run(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], JSON.stringify(object));
+      const result = await plane.current.kubectl.run(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], JSON.stringify(object));
       expect(result.stderr, `${object.kind} ${object.metadata?.name}`).toBe('');
       expect(result.ok).toBe(true);
     }

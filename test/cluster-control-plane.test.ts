@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
-import { controlPlaneUnavailable, ensureControlPlane, type ControlPlaneBinaries } from '../scripts/cluster/binaries.js';
+import { controlPlaneUnavailable, ensureControlPlane } from '../scripts/cluster/binaries.js';
 import { ControlPlane } from '../scripts/cluster/control-plane.js';
 import { planEnvironment } from '../scripts/cluster/plan.js';
 import { applyFoundation, runEnvironment } from '../scripts/cluster/run-environment.js';
 import { waitFor } from '../scripts/cluster/processes.js';
 import { loadEnvironment } from '../generator/config/load-environment.js';
+import { useControlPlane } from './support/control-plane-suite.js';
 import { copyOfRepository, REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
@@ -48,25 +49,9 @@ function renamed(object: Manifest, name: string, change: (spec: Record<string, u
 }
 
 describe.skipIf(unavailable)('cluster test: canaries the control plane refuses with its own message', () => {
-  let binaries: ControlPlaneBinaries;
-  let controlPlane: ControlPlane | undefined;
-  let dir: string;
+  const plane = useControlPlane(input, 'cluster-canaries');
 
-  beforeAll(async () => {
-    binaries = ensureControlPlane(input.kubernetes.minor);
-    dir = mkdtempSync(join(tmpdir(), 'cluster-canaries-'));
-    controlPlane = new ControlPlane({ binaries, root: REPO_ROOT, dir });
-    await controlPlane.start();
-    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input), REPO_ROOT);
-    expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
-  }, BUILD_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await controlPlane?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, RUN_TIMEOUT_MS);
-
-  const create = (object: Manifest) => controlPlane!.kubectl.run(['create', '-f', '-'], JSON.stringify(object));
+  const create = (object: Manifest) => plane.current.kubectl.run(['create', '-f', '-'], JSON.stringify(object));
 
   it('refuses a privileged Pod in a restricted namespace (PodSecurity), and admits the compliant one', async () => {
     const namespace = rendered('litellm/namespace_litellm.yaml');

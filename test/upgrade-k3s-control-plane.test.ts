@@ -9,23 +9,18 @@
  *
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
 import { main } from '../ops/cli.js';
 import { upgradeK3sVerb } from '../ops/verbs/upgrade-k3s.js';
-import { controlPlaneUnavailable, ensureControlPlane, type ControlPlaneBinaries } from '../scripts/cluster/binaries.js';
-import { ControlPlane } from '../scripts/cluster/control-plane.js';
-import { planEnvironment } from '../scripts/cluster/plan.js';
-import { applyFoundation } from '../scripts/cluster/run-environment.js';
+import { controlPlaneUnavailable, ensureControlPlane } from '../scripts/cluster/binaries.js';
+import { RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
-const BUILD_TIMEOUT_MS = 60 * 60_000;
-const RUN_TIMEOUT_MS = 10 * 60_000;
 
 const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`upgrade-k3s-control-plane.test.ts skipped: ${unavailable}\n`);
@@ -39,25 +34,9 @@ const folder = (name: string): Manifest[] =>
 const version = (parse(readFileSync(join(REPO_ROOT, 'environments', `${ENV}.yaml`), 'utf8')) as { k3s: { version: string } }).k3s.version;
 
 describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real control plane', () => {
-  let binaries: ControlPlaneBinaries;
-  let controlPlane: ControlPlane | undefined;
-  let dir: string;
+  const plane = useControlPlane(input, 'upgrade-k3s');
 
-  beforeAll(async () => {
-    binaries = ensureControlPlane(input.kubernetes.minor);
-    dir = mkdtempSync(join(tmpdir(), 'upgrade-k3s-'));
-    controlPlane = new ControlPlane({ binaries, root: REPO_ROOT, dir });
-    await controlPlane.start();
-    const foundation = await applyFoundation(controlPlane.kubectl, planEnvironment(input), REPO_ROOT);
-    expect(foundation.filter((outcome) => !outcome.ok).map((outcome) => outcome.message)).toEqual([]);
-  }, BUILD_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await controlPlane?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, RUN_TIMEOUT_MS);
-
-  const apply = (object: Manifest) => controlPlane!.kubectl.run(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], JSON.stringify(object));
+  const apply = (object: Manifest) => plane.current.kubectl.run(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], JSON.stringify(object));
 
   it('accepts the controller folder and both Plans, at the config version', async () => {
     for (const object of [...folder('system-upgrade').filter((object) => object.kind !== 'CustomResourceDefinition' && object.kind !== 'Namespace'), ...folder('k3s-upgrade-plans')]) {
@@ -66,7 +45,7 @@ describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real con
       expect(result.warnings, `${object.kind} ${object.metadata?.name}`).toEqual([]);
       expect(result.ok).toBe(true);
     }
-    const plans = await controlPlane!.kubectl.json<{ items: { metadata: { name: string }; spec: { version: string; concurrency: number } }[] }>(['get', 'plans.upgrade.cattle.io', '-n', 'system-upgrade']);
+    const plans = await plane.current.kubectl.json<{ items: { metadata: { name: string }; spec: { version: string; concurrency: number } }[] }>(['get', 'plans.upgrade.cattle.io', '-n', 'system-upgrade']);
     expect(plans.items.map((plan) => [plan.metadata.name, plan.spec.version, plan.spec.concurrency])).toEqual([
       ['k3s-agent', version, 1],
       ['k3s-server', version, 1],
@@ -86,18 +65,18 @@ describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real con
   it('--status reports the upgrade unfinished (exit 4), then done once the Plans complete and the node runs the version (exit 0)', async () => {
     const lines: string[] = [];
     const reporter = { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line) };
-    const status = () => main(['upgrade-k3s', '--env', ENV, '--status', '--kubeconfig', controlPlane!.kubeconfig, '--kubectl', binaries.kubectl, '--root', REPO_ROOT], { verbs: [upgradeK3sVerb()], reporter, stderr: (text) => lines.push(text) });
+    const status = () => main(['upgrade-k3s', '--env', ENV, '--status', '--kubeconfig', plane.current.kubeconfig, '--kubectl', ensureControlPlane(input.kubernetes.minor).kubectl, '--root', REPO_ROOT], { verbs: [upgradeK3sVerb()], reporter, stderr: (text) => lines.push(text) });
 
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k3s-dev', labels: { 'node-role.kubernetes.io/control-plane': 'true' } } };
-    expect((await controlPlane!.kubectl.run(['create', '-f', '-'], JSON.stringify(node))).ok).toBe(true);
+    expect((await plane.current.kubectl.run(['create', '-f', '-'], JSON.stringify(node))).ok).toBe(true);
     // Every node (the harness registers one too) reports the given kubelet version.
     const kubelet = async (running: string) => {
-      const nodes = await controlPlane!.kubectl.json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']);
+      const nodes = await plane.current.kubectl.json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']);
       const results = await Promise.all(nodes.items.map((item) => patchNode(item.metadata.name, running)));
       return { ok: results.every((result) => result.ok) };
     };
     const patchNode = (name: string, running: string) =>
-      controlPlane!.kubectl.run(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { nodeInfo: { kubeletVersion: running } } })]);
+      plane.current.kubectl.run(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { nodeInfo: { kubeletVersion: running } } })]);
     expect((await kubelet('v1.35.2+k3s1')).ok).toBe(true);
 
     const unfinished = await status();
@@ -108,7 +87,7 @@ describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real con
 
     for (const name of ['k3s-server', 'k3s-agent']) {
       const complete = { status: { latestVersion: version, conditions: [{ type: 'Complete', status: 'True', lastUpdateTime: new Date().toISOString() }] } };
-      const patched = await controlPlane!.kubectl.run(['patch', 'plans.upgrade.cattle.io', name, '-n', 'system-upgrade', '--subresource=status', '--type=merge', '-p', JSON.stringify(complete)]);
+      const patched = await plane.current.kubectl.run(['patch', 'plans.upgrade.cattle.io', name, '-n', 'system-upgrade', '--subresource=status', '--type=merge', '-p', JSON.stringify(complete)]);
       expect(patched.stderr).toBe('');
     }
     expect((await kubelet(version)).ok).toBe(true);
