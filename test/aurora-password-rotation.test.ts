@@ -19,7 +19,7 @@ import { loadEnvironment } from '../generator/config/load-environment.js';
 
 interface RenderedExternalSecret {
   metadata: { namespace: string; name: string };
-  spec: { refreshInterval: string; data: { remoteRef: { key: string } }[] };
+  spec: { refreshInterval: string; data?: { remoteRef: { key: string } }[] };
 }
 
 function externalSecrets(env: string): RenderedExternalSecret[] {
@@ -43,7 +43,7 @@ describe.each(['dev', 'staging', 'prod'])('Aurora master password rotation in %s
 
   it(`re-reads the master user secret every ${AURORA_CREDENTIALS_REFRESH}, and only that secret so often`, () => {
     const all = externalSecrets(env);
-    const reading = all.filter((secret) => secret.spec.data.some((value) => value.remoteRef.key === outputs.aurora.masterUserSecretArn));
+    const reading = all.filter((secret) => (secret.spec.data ?? []).some((value) => value.remoteRef.key === outputs.aurora.masterUserSecretArn));
     expect(reading.map((secret) => `${secret.metadata.namespace}/${secret.metadata.name}`).sort()).toEqual(['database/aurora-master', 'litellm/litellm-env', 'open-webui/open-webui-env']);
     for (const secret of reading) expect(secret.spec.refreshInterval, secret.metadata.name).toBe('5m');
     const others = all.filter((secret) => !reading.includes(secret));

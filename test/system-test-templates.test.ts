@@ -37,7 +37,7 @@ describe('ESO template evaluation for the system test', () => {
       const externalSecrets = tree.manifests.filter((m) => m.kind === 'ExternalSecret');
       expect(externalSecrets.length).toBeGreaterThan(0);
       for (const es of externalSecrets) {
-        const secret = await evaluateExternalSecret(es, async (key, property) => `${property ?? 'value'}:/@`);
+        const secret = await evaluateExternalSecret(es, async (key, property) => `${property ?? 'value'}:/@`, (kind, namespace, name) => tree.find(kind, namespace, name).spec.data);
         if (es.metadata.name === 'alertmanager-config') {
           // Alertmanager's own templates stay, written as ESO literals; the webhook URL is filled in.
           expect(secret['alertmanager.yml']).toContain('api_url: "value:/@"');

@@ -70,10 +70,22 @@ export class RenderedTree {
 /** A remote value fetcher: (key, property?) → string, as the ClusterSecretStore would answer. */
 export type RemoteRead = (key: string, property?: string) => Promise<string>;
 
-/** The Secret an ExternalSecret produces, its `target.template.data` evaluated on the fetched `spec.data`. */
-export async function evaluateExternalSecret(es: Manifest, read: RemoteRead): Promise<Record<string, string>> {
+/** The static data of a generator an ExternalSecret's `dataFrom` names (ESO's Fake generator: its `spec.data`). */
+export type GeneratorRead = (kind: string, namespace: string, name: string) => Record<string, string>;
+
+const NO_GENERATORS: GeneratorRead = (kind, namespace, name) => {
+  throw new Error(`generator ${kind} ${namespace}/${name}: pass a GeneratorRead to evaluate an ExternalSecret whose dataFrom names one`);
+};
+
+/** The Secret an ExternalSecret produces, its `target.template.data` evaluated on the fetched `spec.data` (and `dataFrom` generators). */
+export async function evaluateExternalSecret(es: Manifest, read: RemoteRead, generators: GeneratorRead = NO_GENERATORS): Promise<Record<string, string>> {
   const data: Record<string, string> = {};
-  for (const entry of es.spec.data as { secretKey: string; remoteRef: { key: string; property?: string } }[]) {
+  for (const from of (es.spec.dataFrom ?? []) as { sourceRef?: { generatorRef?: { kind: string; name: string } } }[]) {
+    const generator = from.sourceRef?.generatorRef;
+    if (!generator) throw new Error(`ExternalSecret ${es.metadata.namespace}/${es.metadata.name}: a dataFrom without a generatorRef is not evaluated by the system test`);
+    Object.assign(data, generators(generator.kind, es.metadata.namespace!, generator.name));
+  }
+  for (const entry of (es.spec.data ?? []) as { secretKey: string; remoteRef: { key: string; property?: string } }[]) {
     data[entry.secretKey] = await read(entry.remoteRef.key, entry.remoteRef.property);
   }
   const template = es.spec.target?.template;
