@@ -36,7 +36,11 @@ function parseArgs(argv: string[]): { env: string } {
   return { env };
 }
 
-const imageTag = (image: string) => image.slice(image.lastIndexOf(':') + 1);
+/** The tag of `repository:tag` or `repository:tag@sha256:…` (the digest is not part of the tag). */
+const imageTag = (image: string) => {
+  const name = image.split('@')[0]!;
+  return name.slice(name.lastIndexOf(':') + 1);
+};
 
 /** The image tag a base ref renders for a Deployment file, or undefined when the file is new. */
 function baseTag(ref: string, env: string, file: string): string | undefined {
@@ -142,7 +146,7 @@ async function main(): Promise<number> {
       const region = tree.find('ConfigMap', 'open-webui', 'open-webui-settings').data!.S3_REGION_NAME!;
       const properties = new Map<string, Set<string>>();
       for (const es of tree.manifests.filter((m) => m.kind === 'ExternalSecret')) {
-        for (const entry of es.spec.data as { remoteRef: { key: string; property?: string } }[]) {
+        for (const entry of (es.spec.data ?? []) as { remoteRef: { key: string; property?: string } }[]) {
           if (!entry.remoteRef.property) continue;
           properties.set(entry.remoteRef.key, (properties.get(entry.remoteRef.key) ?? new Set()).add(entry.remoteRef.property));
         }
@@ -159,7 +163,7 @@ async function main(): Promise<number> {
         return value;
       };
       for (const es of tree.manifests.filter((m) => m.kind === 'ExternalSecret')) {
-        secrets.set(`${es.metadata.namespace}/${es.spec.target.name}`, await evaluateExternalSecret(es, read));
+        secrets.set(`${es.metadata.namespace}/${es.spec.target.name}`, await evaluateExternalSecret(es, read, (kind, namespace, name) => tree.find(kind, namespace, name).spec.data));
       }
       for (const line of aws.overrides) if (!overrides.lines.includes(line)) overrides.note(line);
       return `${secrets.size} Secrets: ${[...secrets.keys()].join(', ')}`;
@@ -441,6 +445,11 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'HOME', tmp, 'the /tmp emptyDir');
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
+    if (e.ENABLE_OTEL === 'True' || e.ENABLE_OTEL === 'true') {
+      // Found by this test: with ENABLE_OTEL on, the PyPI wheel fails at import (No module named 'opentelemetry.instrumentation');
+      // the image installs the OpenTelemetry packages from the backend's requirements, the wheel does not.
+      o.set(name, e, 'ENABLE_OTEL', 'False', "the PyPI wheel lacks the OpenTelemetry instrumentation the image carries; the OTLP path is checked on the rendered tree (test/monitoring-scrape-paths.test.ts), not run here");
+    }
     if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
       // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.
       const tokenFile = join(runDir, 'open-webui', 'web-identity-token');
