@@ -10,12 +10,13 @@
  * under the names the generator, the node and the outputs file already use,
  * and nothing has to be copied.
  */
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeKeyCommand, ListKeysCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { ResourceToImport } from '@aws-sdk/client-cloudformation';
 import type { CfnResource, CfnTemplate } from '../template/cfn.js';
 import { errorName } from './errors.js';
+import { bucketExists } from './template-upload.js';
 
 export interface RetainedResource {
   logicalId: string;
@@ -37,15 +38,6 @@ export interface RetainedClients {
   kms: KMSClient;
 }
 
-async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
-  try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    return true;
-  } catch (error) {
-    if (['NotFound', 'NoSuchBucket'].includes(errorName(error))) return false;
-    throw error;
-  }
-}
 
 async function secretArn(secrets: SecretsManagerClient, name: string): Promise<string | undefined> {
   try {

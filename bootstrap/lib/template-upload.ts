@@ -44,7 +44,8 @@ function tlsOnlyPolicy(bucket: string): string {
   });
 }
 
-async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
+/** Whether the bucket exists (HeadBucket; NotFound is an answer, any other error is thrown). */
+export async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
     return true;

@@ -9,7 +9,7 @@
 import { serverZones } from '../../generator/cluster/topology.js';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { currentServerIds } from '../names.js';
-import { ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
+import { kmsKeyPolicy, ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type Resources } from './cfn.js';
 import { activeAuroraCluster } from './database.js';
 
 export const ALERTS_TOPIC = 'AlertsTopic';
@@ -173,27 +173,16 @@ function topicResources(config: EnvConfig, stack: string): Resources {
         Description: `${stack}: alert topic`,
         EnableKeyRotation: true,
         PendingWindowInDays: 7,
-        KeyPolicy: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministersKeyThroughIam',
-              Effect: 'Allow',
-              Principal: { AWS: sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
-              Action: 'kms:*',
-              // A key policy's only resource is the key itself; "*" here means this key.
-              Resource: '*',
-            },
-            {
-              Sid: 'CloudWatchPublishesEncrypted',
-              Effect: 'Allow',
-              Principal: { Service: 'cloudwatch.amazonaws.com' },
-              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-              Resource: '*',
-              Condition: { StringEquals: { 'aws:SourceAccount': account } },
-            },
-          ],
-        },
+        KeyPolicy: kmsKeyPolicy([
+          {
+            Sid: 'CloudWatchPublishesEncrypted',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': account } },
+          },
+        ]),
         Tags: tags(stack, 'alerts'),
       },
     },

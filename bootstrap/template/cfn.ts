@@ -79,5 +79,26 @@ export function allow(sid: string, actions: string[], resources: CfnValue[], con
  * stack's very first creation rolls back (so a failed first try leaves no
  * named buckets or secrets behind that would block the next one).
  */
+/**
+ * A KMS key policy: the account administers the key through IAM (the AWS
+ * default, so IAM policies decide who uses it), then the key's own grants.
+ */
+export function kmsKeyPolicy(statements: CfnObject[]): CfnObject {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministersKeyThroughIam',
+        Effect: 'Allow',
+        Principal: { AWS: sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
+        Action: 'kms:*',
+        // A key policy's only resource is the key itself; "*" here means this key.
+        Resource: '*',
+      },
+      ...statements,
+    ],
+  };
+}
+
 export const RETAIN = { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' } as const;
 export const SNAPSHOT = { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' } as const;

@@ -7,7 +7,7 @@
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { bucketName, type BucketKey } from '../names.js';
 import { AGENT_SERVICE_LINKED_ROLE, agentKeyStatements } from './cluster.js';
-import { bucketArn, checkovSkips, getAtt, ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type CfnValue, type Resources } from './cfn.js';
+import { bucketArn, checkovSkips, getAtt, kmsKeyPolicy, ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type CfnValue, type Resources } from './cfn.js';
 
 /** The data buckets and their logical ids. */
 export const DATA_BUCKETS: Record<Exclude<BucketKey, 'accessLogs'>, string> = {
@@ -82,20 +82,7 @@ export function storageResources(config: EnvConfig, stack: string): Resources {
         Description: `${stack}: encrypts the node's volumes, Aurora, the buckets and the secrets`,
         EnableKeyRotation: true,
         PendingWindowInDays: 30,
-        KeyPolicy: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministersKeyThroughIam',
-              Effect: 'Allow',
-              Principal: { AWS: sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
-              Action: 'kms:*',
-              // A key policy's only resource is the key itself; "*" here means this key.
-              Resource: '*',
-            },
-            ...agentKeyStatements(config, stack),
-          ],
-        },
+        KeyPolicy: kmsKeyPolicy(agentKeyStatements(config, stack)),
         Tags: tags(stack, 'kms'),
       },
     },
