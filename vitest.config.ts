@@ -47,6 +47,7 @@ export const SLOW_TESTS = [
   'test/render-refuses-invalid.test.ts',
   'test/provider-keys.test.ts',
   'test/renovate.test.ts',
+  'test/run-captured.test.ts',
   'test/scanner-gate.test.ts',
   'test/secrets-list-cli.test.ts',
   'test/validation-gates.test.ts',

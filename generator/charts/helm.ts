@@ -8,11 +8,12 @@
  * this repository (every Application syncs plain YAML), so the one helm that
  * matters is this one.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCachedTool, type CachedTool } from '../../scripts/tools/tool-cache.js';
+import { describeExit, runCaptured } from '../run-captured.js';
 
 export const HELM_MODULE = 'helm.sh/helm/v3/cmd/helm';
 // renovate: datasource=go depName=helm.sh/helm/v3
@@ -63,26 +64,12 @@ export interface HelmRun {
 }
 
 /** Runs helm with a time-out; rejects with its stderr on a non-zero exit. */
-export function runHelm(helm: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<HelmRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(helm, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? helmEnvironment() });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new HelmError(`could not start ${helm}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolvePromise({ stdout, stderr });
-      else reject(new HelmError(signal ? `helm ${args[0]} was stopped (${signal}) after its time-out` : stderr.trim() || `helm ${args[0]} exited ${code}`));
-    });
+export async function runHelm(helm: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<HelmRun> {
+  const result = await runCaptured(helm, args, { env: options.env ?? helmEnvironment(), timeoutMs: options.timeoutMs ?? 120_000 }).catch((error: Error) => {
+    throw new HelmError(error.message);
   });
+  if (result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
+  throw new HelmError(result.signal ? `helm ${args[0]} ${describeExit(result)}` : result.stderr.trim() || `helm ${args[0]} exited ${result.code}`);
 }
 
 /**

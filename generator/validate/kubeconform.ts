@@ -4,12 +4,13 @@
  * git-ignored .tools/bin; without Go it stops with a message saying what to
  * install, never skipping silently.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pointerToPath } from '../config/schema-check.js';
 import { withInstallLock } from './install-lock.js';
 import { ProcessGate } from '../process-gate.js';
+import { describeExit, runCaptured } from '../run-captured.js';
 import type { CrdSchemas } from './crd-schemas.js';
 import { ensureKubeconformSchemas, TOOLS_DIR } from './kubeconform-schemas.js';
 import { kubeconformIgnorePatterns } from './manifests.js';
@@ -109,16 +110,9 @@ function run(binary: string, args: string[]): Promise<{ code: number; stdout: st
   return gate.run(() => spawnOnce(binary, args));
 }
 
-function spawnOnce(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-  });
+async function spawnOnce(binary: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await runCaptured(binary, args);
+  return { code: result.code ?? 1, stdout: result.stdout, stderr: result.timedOut ? `kubeconform ${describeExit(result)}\n${result.stderr}` : result.stderr };
 }
 
 /**

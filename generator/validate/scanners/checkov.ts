@@ -10,10 +10,10 @@
  * reports them as skipped, never as failed); a failed stack check is a
  * finding like any other.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectToolPath } from '../../../scripts/tools/project-tools.js';
+import { describeExit, runCaptured } from '../../run-captured.js';
 import type { ManifestDoc } from '../manifests.js';
 import type { ScannerFinding } from './allowlist.js';
 import { objectIndex } from './objects.js';
@@ -33,38 +33,30 @@ interface CheckovReport {
   summary?: { passed: number; failed: number; resource_count?: number; parsing_errors?: number };
 }
 
+/** One checkov run covers every environment; on a busy 2-core machine it can take minutes. */
+const CHECKOV_TIMEOUT_MS = 20 * 60_000;
+
 export function checkovPath(): string {
   return projectToolPath('python-tools', join('venv', 'bin', 'checkov'));
 }
 
 /** Runs checkov; resolves with its parsed JSON report(s). Exit 1 means "failed checks", anything else without JSON is an error. */
-function runCheckov(args: string[], cwd: string): Promise<CheckovReport[]> {
-  const binary = checkovPath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [...args, '--output', 'json', '--compact', '--quiet', '--skip-download'], {
-      cwd,
-      env: { ...process.env, BC_SKIP_MAPPING: 'TRUE', CHECKOV_RUN_SCA_PACKAGE_SCAN_V2: 'false', ENABLE_DEFINITION_KEY: 'false', PYTHONWARNINGS: 'ignore' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const start = stdout.search(/[[{]/);
-      if ((code !== 0 && code !== 1) || start < 0) {
-        reject(new Error(`checkov ${args.join(' ')} exited ${code} without a report:\n${stdout.slice(-2000)}${stderr.slice(-2000)}`));
-        return;
-      }
-      try {
-        const parsed = JSON.parse(stdout.slice(start)) as CheckovReport | CheckovReport[];
-        resolve(Array.isArray(parsed) ? parsed : [parsed]);
-      } catch (error) {
-        reject(new Error(`checkov printed a report that is not JSON (${(error as Error).message}):\n${stdout.slice(0, 2000)}`));
-      }
-    });
+async function runCheckov(args: string[], cwd: string): Promise<CheckovReport[]> {
+  const run = await runCaptured(checkovPath(), [...args, '--output', 'json', '--compact', '--quiet', '--skip-download'], {
+    cwd,
+    env: { ...process.env, BC_SKIP_MAPPING: 'TRUE', CHECKOV_RUN_SCA_PACKAGE_SCAN_V2: 'false', ENABLE_DEFINITION_KEY: 'false', PYTHONWARNINGS: 'ignore' },
+    timeoutMs: CHECKOV_TIMEOUT_MS,
   });
+  const start = run.stdout.search(/[[{]/);
+  if ((run.code !== 0 && run.code !== 1) || start < 0) {
+    throw new Error(`checkov ${args.join(' ')} ${describeExit(run)} without a report:\n${run.stdout.slice(-2000)}${run.stderr.slice(-2000)}`);
+  }
+  try {
+    const parsed = JSON.parse(run.stdout.slice(start)) as CheckovReport | CheckovReport[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  } catch (error) {
+    throw new Error(`checkov printed a report that is not JSON (${(error as Error).message}):\n${run.stdout.slice(0, 2000)}`);
+  }
 }
 
 export interface CheckovRun {

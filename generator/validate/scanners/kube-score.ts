@@ -3,9 +3,9 @@
  * per-user tool cache) over each environment's rendered manifests. A check
  * graded critical or warning, and not skipped, is a finding.
  */
-import { spawn } from 'node:child_process';
 import { isAbsolute, join, relative } from 'node:path';
 import { projectToolPath } from '../../../scripts/tools/project-tools.js';
+import { describeExit, runCaptured } from '../../run-captured.js';
 import type { ManifestDoc } from '../manifests.js';
 import type { ScannerFinding } from './allowlist.js';
 import { objectIndex } from './objects.js';
@@ -26,24 +26,13 @@ export function kubeScorePath(): string {
   return projectToolPath('kube-score', join('bin', 'kube-score'));
 }
 
-function runKubeScore(files: string[], cwd: string): Promise<KubeScoreObject[]> {
-  const binary = kubeScorePath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, ['score', '--output-format', 'json', ...files], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      // 0: nothing critical; 1: critical findings (the report is still complete).
-      if ((code !== 0 && code !== 1) || !stdout.trim().startsWith('[')) {
-        reject(new Error(`kube-score exited ${code} without a report:\n${stdout.slice(-2000)}${stderr.slice(-2000)}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as KubeScoreObject[]);
-    });
-  });
+async function runKubeScore(files: string[], cwd: string): Promise<KubeScoreObject[]> {
+  const run = await runCaptured(kubeScorePath(), ['score', '--output-format', 'json', ...files], { cwd });
+  // 0: nothing critical; 1: critical findings (the report is still complete).
+  if ((run.code !== 0 && run.code !== 1) || !run.stdout.trim().startsWith('[')) {
+    throw new Error(`kube-score ${describeExit(run)} without a report:\n${run.stdout.slice(-2000)}${run.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(run.stdout) as KubeScoreObject[];
 }
 
 export interface KubeScoreRun {
