@@ -6,83 +6,34 @@
  * next generation, keeping its data volume. What moto cannot create (Aurora,
  * secrets, bucket policies, …) is bridged as in test/support/moto-gaps.ts.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { describe, expect, it } from 'vitest';
 import { DescribeInstancesCommand, DescribeVolumesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { awsClients, type AwsClients } from '../bootstrap/lib/aws-clients.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
-import { runBootstrap } from '../bootstrap/scripts/bootstrap.js';
-import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
-import { main } from '../ops/cli.js';
 import { EXIT } from '../ops/plan.js';
 import { recoverNodeVerb } from '../ops/verbs/recover-node.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps, holdBucketPolicies } from './support/moto-gaps.js';
-import { scratchRepository } from './support/scratch-repo.js';
+import { useDeployedStack, type MotoClients } from './support/moto-ops-suite.js';
 
 const ENV = 'dev';
-const STACK = 'dubai-dev';
-const config = loadConfig(REPO_ROOT, ENV);
-
-let moto: MotoServer;
-let root: string;
-let removeScratch: () => void;
-
-function clients(): AwsClients {
-  const made = awsClients({ region: config.aws.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
-  actAsAccount([made.cfn, made.sts, made.s3, made.secrets, made.ec2!] as never[], config.aws.accountId);
-  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId, made.s3);
-  holdBucketPolicies(made.s3);
-  return made;
-}
-
-const collect = () => {
-  const lines: string[] = [];
-  return { lines, reporter: { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(`WARN ${line}`) } };
-};
-
-async function ops(argv: string[], answer = false) {
-  const { lines, reporter } = collect();
-  let err = '';
-  const verb = recoverNodeVerb({ clients: clients, intervalMs: 100 });
-  const code = await main([...argv, '--root', root], { verbs: [verb], reporter, confirmer: () => ({ confirm: async () => answer }), stdout: () => undefined, stderr: (text) => (err += text) });
-  return { code, lines, err };
-}
-
-async function resources(made: AwsClients): Promise<Map<string, string>> {
-  const listed = await made.cfn.send(new ListStackResourcesCommand({ StackName: STACK }));
-  return new Map((listed.StackResourceSummaries ?? []).map((resource) => [resource.LogicalResourceId!, resource.PhysicalResourceId ?? '']));
-}
-
-async function stateOf(made: AwsClients, instanceId: string): Promise<string | undefined> {
-  const described = await made.ec2!.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return described.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-}
-
-const bootstrapOptions = () => ({ root, env: ENV, yes: true, allowReplace: [], intervalMs: 100, timeoutMs: 120_000 });
-const envFile = () => readFileSync(join(root, 'environments', `${ENV}.yaml`), 'utf8');
 
 let lostInstance = '';
 let dataVolume = '';
 
-beforeAll(async () => {
-  ensurePythonTools();
-  moto = await startMoto();
-  ({ root, remove: removeScratch } = scratchRepository(ENV));
-  const made = clients();
-  expect((await runBootstrap(bootstrapOptions(), { clients: made, reporter: collect().reporter })).outcome).toBe('deployed');
-  const before = await resources(made);
-  lostInstance = before.get('NodeInstance')!;
-  dataVolume = before.get('NodeDataVolume')!;
-  expect(lostInstance).toMatch(/^i-/);
-}, TOOL_INSTALL_TIMEOUT_MS);
-
-afterAll(async () => {
-  await moto?.stop();
-  removeScratch?.();
+const suite = useDeployedStack({
+  env: ENV,
+  verb: (clients) => recoverNodeVerb({ clients, intervalMs: 100 }),
+  afterDeploy: async ({ resources }) => {
+    const before = await resources();
+    lostInstance = before.get('NodeInstance')!;
+    dataVolume = before.get('NodeDataVolume')!;
+    expect(lostInstance).toMatch(/^i-/);
+  },
 });
+const { ops, clients, resources, envFile } = suite;
+
+async function stateOf(made: MotoClients, instanceId: string): Promise<string | undefined> {
+  const described = await made.ec2!.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return described.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
 
 describe('recover-node against moto_server', () => {
   it('has nothing to do while the server runs', async () => {
@@ -102,7 +53,7 @@ describe('recover-node against moto_server', () => {
     const made = clients();
     await made.ec2!.send(new TerminateInstancesCommand({ InstanceIds: [lostInstance] }));
     expect(await stateOf(made, lostInstance)).toBe('terminated');
-    const attempt = runBootstrap(bootstrapOptions(), { clients: made, reporter: collect().reporter });
+    const attempt = suite.bootstrap();
     await expect(attempt).rejects.toMatchObject({
       message: expect.stringContaining(`stack dubai-dev matches the template, but a server instance is gone`),
       fix: expect.stringContaining('npm run ops -- recover-node --env dev --server 1'),
@@ -126,7 +77,7 @@ describe('recover-node against moto_server', () => {
       ]),
     );
     expect(envFile()).toBe(before);
-    expect((await resources(clients())).has('NodeInstanceG2')).toBe(false);
+    expect((await resources()).has('NodeInstanceG2')).toBe(false);
   }, 60_000);
 
   it('changes nothing when the operator does not confirm (exit 3)', async () => {
@@ -145,9 +96,9 @@ describe('recover-node against moto_server', () => {
     expect(result.lines.join('\n')).toMatch(/git add environments\/dev\.yaml environments\/dev\.outputs\.yaml rendered\/dev/);
 
     expect(envFile()).toMatch(/serverGenerations:\n\s+- server: 1\n\s+generation: 2/);
-    expect(loadConfig(root, ENV).cluster.serverGenerations).toEqual([{ server: 1, generation: 2 }]);
+    expect(loadConfig(suite.root, ENV).cluster.serverGenerations).toEqual([{ server: 1, generation: 2 }]);
     const made = clients();
-    const after = await resources(made);
+    const after = await resources();
     expect(after.has('NodeInstance')).toBe(false);
     const replacement = after.get('NodeInstanceG2')!;
     expect(replacement).toMatch(/^i-/);
@@ -157,8 +108,7 @@ describe('recover-node against moto_server', () => {
     const volume = await made.ec2!.send(new DescribeVolumesCommand({ VolumeIds: [dataVolume] }));
     expect(volume.Volumes?.[0]?.Attachments?.map((attachment) => attachment.InstanceId)).toContain(replacement);
 
-    const again = collect();
-    expect((await runBootstrap(bootstrapOptions(), { clients: made, reporter: again.reporter })).outcome).toBe('no-changes');
+    expect((await suite.bootstrap()).outcome).toBe('no-changes');
     expect((await ops(['recover-node', '--env', ENV])).lines).toContain('✓ every server of dubai-dev has its instance; nothing to recover');
   }, 240_000);
 });

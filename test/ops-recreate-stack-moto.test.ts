@@ -5,22 +5,18 @@
  * import. moto has no IMPORT change sets (test/support/moto-gaps.ts, gap 11):
  * the import and the update after it run in test/ops-recreate-stack.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { describe, expect, it } from 'vitest';
+import { CreateKeyCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { awsClients, type AwsClients } from '../bootstrap/lib/aws-clients.js';
 import { stackState } from '../bootstrap/lib/change-set.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { bucketName, BUCKET_PURPOSES, type BucketKey } from '../bootstrap/names.js';
-import { runBootstrap } from '../bootstrap/scripts/bootstrap.js';
-import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
-import { main } from '../ops/cli.js';
+import { REPO_ROOT } from '../bootstrap/tools/python-tools.js';
 import { EXIT } from '../ops/plan.js';
 import { recreateStackVerb } from '../ops/verbs/recreate-stack.js';
-import { startMoto, type MotoServer } from './support/moto-server.js';
-import { actAsAccount, bridgeMotoGaps, deleteStackOnMoto, holdBucketPolicies } from './support/moto-gaps.js';
-import { scratchRepository } from './support/scratch-repo.js';
+import { deleteStackOnMoto } from './support/moto-gaps.js';
+import { useDeployedStack } from './support/moto-ops-suite.js';
 
 const ENV = 'dev';
 const STACK = 'dubai-dev';
@@ -28,48 +24,17 @@ const config = loadConfig(REPO_ROOT, ENV);
 // moto's CloudFormation cannot create secrets (gap 1): these two stand for the ones the stack made.
 const SECRETS = ['litellm/master-key', 'k3s/token'];
 
-let moto: MotoServer;
-let root: string;
-let removeScratch: () => void;
-
-type Clients = AwsClients & { kms: KMSClient };
-function clients(): Clients {
-  const common = { region: config.aws.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } };
-  const made = { ...awsClients(common), kms: new KMSClient(common) };
-  actAsAccount([made.cfn, made.sts, made.s3, made.secrets, made.ec2!, made.kms] as never[], config.aws.accountId);
-  bridgeMotoGaps(made.cfn, config.aws.region, config.aws.accountId, made.s3);
-  holdBucketPolicies(made.s3);
-  return made;
-}
-
-async function ops(argv: string[]) {
-  const lines: string[] = [];
-  let err = '';
-  const code = await main([...argv, '--root', root], {
-    verbs: [recreateStackVerb({ clients, intervalMs: 100 })],
-    reporter: { info: (line) => lines.push(line), warn: (line) => lines.push(`WARN ${line}`) },
-    confirmer: () => ({ confirm: async () => false }),
-    stdout: () => undefined,
-    stderr: (text) => (err += text),
-  });
-  return { code, lines, err };
-}
+const suite = useDeployedStack({
+  env: ENV,
+  verb: (clients) => recreateStackVerb({ clients, intervalMs: 100 }),
+  afterDeploy: async ({ clients }) => {
+    const made = clients();
+    for (const name of SECRETS) await made.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, SecretString: 'kept-value' }));
+  },
+});
+const { ops, clients } = suite;
 
 let keyId = '';
-
-beforeAll(async () => {
-  ensurePythonTools();
-  moto = await startMoto();
-  ({ root, remove: removeScratch } = scratchRepository(ENV));
-  const made = clients();
-  expect((await runBootstrap({ root, env: ENV, yes: true, allowReplace: [], intervalMs: 100, timeoutMs: 120_000 }, { clients: made, reporter: { info: () => undefined, warn: () => undefined } })).outcome).toBe('deployed');
-  for (const name of SECRETS) await made.secrets.send(new CreateSecretCommand({ Name: `${config.secretsManager.prefix}${name}`, SecretString: 'kept-value' }));
-}, TOOL_INSTALL_TIMEOUT_MS);
-
-afterAll(async () => {
-  await moto?.stop();
-  removeScratch?.();
-});
 
 describe('recreate-stack against moto_server', () => {
   it('refuses while the stack exists', async () => {
