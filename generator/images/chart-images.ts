@@ -80,7 +80,6 @@ export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
   'docker.io/longhornio/support-bundle-kit:v0.0.86': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
   'docker.io/timberio/vector:0.56.0-distroless-libc': 'digest not obtainable offline (victoria-logs-single chart 0.13.9, chartImages.vector)',
   'docker.io/rancher/system-upgrade-controller:v0.20.1': 'digest not obtainable offline (systemUpgrade.controllerImage)',
-  'docker.io/rancher/kubectl:v1.36.3': 'digest not obtainable offline (systemUpgrade.kubectlImage, the Jobs of the K3s upgrade Plans)',
 };
 
 function setIn(values: Record<string, unknown>, path: readonly string[], leaf: Record<string, unknown>): Record<string, unknown> {
