@@ -367,7 +367,7 @@ export const envConfigSchema = obj(
     ),
     litellm: obj(
       {
-        image: image('ghcr.io/berriai/litellm-non_root', 'main-v1.85.1', 'LiteLLM (the non-root image variant)'),
+        image: image('ghcr.io/berriai/litellm-non_root', 'v1.85.1', 'LiteLLM (the non-root image variant)'),
         replicas: int({ description: 'LiteLLM pods (the autoscaler\'s minimum when autoscaling is set). More than one needs redis.enabled (shared rate limits).', minimum: 1, maximum: 20, default: 1 }),
         autoscaling: optional(
           obj(

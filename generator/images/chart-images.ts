@@ -63,7 +63,7 @@ export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
  * is the way to fill them in: give the image a `chartImages` field and a pin.
  */
 export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
-  'ghcr.io/berriai/litellm-non_root:main-v1.85.1': 'digest not obtainable offline (LiteLLM, environment config)',
+  'ghcr.io/berriai/litellm-non_root:v1.85.1': 'digest not obtainable offline (LiteLLM, environment config)',
   'tailscale/k8s-operator:v1.102.2': 'digest not obtainable offline (tailscale-operator chart 1.102.2)',
   'docker.io/longhornio/longhorn-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
   'docker.io/longhornio/longhorn-ui:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
