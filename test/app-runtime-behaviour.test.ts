@@ -39,7 +39,7 @@ function emptyDirHolding(manifest: Manifest, path: string): string | undefined {
 describe('LiteLLM', () => {
   it.each(envs)('%s: the migration Job exits non-zero when the migration fails', (env) => {
     const jobs = jobsIn(env, 'litellm');
-    expect(jobs.map((job) => job.metadata.name)).toEqual(['litellm-migrate-main-v1-85-1']);
+    expect(jobs.map((job) => job.metadata.name)).toEqual(['litellm-migrate-v1-85-1']);
     const migrate = firstContainer(jobs[0]!);
     expect(migrate['command']).toEqual(['python', 'litellm/proxy/prisma_migration.py']);
     // proxy_cli.py (1.85.1) only calls sys.exit(1) after a failed `prisma migrate deploy` with this flag.

@@ -33,7 +33,7 @@ describe('image digests in the rendered trees', () => {
     // The generator's own images and the pinned chart images are digests in every environment.
     for (const repository of [
       'ghcr.io/open-webui/open-webui', 'ghcr.io/valkey-io/valkey', 'docker.io/oliver006/redis_exporter', 'docker.io/library/postgres', 'quay.io/argoproj/argocd', 'ecr-public.aws.com/docker/library/redis', 'docker.io/tailscale/tailscale', 'ghcr.io/external-secrets/external-secrets',
-      'quay.io/prometheus/prometheus', 'quay.io/prometheus-operator/prometheus-config-reloader', 'quay.io/prometheus/alertmanager', 'registry.k8s.io/kube-state-metrics/kube-state-metrics', 'quay.io/prometheus/node-exporter', 'docker.io/grafana/grafana', 'docker.io/victoriametrics/victoria-logs',
+      'quay.io/prometheus/prometheus', 'quay.io/prometheus-operator/prometheus-config-reloader', 'quay.io/prometheus/alertmanager', 'registry.k8s.io/kube-state-metrics/kube-state-metrics', 'quay.io/prometheus/node-exporter', 'docker.io/grafana/grafana', 'docker.io/victoriametrics/victoria-logs', 'registry.k8s.io/kubectl',
     ]) {
       const uses = images.filter((use) => use.image.startsWith(`${repository}:`));
       expect(uses.length, repository).toBeGreaterThan(0);
@@ -85,7 +85,7 @@ describe('image digests in the rendered trees', () => {
       .find((doc) => doc.resource === 'Deployment system-upgrade/system-upgrade-controller')!;
     const container = (controller.object as { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0]!;
     expect(container.image).toBe(`${config.systemUpgrade.controllerImage.repository}:${config.systemUpgrade.controllerImage.tag}`);
-    expect(container.env.find((entry) => entry.name === 'SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE')?.value).toBe(`${config.systemUpgrade.kubectlImage.repository}:${config.systemUpgrade.kubectlImage.tag}`);
+    expect(container.env.find((entry) => entry.name === 'SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE')?.value).toBe(`${config.systemUpgrade.kubectlImage.repository}:${config.systemUpgrade.kubectlImage.tag}@${config.systemUpgrade.kubectlImage.digest}`);
     expect((planCrd(config.systemUpgrade.controllerImage.tag) as { kind: string }).kind).toBe('CustomResourceDefinition');
     expect(() => planCrd('v0.99.0')).toThrow(/vendor\/system-upgrade-controller\/v0\.99\.0\/upgrade\.cattle\.io_plans\.yaml: no vendored Plan CRD for system-upgrade-controller v0\.99\.0 \(systemUpgrade\.controllerImage\.tag\)\. Fix: vendor/);
   });

@@ -56,7 +56,7 @@ async function runMigration(venv: LitellmVenv, env: Record<string, string>): Pro
 
 describe('the LiteLLM image tag', () => {
   it('names a PyPI release, and a tag that names none is said to', () => {
-    expect(tag).toBe('main-v1.85.1');
+    expect(tag).toBe('v1.85.1');
     expect(version).toBe('1.85.1');
     expect(litellmVersionOf('main-latest')).toBeUndefined();
     expect(litellmVersionOf('v1.85.1-stable')).toBe('1.85.1');

@@ -271,7 +271,7 @@ describe('LiteLLM', () => {
     const jobs = tree.filter((item) => item.env === env && item.manifest.kind === 'Job' && item.manifest.metadata.namespace === 'litellm');
     expect(jobs).toHaveLength(1);
     const job = jobs[0]!.manifest;
-    expect(job.metadata.name).toBe('litellm-migrate-main-v1-85-1');
+    expect(job.metadata.name).toBe('litellm-migrate-v1-85-1');
     expect(podSpecOf(job)!.containers[0]!['env']).toContainEqual({ name: 'DISABLE_SCHEMA_UPDATE', value: 'false' });
     const wave = (manifest: typeof job) => Number((manifest.metadata['annotations'] as any)['argocd.argoproj.io/sync-wave']);
     expect(wave(job)).toBeLessThan(wave(deployment));

@@ -88,7 +88,7 @@ describe('the Renovate custom managers cover every pinned version', () => {
     const text = formatCoverageProblems(checkRenovateCoverage(root, config()).problems);
     expect(text).toMatch(/environments\/dev\.yaml:\d+:10 openWebUI\.image\.tag = 0\.11\.0: no Renovate custom manager matches this pinned version/);
     expect(text).toContain('fix: write it as `repository: <image>` on the line directly above `tag: <tag>`');
-    expect(text).toMatch(/environments\/dev\.yaml:\d+:\d+ litellm\.image\.tag = main-v1\.85\.1: no Renovate custom manager matches/);
+    expect(text).toMatch(/environments\/dev\.yaml:\d+:\d+ litellm\.image\.tag = v1\.85\.1: no Renovate custom manager matches/);
     expect(text.split('\n').filter((line) => line.startsWith('environments/'))).toHaveLength(2);
   });
 

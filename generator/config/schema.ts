@@ -165,9 +165,9 @@ export const envConfigSchema = obj(
     systemUpgrade: obj(
       {
         controllerImage: image('docker.io/rancher/system-upgrade-controller', 'v0.20.1', 'the system-upgrade-controller (its Plan CRD is vendored under vendor/system-upgrade-controller/<tag>/)'),
-        kubectlImage: image('docker.io/rancher/kubectl', 'v1.36.3', "the kubectl of the upgrade Plans' cordon and drain Jobs (keep it within one minor of k3s.version)"),
+        kubectlImage: image('registry.k8s.io/kubectl', 'v1.36.3@sha256:6e4fce3c83651edb91b74bc67701c5cd263dd8aa3cd4254b1798d6425a5ab789', "the kubectl of the upgrade Plans' cordon and drain Jobs (keep it within one minor of k3s.version, and a tag listed in generator/images/proven-images.ts)"),
       },
-      { description: 'The system-upgrade-controller that runs the K3s upgrade Plans (docs/image-digests.md: no digest of these tags was obtainable offline).', default: {} },
+      { description: "The system-upgrade-controller that runs the K3s upgrade Plans (docs/image-digests.md: no digest of the controller's tag was obtainable offline).", default: {} },
     ),
     node: obj(
       {
@@ -367,7 +367,7 @@ export const envConfigSchema = obj(
     ),
     litellm: obj(
       {
-        image: image('ghcr.io/berriai/litellm-non_root', 'main-v1.85.1', 'LiteLLM (the non-root image variant)'),
+        image: image('ghcr.io/berriai/litellm-non_root', 'v1.85.1', 'LiteLLM (the non-root image variant)'),
         replicas: int({ description: 'LiteLLM pods (the autoscaler\'s minimum when autoscaling is set). More than one needs redis.enabled (shared rate limits).', minimum: 1, maximum: 20, default: 1 }),
         autoscaling: optional(
           obj(

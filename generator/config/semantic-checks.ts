@@ -90,7 +90,7 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
       ['systemUpgrade', 'kubectlImage', 'tag'],
       `kubectl "${kubectlTag}" is not within one minor of Kubernetes ${kube.short} (k3s.version ${config.k3s.version})`,
       `a kubectl release v1.<minor>.<patch> within one minor of the cluster (kubectl's supported version skew), normally the cluster's own, v${kube.short}.x`,
-      `set systemUpgrade.kubectlImage.tag to a rancher/kubectl release of Kubernetes ${kube.short} (and drop its digest: line until Renovate pins the new one)`,
+      `set systemUpgrade.kubectlImage to a kubectl image of Kubernetes ${kube.short} listed with its digest in generator/images/proven-images.ts`,
     );
   }
 

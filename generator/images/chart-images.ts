@@ -63,8 +63,8 @@ export const CHART_IMAGE_PINS: readonly ChartImagePin[] = [
  * is the way to fill them in: give the image a `chartImages` field and a pin.
  */
 export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
-  'ghcr.io/berriai/litellm-non_root:main-v1.85.1': 'digest not obtainable offline (LiteLLM, environment config)',
-  'tailscale/k8s-operator:v1.102.2': 'digest not obtainable offline (tailscale-operator chart 1.102.2)',
+  'ghcr.io/berriai/litellm-non_root:v1.85.1': 'digest not obtainable offline (LiteLLM, environment config; one public source only, below the two-source bar: provenance.md)',
+  'tailscale/k8s-operator:v1.102.2': 'digest not obtainable offline (tailscale-operator chart 1.102.2; the tag occurs in no public file, with or without a digest)',
   'docker.io/longhornio/longhorn-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
   'docker.io/longhornio/longhorn-ui:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
   'docker.io/longhornio/longhorn-share-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0)',
@@ -78,9 +78,8 @@ export const DIGEST_NOT_OBTAINABLE_OFFLINE: Readonly<Record<string, string>> = {
   'docker.io/longhornio/longhorn-instance-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
   'docker.io/longhornio/backing-image-manager:v1.12.0': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
   'docker.io/longhornio/support-bundle-kit:v0.0.86': 'digest not obtainable offline (longhorn chart 1.12.0; started by longhorn-manager)',
-  'docker.io/timberio/vector:0.56.0-distroless-libc': 'digest not obtainable offline (victoria-logs-single chart 0.13.9, chartImages.vector)',
-  'docker.io/rancher/system-upgrade-controller:v0.20.1': 'digest not obtainable offline (systemUpgrade.controllerImage)',
-  'docker.io/rancher/kubectl:v1.36.3': 'digest not obtainable offline (systemUpgrade.kubectlImage, the Jobs of the K3s upgrade Plans)',
+  'docker.io/timberio/vector:0.56.0-distroless-libc': 'digest not obtainable offline (victoria-logs-single chart 0.13.9, chartImages.vector; only other 0.56.0 variants have public digests)',
+  'docker.io/rancher/system-upgrade-controller:v0.20.1': 'digest not obtainable offline (systemUpgrade.controllerImage; only a shortened index digest is public)',
 };
 
 function setIn(values: Record<string, unknown>, path: readonly string[], leaf: Record<string, unknown>): Record<string, unknown> {

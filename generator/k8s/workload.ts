@@ -340,7 +340,7 @@ export interface JobProps {
   podLabels?: Labels;
 }
 
-/** A Job name that changes with the version it runs, e.g. `litellm-migrate` + `main-v1.85.1` → `litellm-migrate-main-v1-85-1`. */
+/** A Job name that changes with the version it runs, e.g. `litellm-migrate` + `v1.85.1` → `litellm-migrate-v1-85-1`. */
 export function versionedJobName(prefix: string, version: string): string {
   return `${prefix}-${labelValue(version).toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
 }

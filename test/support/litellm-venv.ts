@@ -1,6 +1,6 @@
 /**
  * A cached virtual environment with the LiteLLM version an image tag pins
- * (`main-v1.85.1` → `litellm[proxy]==1.85.1`) and the packages the image adds
+ * (`v1.85.1` → `litellm[proxy]==1.85.1`) and the packages the image adds
  * (IMAGE_PACKAGES, at litellm's own pins), from PyPI only, in the per-user tool cache
  * (scripts/tools/tool-cache.ts; keyed by LiteLLM version, Python version and
  * platform), so a fresh clone on a warm machine installs nothing.

@@ -127,7 +127,7 @@ export function ensureOpenWebui(tag: string, log: (line: string) => void): Promi
 
 export function ensureLitellm(tag: string, log: (line: string) => void): Venv & { version: string; home: string } {
   const version = litellmVersionOf(tag);
-  if (!version) throw new NoRelease(`LiteLLM image tag ${tag} names no PyPI release (expected main-vX.Y.Z)`);
+  if (!version) throw new NoRelease(`LiteLLM image tag ${tag} names no PyPI release (expected vX.Y.Z)`);
   const started = Date.now();
   const venv = ensureLitellmVenv(version);
   log(`litellm ${version}: venv ${join(venv.bin, '..')} (${Math.round((Date.now() - started) / 1000)} s)`);
