@@ -176,6 +176,16 @@ export const envConfigSchema = obj(
         rootVolumeGiB: int({ description: 'Size of the encrypted gp3 root volume.', minimum: 30, maximum: 1000, default: 50 }),
         dataVolumeGiB: int({ description: 'Size of the encrypted gp3 volume for Longhorn data.', minimum: 20, maximum: 16000, default: 100 }),
         rootDeviceName: str({ description: 'Root device name of the AMI (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux); the encrypted root volume is mapped there.', pattern: '^/dev/(sd[a-z][0-9]?|xvd[a-z])$', default: '/dev/sda1' }),
+        tailscale: obj(
+          {
+            version: str({
+              description: "Pinned Tailscale client of the node, installed from Tailscale's signed package repository (docs/node-software.md); Renovate moves it with the tailscale/tailscale releases.",
+              pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$',
+              default: '1.102.2',
+            }),
+          },
+          { description: 'The Tailscale client on the node (the tailnet address of the node itself).', default: {} },
+        ),
       },
       { description: 'The EC2 instance running K3s.', examples: [{ amiId: 'ami-0a1b2c3d4e5f67890' }] },
     ),
