@@ -171,7 +171,7 @@ export const envConfigSchema = obj(
     ),
     node: obj(
       {
-        amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu or Amazon Linux), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
+        amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu 24.04: the node script installs with apt, docs/node-software.md), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
         instanceType: str({ description: 'EC2 instance type of the K3s node.', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.xlarge' }),
         rootVolumeGiB: int({ description: 'Size of the encrypted gp3 root volume.', minimum: 30, maximum: 1000, default: 50 }),
         dataVolumeGiB: int({ description: 'Size of the encrypted gp3 volume for Longhorn data.', minimum: 20, maximum: 16000, default: 100 }),
