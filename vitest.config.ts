@@ -40,6 +40,7 @@ export const SLOW_TESTS = [
   'test/new-environment.test.ts',
   'test/node-k3s-installer.test.ts',
   'test/node-roles.test.ts',
+  'test/node-tailscale-key.test.ts',
   'test/ops-k8s-control-plane.test.ts',
   'test/ops-valkey-password.test.ts',
   'test/pre-commit-hook.test.ts',

@@ -9,7 +9,7 @@
  *
  * Which values are pins comes from the schema, not from the regexes: an image
  * (an object with `repository` and `tag`), a Helm chart (`chart`, `repoURL`,
- * `version`), `k3s.version`, and any other field whose description starts
+ * `version`), `k3s.version`, `node.tailscale.version`, and any other field whose description starts
  * with "Pinned" (which then needs a rule here and in renovate.json).
  */
 import { spawnSync } from 'node:child_process';
@@ -177,6 +177,9 @@ function ruleFor(path: string[], node: SchemaNode): PinRule | undefined {
   }
   if (path.join('.') === 'k3s') {
     return { key: 'version', datasource: 'github-releases', identity: () => ({ depName: 'k3s-io/k3s' }), layout: '`version:` inside the top-level `k3s:` block' };
+  }
+  if (path.join('.') === 'node.tailscale') {
+    return { key: 'version', datasource: 'github-releases', identity: () => ({ depName: 'tailscale/tailscale' }), layout: '`tailscale:` inside the top-level `node:` block, `version:` on the next line' };
   }
   return undefined;
 }

@@ -66,11 +66,11 @@ describe.each(ENVIRONMENTS)('rendered/%s/bootstrap', (env) => {
   it('boots the node with the pinned K3s, its secrets by name, and the Argo CD hand-over', () => {
     const script = userDataScript(template.Resources['NodeInstance']!.Properties!['UserData']);
     expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
-    expect(script).toContain(`readonly K3S_VERSION='${config.k3s.version}'`);
-    expect(script).toContain(`readonly TAILSCALE_AUTH_KEY_SECRET='${config.secretsManager.prefix}tailscale/node-auth-key'`);
+    expect(script).toContain(`\nK3S_VERSION='${config.k3s.version}'`);
+    expect(script).toContain(`\nTAILSCALE_AUTH_KEY_SECRET='${config.secretsManager.prefix}tailscale/node-auth-key'`);
     // The hand-over is fetched from git, not embedded: no chart, version or chart value in user data.
-    expect(script).toContain(`readonly ARGOCD_BOOTSTRAP_PATH='rendered/${config.name}/bootstrap/argocd-bootstrap.yaml'`);
-    expect(script).toContain(`readonly GIT_REVISION='${config.git.targetRevision}'`);
+    expect(script).toContain(`\nARGOCD_BOOTSTRAP_PATH='rendered/${config.name}/bootstrap/argocd-bootstrap.yaml'`);
+    expect(script).toContain(`\nGIT_REVISION='${config.git.targetRevision}'`);
     expect(script).not.toContain(config.addons.argocd.version);
     expect(script).not.toMatch(/kind: HelmChart|valuesContent|chart: argo-cd/);
     expect(script).toMatch(/^secrets-encryption: true$/m);
@@ -265,12 +265,12 @@ describe('the HA stack of staging and prod', () => {
     const config = configOf(env);
     const scripts = ['NodeInstance', 'Server2Instance', 'Server3Instance'].map((id) => userDataScript(propsOf(template, id)['UserData'], 'nlb.example'));
     scripts.push(userDataScript((propsOf(template, 'AgentLaunchTemplate')['LaunchTemplateData'] as Props)['UserData'], 'nlb.example'));
-    expect(scripts.map((script) => /^readonly NODE_ROLE='(\w+)'$/m.exec(script)?.[1])).toEqual(['server', 'server', 'server', 'agent']);
-    expect(scripts.map((script) => /^readonly SERVER_INDEX='(\d+)'$/m.exec(script)?.[1])).toEqual(['1', '2', '3', '0']);
-    expect(scripts.map((script) => /^readonly NODE_NAME='(.+)'$/m.exec(script)?.[1])).toEqual([config.hostnames.node, `${config.hostnames.node}-2`, `${config.hostnames.node}-3`, `${config.hostnames.node}-agent`]);
+    expect(scripts.map((script) => /^NODE_ROLE='(\w+)' \\$/m.exec(script)?.[1])).toEqual(['server', 'server', 'server', 'agent']);
+    expect(scripts.map((script) => /^SERVER_INDEX='(\d+)' \\$/m.exec(script)?.[1])).toEqual(['1', '2', '3', '0']);
+    expect(scripts.map((script) => /^NODE_NAME='(.+)' \\$/m.exec(script)?.[1])).toEqual([config.hostnames.node, `${config.hostnames.node}-2`, `${config.hostnames.node}-3`, `${config.hostnames.node}-agent`]);
     for (const script of scripts) {
-      expect(script).toContain("readonly REGISTRATION_ADDRESS='nlb.example'");
-      expect(script).toContain(`readonly K3S_TOKEN_SECRET='${config.secretsManager.prefix}k3s/token'`);
+      expect(script).toContain("\nREGISTRATION_ADDRESS='nlb.example'");
+      expect(script).toContain(`\nK3S_TOKEN_SECRET='${config.secretsManager.prefix}k3s/token'`);
       expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
     }
     // The address is the load balancer's DNS name, joined in by CloudFormation.
@@ -374,6 +374,6 @@ describe('the HA stack of staging and prod', () => {
     const types = new Set(Object.values(dev.Resources).map((resource) => resource.Type));
     for (const type of ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate']) expect(types.has(type), type).toBe(false);
     expect(Object.keys(dev.Resources).filter((id) => id.startsWith('NodeIngress'))).toEqual([]);
-    expect(userDataScript(propsOf(dev, 'NodeInstance')['UserData'])).toContain("readonly REGISTRATION_ADDRESS=''");
+    expect(userDataScript(propsOf(dev, 'NodeInstance')['UserData'])).toContain("\nREGISTRATION_ADDRESS=''");
   });
 });

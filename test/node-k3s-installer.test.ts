@@ -39,8 +39,8 @@ describe('the K3s installer on the node', () => {
     expect(K3S_INSTALLER.url).toMatch(/^https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/[0-9a-f]{40}\/install\.sh$/);
     expect(K3S_INSTALLER.sha256).toMatch(/^[0-9a-f]{64}$/);
     const script = renderUserData(environment('dev').config);
-    expect(script).toContain(`readonly K3S_INSTALLER_URL='${K3S_INSTALLER.url}'`);
-    expect(script).toContain(`readonly K3S_INSTALLER_SHA256='${K3S_INSTALLER.sha256}'`);
+    expect(script).toContain(`\nK3S_INSTALLER_URL='${K3S_INSTALLER.url}'`);
+    expect(script).toContain(`\nK3S_INSTALLER_SHA256='${K3S_INSTALLER.sha256}'`);
   });
 
   it('refuses to run an install script whose sha256 differs from the pin', () => {

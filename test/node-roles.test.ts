@@ -315,3 +315,13 @@ describe('a restore from an etcd snapshot (npm run ops -- recover-cluster)', () 
     expect(() => result.file('etc/restored')).toThrow(/ENOENT/);
   });
 });
+
+describe('the rendered environment', () => {
+  it('sets the environment in one readonly statement: bash refuses to change a value later', () => {
+    const script = renderUserData(environment('dev').config);
+    const variables = /^readonly ENV_NAME=[\s\S]*?[^\\]\n/m.exec(script)![0];
+    const result = spawnSync('bash', ['-c', `${variables}echo "$K3S_VERSION"; K3S_VERSION=other; echo changed`], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.stdout).toBe(`${environment('dev').config.k3s.version}\n`);
+    expect(result.stderr).toMatch(/K3S_VERSION: readonly variable/);
+  });
+});

@@ -65,6 +65,7 @@ describe('the Renovate custom managers cover every pinned version', () => {
         'helm tailscale-operator',
         'helm cert-manager',
         'github-releases k3s-io/k3s',
+        'github-releases tailscale/tailscale',
       ]),
     );
     expect(result.pins).toBeGreaterThanOrEqual(22);
@@ -114,6 +115,15 @@ describe('the Renovate custom managers cover every pinned version', () => {
     expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'helm', depName: 'longhorn', registryUrl: 'https://charts.longhorn.io', currentValue: '1.12.1' }));
     expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'docker', depName: 'ghcr.io/valkey-io/valkey', currentValue: '8.1.4-alpine', currentDigest: digest }));
     expect(devDeps).toContainEqual(expect.objectContaining({ datasource: 'github-releases', depName: 'k3s-io/k3s', currentValue: 'v1.36.3+k3s1' }));
+  });
+
+  it("find the node's Tailscale version set in an environment file, and report it written where no manager looks", () => {
+    const found = fixtureRepo('tailscale', { 'environments/dev.yaml': devYaml().replace(/^node:\n/m, 'node:\n  tailscale:\n    version: "1.100.0"\n') });
+    const result = checkRenovateCoverage(found, config());
+    expect(formatCoverageProblems(result.problems)).toBe('');
+    expect(result.extracted).toContainEqual(expect.objectContaining({ file: 'environments/dev.yaml', datasource: 'github-releases', depName: 'tailscale/tailscale', currentValue: '1.100.0' }));
+    const flow = fixtureRepo('tailscale-flow', { 'environments/dev.yaml': devYaml().replace(/^node:\n/m, 'node:\n  tailscale: { version: 1.100.0 }\n') });
+    expect(formatCoverageProblems(checkRenovateCoverage(flow, config()).problems)).toMatch(/environments\/dev\.yaml:\d+:\d+ node\.tailscale\.version = 1\.100\.0: no Renovate custom manager matches/);
   });
 
   it('refuse patterns that Renovate’s RE2 engine would reject', () => {

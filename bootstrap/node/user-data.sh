@@ -1,9 +1,10 @@
 #!/bin/bash
-# K3s node bootstrap (EC2 user data, run once by cloud-init). Roles: init (the first server: starts
-# the cluster, hands it to Argo CD, uploads the kubeconfig), join (another server) and agent (from the
-# Auto Scaling group), both through the registration address. Rendered from bootstrap/node/user-data.sh.
-# Idempotent; re-run over SSM: sudo bash /var/lib/cloud/instance/user-data.txt
-# Log: /var/log/dubai-bootstrap.log
+# K3s node bootstrap (bootstrap/node/user-data.sh); idempotent, re-run: sudo bash /var/lib/cloud/instance/user-data.txt
+
+# EC2 user data, run once by cloud-init (the header above is all of this comment the node keeps: EC2
+# allows 16 KB). Roles: init (the first server: starts the cluster, hands it to Argo CD, uploads the
+# kubeconfig), join (another server) and agent (from the Auto Scaling group), both through the
+# registration address.
 set -euo pipefail
 umask 077
 
@@ -17,6 +18,7 @@ exec > >(tee -a "$LOG_FILE") 2>&1
 export AWS_REGION
 
 K3S_CONFIG_DIR=/etc/rancher/k3s
+K3S_CONFIG=$K3S_CONFIG_DIR/config.yaml
 K3S_SERVER_DIR=/var/lib/rancher/k3s/server
 LONGHORN_DIR=/var/lib/longhorn
 CONFIG_CHANGED=false
@@ -67,19 +69,50 @@ retry() {
   done
 }
 
+# Tailscale comes from its signed apt repository (docs/node-software.md), never from a script piped
+# into a shell: apt trusts the repository only through a key file that holds exactly the pinned key,
+# and installs exactly node.tailscale.version.
+TAILSCALE_KEYRING=/usr/share/keyrings/tailscale-archive-keyring.gpg
+
+# tailscale_key FILE: succeeds only if FILE holds exactly one primary key and its fingerprint is
+# TAILSCALE_KEY_FINGERPRINT (written in groups of four, as gpg prints it). A throw-away gpg home:
+# nothing is imported anywhere.
+tailscale_key() {
+  local h f
+  h="$(mktemp -d)"
+  f="$(gpg --homedir "$h" --show-keys --with-colons "$1" 2>/dev/null | awk -F: '$1=="pub"{p=1;next} p&&$1=="fpr"{print $10;p=0}' | xargs)" || true
+  rm -rf "$h"
+  [[ $f == "${TAILSCALE_KEY_FINGERPRINT// /}" ]] && return
+  log "refusing Tailscale's key: expected one key, ${TAILSCALE_KEY_FINGERPRINT// /}; found: ${f:-none}"
+  return 1
+}
+
+# tailscale_source: the repository of this release (ID and VERSION_CODENAME of /etc/os-release),
+# trusted with the checked key. World-readable files: apt verifies signatures as its _apt user.
+tailscale_source() (
+  umask 022
+  local os k=$TAILSCALE_KEYRING
+  os="$(bash -c '. /etc/os-release && echo "$ID $VERSION_CODENAME"')"
+  retry 5 curl -fsSL -o "$k.new" "$TAILSCALE_REPO/${os/ //}.noarmor.gpg"
+  tailscale_key "$k.new"
+  mv "$k.new" "$k"
+  printf 'deb [signed-by=%s] %s/%s main\n' "$k" "$TAILSCALE_REPO" "$os" >/etc/apt/sources.list.d/tailscale.list
+)
+
+# Ubuntu only: Tailscale's repository is wired for apt (its key and the pinned version above).
 install_packages() {
   log "installing open-iscsi, NFS client and cryptsetup for Longhorn"
-  if command -v apt-get >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    retry 5 apt-get update -q
-    retry 5 apt-get install -y -q open-iscsi nfs-common cryptsetup jq curl git
-    if ! command -v aws >/dev/null 2>&1; then retry 3 snap install aws-cli --classic; fi
-  elif command -v dnf >/dev/null 2>&1; then
-    retry 5 dnf install -y -q iscsi-initiator-utils nfs-utils cryptsetup jq awscli-2 git
-  else
-    log "neither apt-get nor dnf found: use an Ubuntu or Amazon Linux AMI"
+  if ! command -v apt-get &>/dev/null; then
+    log "apt-get not found: use an Ubuntu AMI"
     return 1
   fi
+  export DEBIAN_FRONTEND=noninteractive
+  retry 5 apt-get update -q
+  retry 5 apt-get install -y -q open-iscsi nfs-common cryptsetup jq curl git gnupg
+  if ! command -v aws &>/dev/null; then retry 3 snap install aws-cli --classic; fi
+  tailscale_source
+  retry 5 apt-get update -q
+  retry 5 apt-get install -y -q --allow-downgrades "tailscale=$TAILSCALE_VERSION"
   printf '%s\n' iscsi_tcp dm_crypt >/etc/modules-load.d/longhorn.conf
   modprobe iscsi_tcp
   modprobe dm_crypt
@@ -147,9 +180,9 @@ write_k3s_config() {
   chmod 0600 "$K3S_CONFIG_DIR/token"
   name="$(node_name)"
   zone="$(imds placement/availability-zone)"
-  before="$(cat "$K3S_CONFIG_DIR/config.yaml" 2>/dev/null || true)"
+  before="$(cat "$K3S_CONFIG" 2>/dev/null || true)"
   # Every node: name, token, zone label (read by spread constraints and Longhorn), CIS kubelet flags.
-  cat >"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
+  cat >"$K3S_CONFIG" <<CONFIG
 node-name: ${name}
 token-file: ${K3S_CONFIG_DIR}/token
 protect-kernel-defaults: true
@@ -160,14 +193,14 @@ kubelet-arg:
   - streaming-connection-idle-timeout=5m
   - make-iptables-util-chains=true
 CONFIG
-  if [[ $role != init ]]; then printf 'server: https://%s:6443\n' "$REGISTRATION_ADDRESS" >>"$K3S_CONFIG_DIR/config.yaml"; fi
+  if [[ $role != init ]]; then printf 'server: https://%s:6443\n' "$REGISTRATION_ADDRESS" >>"$K3S_CONFIG"; fi
   if [[ $role != agent ]]; then
     signing_key "$role"
     write_server_config "$role" "$name"
   fi
-  chmod 0600 "$K3S_CONFIG_DIR/config.yaml"
+  chmod 0600 "$K3S_CONFIG"
   # A re-run that changes the configuration restarts K3s.
-  if [[ -n $before && $before != "$(cat "$K3S_CONFIG_DIR/config.yaml")" ]]; then CONFIG_CHANGED=true; fi
+  if [[ -n $before && $before != "$(cat "$K3S_CONFIG")" ]]; then CONFIG_CHANGED=true; fi
 }
 
 # Workload identity (docs/workload-identity.md): every server signs service-account tokens with one
@@ -233,8 +266,8 @@ AUDIT
 
   if [[ $DISABLE_TRAEFIK == true ]]; then disable=$'disable:\n  - traefik'; fi
   if [[ -n $REGISTRATION_ADDRESS ]]; then san="  - ${REGISTRATION_ADDRESS}"; fi
-  if [[ $role == init ]]; then printf 'cluster-init: true\n' >>"$K3S_CONFIG_DIR/config.yaml"; fi
-  cat >>"$K3S_CONFIG_DIR/config.yaml" <<CONFIG
+  if [[ $role == init ]]; then printf 'cluster-init: true\n' >>"$K3S_CONFIG"; fi
+  cat >>"$K3S_CONFIG" <<CONFIG
 write-kubeconfig-mode: "0600"
 tls-san:
   - ${name}.${TAILNET_DOMAIN}
@@ -414,10 +447,6 @@ upload_kubeconfig() {
 join_tailnet() {
   local name
   name="$(node_name)"
-  if ! command -v tailscale >/dev/null 2>&1; then
-    log "installing Tailscale"
-    retry 5 sh -c 'curl -fsSL https://tailscale.com/install.sh | sh'
-  fi
   systemctl enable --now tailscaled
   if tailscale status --json 2>/dev/null | jq -e '.BackendState == "Running"' >/dev/null; then
     log "already on the tailnet"

@@ -15,6 +15,7 @@ import { GENERATED_SECRETS, MANUAL_SECRETS, NODE_SECRETS, secretsManagerName } f
 import { isHighlyAvailable } from '../../generator/cluster/topology.js';
 import { agentNodeNamePrefix, argocdBootstrapPath, argocdInstallPath, bucketName, CLUSTER_MARKER_KEY, ETCD_SNAPSHOT_FOLDER, KUBECONFIG_KEY, oidcBucketName, oidcIssuer, serverGeneration, serverNodeName } from '../names.js';
 import { getAtt, type CfnValue } from './cfn.js';
+import { formatSoftwareSourceIssues, softwareSourceIssues } from './user-data-sources.js';
 
 const SOURCE_PATH = join('bootstrap', 'node', 'user-data.sh');
 
@@ -44,6 +45,20 @@ export const K3S_INSTALLER = {
   // One URL, not a bare commit variable: a lone 40-character token reads as an AWS secret key to checkov (CKV_AWS_46).
   url: `https://raw.githubusercontent.com/k3s-io/k3s/${K3S_INSTALLER_COMMIT}/install.sh`,
   sha256: '68ae766b4c4fd2c8032f712cdd346c8f9d1ae60eaeb4736a1155effda44ea23d',
+} as const;
+
+/**
+ * Tailscale's package repository and the key the node trusts for it
+ * (docs/node-software.md). The fingerprint is the Tailscale Inc. package
+ * repository signing key (RSA 4096, 2020); Tailscale publishes no page with
+ * it that is reachable from here, so it was taken from independent public
+ * configurations that pin it (provenance in docs/node-software.md). Written
+ * in groups of four as gpg prints it: a lone 40-character token reads as an
+ * AWS secret key to checkov (CKV_AWS_46). The node compares it without spaces.
+ */
+export const TAILSCALE_REPOSITORY = {
+  url: 'https://pkgs.tailscale.com/stable',
+  keyFingerprint: '2596 A99E AAB3 3821 893C 0A79 458C A832 957F 5868',
 } as const;
 
 /** A shell word that stays literal: 'value' with embedded quotes escaped. */
@@ -89,6 +104,9 @@ export function userDataVariables(config: EnvConfig, node: NodeSpec = FIRST_SERV
     K3S_VERSION: config.k3s.version,
     K3S_INSTALLER_URL: K3S_INSTALLER.url,
     K3S_INSTALLER_SHA256: K3S_INSTALLER.sha256,
+    TAILSCALE_VERSION: config.node.tailscale.version,
+    TAILSCALE_REPO: TAILSCALE_REPOSITORY.url,
+    TAILSCALE_KEY_FINGERPRINT: TAILSCALE_REPOSITORY.keyFingerprint,
     NODE_ROLE: node.role,
     SERVER_INDEX: node.role === 'server' ? String(node.index) : '0',
     SERVER_COUNT: String(config.cluster.servers),
@@ -130,7 +148,8 @@ export class UserDataError extends Error {}
  * `#!`) and the environment marker: the comments are for reviewers of
  * bootstrap/node/user-data.sh and would cost the 16 KB EC2 allows, and
  * without the indentation of its code lines (the shell ignores it; about
- * 800 bytes). Lines inside heredocs are content (YAML) and stay as written.
+ * 800 bytes) or its blank lines. Lines inside heredocs are content (YAML)
+ * and stay as written.
  */
 export function withoutComments(source: string): string {
   const lines = source.split('\n');
@@ -146,6 +165,7 @@ export function withoutComments(source: string): string {
     const comment = /^\s*#/.test(line) && index > 0;
     header &&= index === 0 || comment;
     if (comment && !header && line.trim() !== ENVIRONMENT_MARKER) continue;
+    if (line.trim() === '' && index < lines.length - 1) continue;
     kept.push(header ? line : line.trimStart());
     heredoc = /<<-?'?([A-Z_]+)'?\s*$/.exec(line)?.[1];
   }
@@ -161,9 +181,12 @@ export function renderUserData(config: EnvConfig, source = readFileSync(userData
   if (!source.includes(ENVIRONMENT_MARKER)) {
     throw new UserDataError(`bootstrap/node/user-data.sh must contain the line "${ENVIRONMENT_MARKER}"`);
   }
-  const variables = Object.entries(userDataVariables(config, node))
-    .map(([name, value]) => `readonly ${name}=${shellQuote(value)}`)
-    .join('\n');
+  const unsafe = softwareSourceIssues(source);
+  if (unsafe.length > 0) throw new UserDataError(`the node's user data installs software unsafely (docs/node-software.md):\n${formatSoftwareSourceIssues(unsafe)}`);
+  // One readonly statement, a variable per line (a `readonly ` per line would cost about 300 bytes).
+  const variables = `readonly ${Object.entries(userDataVariables(config, node))
+    .map(([name, value]) => `${name}=${shellQuote(value)}`)
+    .join(' \\\n')}`;
   const script = withoutComments(source).replace(ENVIRONMENT_MARKER, () => variables);
   const allowance = script.includes(REGISTRATION_MARKER) ? REGISTRATION_ADDRESS_ALLOWANCE - REGISTRATION_MARKER.length : 0;
   const size = Buffer.byteLength(script, 'utf8') + allowance;

@@ -171,11 +171,21 @@ export const envConfigSchema = obj(
     ),
     node: obj(
       {
-        amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu or Amazon Linux), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
+        amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu 24.04: the node script installs with apt, docs/node-software.md), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),
         instanceType: str({ description: 'EC2 instance type of the K3s node.', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', default: 't3.xlarge' }),
         rootVolumeGiB: int({ description: 'Size of the encrypted gp3 root volume.', minimum: 30, maximum: 1000, default: 50 }),
         dataVolumeGiB: int({ description: 'Size of the encrypted gp3 volume for Longhorn data.', minimum: 20, maximum: 16000, default: 100 }),
         rootDeviceName: str({ description: 'Root device name of the AMI (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux); the encrypted root volume is mapped there.', pattern: '^/dev/(sd[a-z][0-9]?|xvd[a-z])$', default: '/dev/sda1' }),
+        tailscale: obj(
+          {
+            version: str({
+              description: "Pinned Tailscale client of the node, installed from Tailscale's signed package repository (docs/node-software.md); Renovate moves it with the tailscale/tailscale releases.",
+              pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$',
+              default: '1.102.2',
+            }),
+          },
+          { description: 'The Tailscale client on the node (the tailnet address of the node itself).', default: {} },
+        ),
       },
       { description: 'The EC2 instance running K3s.', examples: [{ amiId: 'ami-0a1b2c3d4e5f67890' }] },
     ),
