@@ -55,19 +55,28 @@ export function reloaderArgs(namespaces: readonly string[]): string[] {
   ];
 }
 
-interface JsonObject {
+/**
+ * Whether a Secrets Manager name or ARN is a secret RDS manages (and rotates)
+ * itself: RDS names them `rds!cluster-<id>` / `rds!db-<id>`, and no other
+ * service may create a name starting with `rds!`.
+ */
+export function isRdsManagedSecret(key: string): boolean {
+  return /(^|:secret:)rds!/.test(key);
+}
+
+export interface JsonObject {
   kind?: string;
   metadata?: { name?: string; namespace?: string };
   spec?: any;
 }
 
-/** The Secret names (per namespace) that ExternalSecrets fill from Secrets Manager `key`. */
-export function secretsSourcedFrom(objects: readonly JsonObject[], key: string): Map<string, Set<string>> {
+/** The Secret names (per namespace) that ExternalSecrets fill from a Secrets Manager secret `source` accepts. */
+export function secretsSourcedFrom(objects: readonly JsonObject[], source: (key: string) => boolean): Map<string, Set<string>> {
   const found = new Map<string, Set<string>>();
   for (const object of objects) {
     if (object.kind !== 'ExternalSecret') continue;
     const keys = [...(object.spec?.data ?? []).map((item: any) => item?.remoteRef?.key), ...(object.spec?.dataFrom ?? []).map((item: any) => item?.extract?.key)];
-    if (!keys.includes(key)) continue;
+    if (!keys.some((key) => typeof key === 'string' && source(key))) continue;
     const namespace = object.metadata?.namespace ?? '';
     const secret = object.spec?.target?.name ?? object.metadata?.name;
     found.set(namespace, new Set([...(found.get(namespace) ?? []), String(secret)]));
@@ -182,7 +191,7 @@ export const reloader: AddOn = {
    */
   finalize(chart: Chart, context: RenderContext, charts: readonly Chart[]) {
     const objects = charts.filter((other) => other !== chart).flatMap((other) => other.node.findAll().filter((node): node is ApiObject => ApiObject.isApiObject(node)));
-    const rotating = secretsSourcedFrom(objects.map((object) => object.toJson() as JsonObject), context.outputs.aurora.masterUserSecretArn);
+    const rotating = secretsSourcedFrom(objects.map((object) => object.toJson() as JsonObject), (key) => key === context.outputs.aurora.masterUserSecretArn);
     const targets = new Set<string>();
     for (const object of objects) {
       const secrets = rotatingSecretsOf(object.toJson() as JsonObject, rotating);
@@ -197,5 +206,5 @@ export const reloader: AddOn = {
     rbac(chart, labels, sorted);
     deployment(chart, context, labels, sorted);
   },
-  application: () => ({ project: PROJECTS.platform, wave: APPLICATION_WAVE.addOnsWithSecrets, namespace: NAMESPACES.reloader }),
+  application: () => ({ project: PROJECTS.platform, wave: APPLICATION_WAVE.afterWorkloads, namespace: NAMESPACES.reloader }),
 };
