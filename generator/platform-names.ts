@@ -37,6 +37,8 @@ export const NAMESPACES = {
   grafana: 'grafana',
   /** The log store and its collector (the logging add-on). */
   logging: 'logging',
+  /** Reloader: restarts the workloads that read the RDS-managed Aurora password when it rotates (the reloader add-on). */
+  reloader: 'reloader',
 } as const;
 
 /** Secrets the bootstrap stack generates, relative to secretsManager.prefix. */

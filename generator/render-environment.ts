@@ -83,6 +83,8 @@ export function synthesizeEnvironment(environment: Environment): SynthesizedEnvi
     if (pinned) chartRequests.push({ folder: info.folder, ...pinned });
   }
 
+  for (const { component, info } of synced) component.finalize?.(charts.find((entry) => entry.info === info)!.chart, context, charts.map((entry) => entry.chart));
+
   // rendered/<env>/apps: one Argo CD Application per folder built above.
   const appsChart = componentChart(app, APPS_FOLDER);
   try {

@@ -14,5 +14,6 @@ import { tailscaleProxies } from './tailscale-proxies.js';
 import { systemUpgrade } from './system-upgrade.js';
 import { k3sUpgradePlansAddOn } from './k3s-upgrade-plans.js';
 import { access } from './access.js';
+import { reloader } from './reloader.js';
 
-export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, monitoring, systemUpgrade, k3sUpgradePlansAddOn, access, grafana, logging];
+export const ADDONS: readonly AddOn[] = [externalSecrets, longhorn, certManager, secretStore, longhornBackups, acmeIssuer, tailscale, tailscaleProxies, argocd, monitoring, systemUpgrade, k3sUpgradePlansAddOn, access, grafana, logging, reloader];

@@ -44,6 +44,8 @@ export const APPLICATION_WAVE = {
   migrations: 10,
   /** Open WebUI, which needs all of the above. */
   workloads: 20,
+  /** Add-ons that act in the workloads' namespaces once they exist (Reloader's Roles there). */
+  afterWorkloads: 30,
 } as const;
 
 export const SYNC_RETRY = { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } as const;

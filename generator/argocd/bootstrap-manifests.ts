@@ -58,6 +58,10 @@ export function platformNamespaces(config: EnvConfig): string[] {
     NAMESPACES.nodeExporter,
     NAMESPACES.grafana,
     NAMESPACES.logging,
+    NAMESPACES.reloader,
+    // Reloader's Roles only (generator/addons/reloader.ts derives these from the workloads that read the RDS-managed password; checkProjects refuses one outside this list).
+    NAMESPACES.litellm,
+    NAMESPACES.openWebUI,
   ].sort();
 }
 

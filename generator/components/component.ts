@@ -38,6 +38,12 @@ export interface Component {
   application?(context: RenderContext): ApplicationSettings;
   /** The pinned Helm chart whose output the render adds to this folder (platform add-ons). */
   chart?(context: RenderContext): { namespace: string; source: ChartSource };
+  /**
+   * Runs after every component's build, with all their charts: for what is
+   * derived from the other folders' objects (the reloader add-on's RBAC and
+   * reload annotations).
+   */
+  finalize?(chart: Chart, context: RenderContext, charts: readonly Chart[]): void;
 }
 
 export function renderContext(environment: Environment, kubernetes: KubernetesVersion): RenderContext {

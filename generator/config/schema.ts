@@ -169,6 +169,12 @@ export const envConfigSchema = obj(
       },
       { description: "The system-upgrade-controller that runs the K3s upgrade Plans (docs/image-digests.md: no digest of the controller's tag was obtainable offline).", default: {} },
     ),
+    reloader: obj(
+      {
+        image: image('ghcr.io/stakater/reloader', 'v1.4.21@sha256:b253579350a835082cdad8d8736671cedaa0f8309437c894bd1bf1c2f0e0d45e', 'Reloader (stakater/Reloader), which restarts the workloads reading the RDS-managed Aurora password when RDS rotates it'),
+      },
+      { description: 'The reloader add-on (generator/addons/reloader.ts, docs/operations.md "Aurora master password").', default: {} },
+    ),
     node: obj(
       {
         amiId: str({ description: 'Pinned AMI of the K3s node (Ubuntu 24.04: the node script installs with apt, docs/node-software.md), per environment.', pattern: '^ami-[0-9a-f]{8,17}$', examples: ['ami-0a1b2c3d4e5f67890'] }),

@@ -24,7 +24,7 @@ export const NODE_LOGIN_IDS = { first: 1000, last: 60000 } as const;
  * ranges), one per component so no two share files on the node, and never
  * 65534 (nobody, which LiteLLM's and several charts' images use).
  */
-export const SERVICE_IDS = { openWebUI: 61000, tailscaleProxy: 61001, externalSecrets: 61002, valkey: 61003, victoriaLogs: 61004 } as const;
+export const SERVICE_IDS = { openWebUI: 61000, tailscaleProxy: 61001, externalSecrets: 61002, valkey: 61003, victoriaLogs: 61004, reloader: 61005 } as const;
 
 export function restrictedPodSecurityContext(runAs: RunAs): k8s.PodSecurityContext {
   return {

@@ -9,9 +9,19 @@
  * restarted, the way `kubectl rollout restart` does: a `restartedAt`
  * annotation on the pod template. Argo CD does not see that as drift (the
  * field is in neither the rendered manifest nor Argo CD's last applied
- * state), so no ignoreDifferences is needed and no reloader controller with
- * cluster-wide read access to Secrets runs. Which ExternalSecrets and
+ * state), so no ignoreDifferences is needed. Which ExternalSecrets and
  * workloads are involved is read from rendered/<env>/, not listed here.
+ *
+ * The verb owns the restarts of the secrets it rotates, in order. Reloader
+ * (generator/addons/reloader.ts) is keyed per Secret
+ * (`secret.reloader.stakater.com/reload`, never `auto`) on the Secrets that
+ * carry the RDS-managed Aurora password, which RDS rotates without this verb.
+ * Those Secrets also carry generated secrets, so Reloader restarts the same
+ * Deployments when this verb's ESO refresh lands, just before this verb's own
+ * restart; the order holds (the refresh comes after the Valkey password is
+ * added, Valkey restarts after its clients) and the rollout ends on this
+ * verb's template (docs/operations.md, "Automatic restart after an RDS
+ * rotation").
  *
  * The Valkey password keeps clients working: the new password is first added
  * to the running Valkey (ACL SETUSER default >new: both are accepted), then

@@ -14,9 +14,10 @@ import { PLATFORM_RULES } from './platform.js';
 import { POD_SECURITY_RULES } from './pod-security.js';
 import type { PolicyContext, PolicyRule, Violation } from './rule.js';
 import { SECRET_USE_RULES } from './secret-use.js';
+import { RELOAD_RULES } from './reload.js';
 import { WORKLOAD_RULES } from './workloads.js';
 
-export const POLICY_RULES: readonly PolicyRule[] = [...POD_SECURITY_RULES, ...WORKLOAD_RULES, ...SECRET_USE_RULES, ...PLATFORM_RULES, ...ARGOCD_RULES, ...IMAGE_RULES];
+export const POLICY_RULES: readonly PolicyRule[] = [...POD_SECURITY_RULES, ...WORKLOAD_RULES, ...SECRET_USE_RULES, ...PLATFORM_RULES, ...ARGOCD_RULES, ...IMAGE_RULES, ...RELOAD_RULES];
 
 export function policyContext(env: string, docs: ManifestDoc[]): PolicyContext {
   const byKind = new Map<string, ManifestDoc[]>();
