@@ -11,13 +11,13 @@
  *
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
 import { controlPlaneUnavailable } from '../scripts/cluster/binaries.js';
-import { RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
+import { renderedFolder, RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
@@ -26,11 +26,7 @@ const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`access-control-plane.test.ts skipped: ${unavailable}\n`);
 
 const input = readRenderedInputs(REPO_ROOT, [ENV])[0]!;
-const files = (folder: string, match: (file: string) => boolean): Manifest[] =>
-  readdirSync(join(REPO_ROOT, 'rendered', ENV, folder))
-    .filter((file) => file.endsWith('.yaml') && match(file))
-    .sort()
-    .map((file) => parse(readFileSync(join(REPO_ROOT, 'rendered', ENV, folder, file), 'utf8')) as Manifest);
+const files = (folder: string, match: (file: string) => boolean): Manifest[] => renderedFolder(ENV, folder, match);
 const config = parse(readFileSync(join(REPO_ROOT, 'environments', `${ENV}.yaml`), 'utf8')) as { access: { platformAdmins: string[]; operators: string[] } };
 const groupOf = (entries: string[]) => entries.find((entry) => entry.startsWith('group:'))!.slice('group:'.length);
 

@@ -11,13 +11,10 @@
  *
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { readRenderedInputs, type Manifest } from '../generator/validate/manifests.js';
 import { controlPlaneUnavailable } from '../scripts/cluster/binaries.js';
-import { RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
+import { renderedFolder, RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
@@ -29,11 +26,7 @@ const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`reloader-control-plane.test.ts skipped: ${unavailable}\n`);
 
 const input = readRenderedInputs(REPO_ROOT, [ENV])[0]!;
-const folder = (name: string): Manifest[] =>
-  readdirSync(join(REPO_ROOT, 'rendered', ENV, name))
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .map((file) => parse(readFileSync(join(REPO_ROOT, 'rendered', ENV, name, file), 'utf8')) as Manifest);
+const folder = (name: string): Manifest[] => renderedFolder(ENV, name);
 /** Namespaces first, as the Applications' waves order them. */
 const ordered = (objects: Manifest[]) => [...objects.filter((object) => object.kind === 'Namespace'), ...objects.filter((object) => object.kind !== 'Namespace')];
 

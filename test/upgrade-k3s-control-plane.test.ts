@@ -9,7 +9,7 @@
  *
  * Skips, saying why, only when the binaries cannot be built (no Go).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -17,7 +17,7 @@ import { readRenderedInputs, type Manifest } from '../generator/validate/manifes
 import { main } from '../ops/cli.js';
 import { upgradeK3sVerb } from '../ops/verbs/upgrade-k3s.js';
 import { controlPlaneUnavailable, ensureControlPlane } from '../scripts/cluster/binaries.js';
-import { RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
+import { renderedFolder, RUN_TIMEOUT_MS, useControlPlane } from './support/control-plane-suite.js';
 import { REPO_ROOT } from './support/temp-repo.js';
 
 const ENV = 'dev';
@@ -26,11 +26,7 @@ const unavailable = controlPlaneUnavailable();
 if (unavailable) process.stdout.write(`upgrade-k3s-control-plane.test.ts skipped: ${unavailable}\n`);
 
 const input = readRenderedInputs(REPO_ROOT, [ENV])[0]!;
-const folder = (name: string): Manifest[] =>
-  readdirSync(join(REPO_ROOT, 'rendered', ENV, name))
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .map((file) => parse(readFileSync(join(REPO_ROOT, 'rendered', ENV, name, file), 'utf8')) as Manifest);
+const folder = (name: string): Manifest[] => renderedFolder(ENV, name);
 const version = (parse(readFileSync(join(REPO_ROOT, 'environments', `${ENV}.yaml`), 'utf8')) as { k3s: { version: string } }).k3s.version;
 
 describe.skipIf(unavailable)('K3s upgrade Plans and the controller on a real control plane', () => {

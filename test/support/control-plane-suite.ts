@@ -3,11 +3,12 @@
  * the environment's foundation applied (CRDs Established, namespaces), stopped
  * by PID and its folder removed after them. The tests read `.current`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { RenderedInput } from '../../generator/validate/manifests.js';
+import { parse } from 'yaml';
+import type { Manifest, RenderedInput } from '../../generator/validate/manifests.js';
 import { ensureControlPlane } from '../../scripts/cluster/binaries.js';
 import { ControlPlane } from '../../scripts/cluster/control-plane.js';
 import { planEnvironment } from '../../scripts/cluster/plan.js';
@@ -42,4 +43,13 @@ export function useControlPlane(input: RenderedInput, prefix: string): ControlPl
       return controlPlane;
     },
   };
+}
+
+/** The objects of one rendered folder (rendered/<env>/<folder>/*.yaml), in file order; `match` picks files. */
+export function renderedFolder(env: string, folder: string, match: (file: string) => boolean = () => true): Manifest[] {
+  const dir = join(REPO_ROOT, 'rendered', env, folder);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml') && match(file))
+    .sort()
+    .map((file) => parse(readFileSync(join(dir, file), 'utf8')) as Manifest);
 }
