@@ -60,6 +60,7 @@ export const SLOW_TESTS = [
   'test/access-control-plane.test.ts',
   'test/bootstrap-template-restore-lint.test.ts',
   'test/ops-restore-database-moto.test.ts',
+  'test/bootstrap-moto-replication.test.ts',
 ];
 
 
