@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../bootstrap/lib/environment.js';
+import { importTemplate } from '../bootstrap/lib/retained.js';
+import { bootstrapTemplate } from '../bootstrap/template/stack.js';
 import { TEMPLATE_BODY_LIMIT } from '../bootstrap/lib/template-upload.js';
 import { bucketName, replicaBucketName, type BucketKey } from '../bootstrap/names.js';
 import { renderStackFiles } from '../bootstrap/render.js';
@@ -131,5 +133,21 @@ describe('the production check refuses a backup bucket without a copy in another
     const template = templateOf('prod') as unknown as ParsedTemplate;
     (template.Resources['EtcdSnapshotsBucket']!.Properties!['ReplicationConfiguration'] as any).Rules[0].SourceSelectionCriteria.SseKmsEncryptedObjects.Status = 'Disabled';
     expect(hardeningViolations(template, prod)).toEqual(['EtcdSnapshotsBucket: holds backups but has no copy in another region (no enabled replication of its KMS-encrypted objects) in production']);
+  });
+});
+
+describe('recreate-stack on prod', () => {
+  it('imports the retained source buckets without their replication and without the replica key parameter (the update after it restores both)', () => {
+    const template = bootstrapTemplate(prod);
+    const retained = REPLICATED.map((key) => ({ logicalId: DATA_BUCKETS[key as keyof typeof DATA_BUCKETS], type: 'AWS::S3::Bucket', identifier: { BucketName: bucketName(prod, key) }, name: bucketName(prod, key) }));
+    const imported = importTemplate(template, retained);
+    expect(Object.keys(imported.Resources).sort()).toEqual(retained.map((resource) => resource.logicalId).sort());
+    for (const resource of Object.values(imported.Resources)) {
+      expect(resource.Properties?.['ReplicationConfiguration']).toBeUndefined();
+      expect(resource.Properties?.['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+    }
+    expect(imported.Parameters).toEqual({});
+    // The full template still has both.
+    expect(template.Parameters[REPLICA_KEY_PARAMETER]).toBeDefined();
   });
 });
