@@ -13,7 +13,7 @@ import { REPLICA_OUTPUTS, replicaStackName } from '../names.js';
 import { isProduction } from '../template/database.js';
 import { REPLICA_KEY_PARAMETER } from '../template/replication.js';
 import type { AwsClients } from './aws-clients.js';
-import { createChangeSet, destructiveChanges, discardChangeSet, formatChanges, PROTECTED_TYPES, summarizeChanges } from './change-set.js';
+import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, PROTECTED_TYPES, summarizeChanges } from './change-set.js';
 import { executeAndWait } from './deploy.js';
 import { BootstrapError, type Reporter } from './errors.js';
 import { readStackOutputs } from './outputs.js';
@@ -69,16 +69,8 @@ export async function deployReplicaStack(config: EnvConfig, templateBody: string
         `if that is intended (and the source buckets still hold the data), run again with ${refused.map((change) => `--allow-replace ${change.logicalId}`).join(' ')}`,
       );
     }
-    if (!options.yes) {
-      if (!deps.confirm) {
-        await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-        throw new BootstrapError('there is no terminal to confirm the change set on; nothing was changed', 'review the change set above and run again with --yes');
-      }
-      if (!(await deps.confirm(`Execute this change set on ${stackName} in ${region}? [y/N] `))) {
-        await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-        reporter.info('Not executed; the change set was deleted.');
-        return 'declined';
-      }
+    if (!(await confirmChangeSet(clients.cfn, stackName, plan.changeSetName, `Execute this change set on ${stackName} in ${region}? [y/N] `, { yes: options.yes, confirm: deps.confirm, reporter }))) {
+      return 'declined';
     }
     const status = await executeAndWait(clients.cfn, stackName, plan.changeSetName, { reporter, clock: deps.clock, timeoutMs: options.timeoutMs, intervalMs: options.intervalMs });
     reporter.info(`✓ ${stackName} ${status}`);

@@ -14,7 +14,7 @@ import { stackName as stackNameOf } from '../names.js';
 import { checkAccount } from '../lib/account-guard.js';
 import { parseCommandLine, runMain } from '../lib/args.js';
 import { awsClients, type AwsClients } from '../lib/aws-clients.js';
-import { createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
+import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
 import { executeAndWait } from '../lib/deploy.js';
 import { deployReplicaStack } from '../lib/replica-deploy.js';
 import { loadConfig, readRenderedStack } from '../lib/environment.js';
@@ -156,16 +156,8 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   const node = plan.changes.find((change) => change.type === 'AWS::EC2::Instance' && change.action === 'Modify');
   if (node && config.cluster.servers === 1) reporter.warn(`! the K3s node ${node.replacement === 'False' ? 'may be stopped and started' : 'will be REPLACED (a new cluster; restore etcd from S3)'} by this change`);
 
-  if (!options.yes) {
-    if (!deps.confirm) {
-      await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-      throw new BootstrapError('there is no terminal to confirm the change set on; nothing was changed', 'review the change set above and run again with --yes');
-    }
-    if (!(await deps.confirm(`Execute this change set on ${stackName}? [y/N] `))) {
-      await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-      reporter.info('Not executed; the change set was deleted.');
-      return { outcome: 'declined' };
-    }
+  if (!(await confirmChangeSet(clients.cfn, stackName, plan.changeSetName, `Execute this change set on ${stackName}? [y/N] `, { yes: options.yes, confirm: deps.confirm, reporter }))) {
+    return { outcome: 'declined' };
   }
 
   const started = deps.clock?.now() ?? Date.now();
