@@ -63,6 +63,7 @@ export const SLOW_TESTS = [
   'test/bootstrap-template-restore-lint.test.ts',
   'test/ops-restore-database-moto.test.ts',
   'test/reloader-control-plane.test.ts',
+  'test/bootstrap-moto-replication.test.ts',
 ];
 
 

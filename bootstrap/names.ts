@@ -15,8 +15,10 @@ export const PARAMETERS_FILE = 'parameters.json';
 export const ARGOCD_BOOTSTRAP_FILE = 'argocd-bootstrap.yaml';
 /** The files of rendered/<env>/argocd/ (Argo CD itself) the node applies first, one path relative to rendered/<env>/ per line. */
 export const ARGOCD_INSTALL_FILE = 'argocd-install.txt';
+/** The replica stack's template (only with backups.replication; bootstrap/template/replica.ts). */
+export const REPLICA_TEMPLATE_FILE = 'replica.yaml';
 /** Files of rendered/<env>/bootstrap/ that CloudFormation deploys: a change needs `npm run bootstrap`. */
-export const STACK_FILES = [TEMPLATE_FILE, PARAMETERS_FILE] as const;
+export const STACK_FILES = [TEMPLATE_FILE, PARAMETERS_FILE, REPLICA_TEMPLATE_FILE] as const;
 
 /** Path of the node's Argo CD bootstrap manifests in the repository. */
 export function argocdBootstrapPath(config: EnvConfig): string {
@@ -224,3 +226,20 @@ export function secretLogicalId(reference: string): string {
     .map((part) => part[0]!.toUpperCase() + part.slice(1).toLowerCase())
     .join('')}`;
 }
+
+/**
+ * Cross-region replication (backups.replication, docs/backups-and-replication.md):
+ * a second small stack in the replica region holds one replica bucket per
+ * replicated bucket and the KMS key of that region that encrypts them.
+ */
+export function replicaStackName(config: EnvConfig): string {
+  return `${stackName(config)}-replica`;
+}
+
+/** dubai-prod-etcd-snapshots-replica-210987654323 (at most 60 characters: names are at most 16). */
+export function replicaBucketName(config: EnvConfig, bucket: BucketKey): string {
+  return `${stackName(config)}-${BUCKET_PURPOSES[bucket]}-replica-${config.aws.accountId}`;
+}
+
+/** Outputs of the replica stack the bootstrap reads. */
+export const REPLICA_OUTPUTS = { kmsKeyArn: 'ReplicaKmsKeyArn' } as const;

@@ -223,11 +223,37 @@ describe('a change set that would replace a majority of the K3s servers (prod: t
   });
   afterEach(() => prod.remove());
   const prodOptions = (extra: Partial<BootstrapOptions> = {}) => options({ root: prod.root, env: 'prod', ...extra });
+  /** prod replicates its backups (backups.replication): its replica stack in me-south-1 is already up to date. */
+  const replicaClients = () => {
+    const replica = awsClients({ region: 'me-south-1', credentials: { accessKeyId: 'AKIAMOCK', secretAccessKey: 'mock' } });
+    const replicaCfn = mockClient(replica.cfn);
+    const keyArn = `arn:aws:kms:me-south-1:${PROD_ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
+    replicaCfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'dubai-prod-replica', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Outputs: [{ OutputKey: 'ReplicaKmsKeyArn', OutputValue: keyArn }] }] });
+    replicaCfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-replica' });
+    replicaCfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });
+    replicaCfn.on(DeleteChangeSetCommand).resolves({});
+    return replica;
+  };
+  const prodDeps = () => ({ ...deps(), clientsIn: () => replicaClients() });
   const amiChange = (...servers: [string, 'True' | 'False'][]) => servers.map(([id, replacement]) => change(id, 'AWS::EC2::Instance', 'Modify', replacement, 'ImageId'));
+
+  it('refuses a replica change set that would replace a replica bucket, before the main stack is touched', async () => {
+    const replica = awsClients({ region: 'me-south-1', credentials: { accessKeyId: 'AKIAMOCK', secretAccessKey: 'mock' } });
+    const replicaCfn = mockClient(replica.cfn);
+    replicaCfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'dubai-prod-replica', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
+    replicaCfn.on(CreateChangeSetCommand).resolves({ Id: 'cs-replica' });
+    replicaCfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [change('ReplicaEtcdSnapshotsBucket', 'AWS::S3::Bucket', 'Modify', 'True', 'BucketName')] });
+    replicaCfn.on(DeleteChangeSetCommand).resolves({});
+    const attempt = runBootstrap(prodOptions(), { ...deps(), clientsIn: () => replica });
+    await expect(attempt).rejects.toThrow(/refusing to replace or delete resources of the replica stack that hold data:\n {2}ReplicaEtcdSnapshotsBucket: an S3 bucket would be REPLACED/);
+    expect(replicaCfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(replicaCfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
 
   it('is refused even with --allow-replace, and nothing is executed', async () => {
     existingStackWith(amiChange(['NodeInstance', 'True'], ['Server2Instance', 'True'], ['Server3Instance', 'True']));
-    const attempt = runBootstrap(prodOptions({ allowReplace: ['NodeInstance', 'Server2Instance', 'Server3Instance'] }), deps());
+    const attempt = runBootstrap(prodOptions({ allowReplace: ['NodeInstance', 'Server2Instance', 'Server3Instance'] }), prodDeps());
     await expect(attempt).rejects.toThrow(/refusing to replace or remove 3 of the 3 K3s servers at once: etcd keeps its quorum only while at most 1 is gone\n {2}NodeInstance would be REPLACED \(because of ImageId\)/);
     await expect(attempt).rejects.toMatchObject({ fix: expect.stringContaining('cluster.serverAmiOverrides') });
     expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
@@ -239,7 +265,7 @@ describe('a change set that would replace a majority of the K3s servers (prod: t
     existingStackWith(amiChange(['NodeInstance', 'True'], ['Server2Instance', 'False'], ['Server3Instance', 'False']));
     cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] });
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'dubai-prod', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Outputs: [] }] });
-    const attempt = runBootstrap(prodOptions(), deps());
+    const attempt = runBootstrap(prodOptions(), prodDeps());
     // It executes; writing the outputs then fails on the empty outputs of this mock, after the guard.
     await expect(attempt).rejects.toThrow(/has no output/);
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(1);

@@ -48,7 +48,15 @@ function deps(lines: string[], account = ACCOUNT): BootstrapDeps & { clients: Aw
   bridgeMotoGaps(clients.cfn, REGION, ACCOUNT, clients.s3);
   const held = holdBucketPolicies(clients.s3);
   const record = { info: (line: string) => (lines.push(line), heldPolicies.push(...held.splice(0))), warn: (line: string) => lines.push(line) };
-  return { clients, reporter: record };
+  // prod replicates its backups (backups.replication): the replica stack's region, bridged the same way.
+  const clientsIn = (region: string) => {
+    const regional = awsClients({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAMOTOTEST', secretAccessKey: 'moto' } });
+    actAsAccount([regional.cfn, regional.sts, regional.s3] as never[], account);
+    bridgeMotoGaps(regional.cfn, region, ACCOUNT, regional.s3);
+    holdBucketPolicies(regional.s3);
+    return regional;
+  };
+  return { clients, clientsIn, reporter: record };
 }
 
 const options = () => ({ root, env: ENV, yes: true, allowReplace: [], intervalMs: 100, timeoutMs: 120_000 });
@@ -117,7 +125,11 @@ describe('npm run bootstrap of the HA stack against moto_server', () => {
 
     // Production: the stack's termination protection is turned on (answered by the bridge: moto fails on it).
     expect(lines).toContain('✓ stack termination protection is on (production)');
-    expect(terminationProtection).toEqual([{ StackName: STACK, EnableTerminationProtection: true }]);
+    // The replica stack first (backups.replication; test/bootstrap-moto-replication.test.ts checks what it holds).
+    expect(terminationProtection).toEqual([
+      { StackName: `${STACK}-replica`, EnableTerminationProtection: true },
+      { StackName: STACK, EnableTerminationProtection: true },
+    ]);
 
     expect(loadEnvironment(root, ENV).outputs).toMatchObject({ source: 'bootstrap', stackName: STACK, buckets: { etcdSnapshots: 'dubai-prod-etcd-snapshots-210987654323' } });
   }, 180_000);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { cfnLint, checkov, renderedTemplates, shellcheck, userDataOf } from '../bootstrap/tools/lint-templates.js';
+import { cfnLint, checkov, renderedReplicaTemplates, renderedTemplates, shellcheck, userDataOf } from '../bootstrap/tools/lint-templates.js';
 import { loadConfig } from '../bootstrap/lib/environment.js';
 import { renderTemplateYaml } from '../bootstrap/render.js';
 import { ensurePythonTools, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS } from '../bootstrap/tools/python-tools.js';
@@ -29,7 +29,8 @@ function publicIngressVariant(): string {
   writeFileSync(file, renderTemplateYaml(config));
   return file;
 }
-const linted = () => [...templates, publicIngressVariant()];
+const replicas = renderedReplicaTemplates();
+const linted = () => [...templates, ...replicas, publicIngressVariant()];
 
 /** The dev template with one resource changed, written to a scratch file. */
 function brokenTemplate(name: string, change: (resources: Record<string, { Type: string; Properties: Record<string, unknown> }>) => void): string {
@@ -43,6 +44,10 @@ function brokenTemplate(name: string, change: (resources: Record<string, { Type:
 describe('rendered bootstrap templates', () => {
   it('exist for every environment', () => {
     expect(templates.map((file) => file.split('/').slice(-3).join('/'))).toEqual(['dev/bootstrap/template.yaml', 'prod/bootstrap/template.yaml', 'staging/bootstrap/template.yaml']);
+  });
+
+  it('include the replica stack of the environment that replicates its backups (prod only)', () => {
+    expect(replicas.map((file) => file.split('/').slice(-3).join('/'))).toEqual(['prod/bootstrap/replica.yaml']);
   });
 
   it('are clean for cfn-lint (with and without a public ingress)', () => {

@@ -9,6 +9,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { EnvConfig } from '../../generator/config/schema.js';
 
 export interface AwsClients {
   cfn: CloudFormationClient;
@@ -43,4 +44,9 @@ export function awsClients({ region, endpoint, credentials }: ClientOptions): Aw
     ec2: new EC2Client(common),
     rds: new RDSClient(common),
   };
+}
+
+/** The clients of another region (the replica stack's, backups.replication) from a per-environment factory: the same factory, that region. */
+export function clientsInRegion(factory: ((config: EnvConfig) => AwsClients) | undefined, config: EnvConfig): (region: string) => AwsClients {
+  return (region) => (factory ? factory({ ...config, aws: { ...config.aws, region } }) : awsClients({ region }));
 }

@@ -208,3 +208,26 @@ export function quorumCheck(changes: PlannedChange[], renderedServers: number): 
 export function losesQuorum(check: QuorumCheck): boolean {
   return check.before >= 3 && check.lost.length > check.tolerance;
 }
+
+/**
+ * Asks before executing a change set, unless --yes: true to execute; false
+ * when declined (the change set is then deleted). Without a terminal to ask
+ * on, the change set is deleted and the run refused.
+ */
+export async function confirmChangeSet(
+  cfn: CloudFormationClient,
+  stackName: string,
+  changeSetName: string,
+  question: string,
+  context: { yes: boolean; confirm?: (question: string) => Promise<boolean>; reporter: { info(line: string): void } },
+): Promise<boolean> {
+  if (context.yes) return true;
+  if (!context.confirm) {
+    await discardChangeSet(cfn, stackName, changeSetName);
+    throw new BootstrapError('there is no terminal to confirm the change set on; nothing was changed', 'review the change set above and run again with --yes');
+  }
+  if (await context.confirm(question)) return true;
+  await discardChangeSet(cfn, stackName, changeSetName);
+  context.reporter.info('Not executed; the change set was deleted.');
+  return false;
+}

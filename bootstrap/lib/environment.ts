@@ -13,7 +13,7 @@ import { envConfigSchema, type EnvConfig } from '../../generator/config/schema.j
 import { checkSchema } from '../../generator/config/schema-check.js';
 import { checkEnvironment } from '../../generator/config/semantic-checks.js';
 import { readYamlFile } from '../../generator/config/yaml-source.js';
-import { BOOTSTRAP_FOLDER } from '../names.js';
+import { BOOTSTRAP_FOLDER, REPLICA_TEMPLATE_FILE } from '../names.js';
 import { renderStackFiles } from '../render.js';
 import { BootstrapError } from './errors.js';
 
@@ -34,6 +34,8 @@ export function loadConfig(root: string, name: string): EnvConfig {
 export interface RenderedStack {
   templateBody: string;
   parameters: Parameter[];
+  /** The replica stack's template (rendered/<env>/bootstrap/replica.yaml), only with backups.replication. */
+  replicaTemplateBody?: string;
 }
 
 /**
@@ -57,5 +59,7 @@ export function readRenderedStack(root: string, config: EnvConfig): RenderedStac
   const folder = join(root, 'rendered', config.name, BOOTSTRAP_FOLDER);
   const template = parse(readFileSync(join(folder, 'template.yaml'), 'utf8')) as unknown;
   const parameters = JSON.parse(readFileSync(join(folder, 'parameters.json'), 'utf8')) as Parameter[];
-  return { templateBody: JSON.stringify(template), parameters };
+  const replicaFile = join(folder, REPLICA_TEMPLATE_FILE);
+  const replica = expected.has(`${BOOTSTRAP_FOLDER}/${REPLICA_TEMPLATE_FILE}`) ? JSON.stringify(parse(readFileSync(replicaFile, 'utf8'))) : undefined;
+  return { templateBody: JSON.stringify(template), parameters, ...(replica === undefined ? {} : { replicaTemplateBody: replica }) };
 }

@@ -111,8 +111,9 @@ function references(value: unknown, found = new Set<string>()): Set<string> {
  * The template of the IMPORT change set: only the resources to import (an
  * import cannot create anything else), each with its DeletionPolicy (import
  * requires one), without the properties that refer to resources the import
- * does not have yet (e.g. a secret's value made from an access key) and
- * without outputs. The update that follows applies the full template.
+ * does not have yet (e.g. a secret's value made from an access key or a
+ * bucket's replication through a role), with only the parameters those
+ * still use, and without outputs. The update that follows applies the full template.
  */
 export function importTemplate(template: CfnTemplate, retained: RetainedResource[]): CfnTemplate {
   const kept = new Set(retained.map((resource) => resource.logicalId));
@@ -124,5 +125,9 @@ export function importTemplate(template: CfnTemplate, retained: RetainedResource
     const properties = Object.fromEntries(Object.entries(Properties).filter(([, value]) => [...references(value)].every(resolvable)));
     resources[id] = { ...rest, Properties: properties };
   }
-  return { ...template, Description: `${template.Description} (import of the retained resources)`, Resources: resources, Outputs: {} };
+  // Only the parameters the imported resources still use: a parameter without a value (the replica key's ARN,
+  // which the bootstrap looks up in the replica region) would make the import fail.
+  const used = references(resources);
+  const keptParameters = Object.fromEntries(Object.entries(template.Parameters).filter(([name]) => used.has(name)));
+  return { ...template, Description: `${template.Description} (import of the retained resources)`, Parameters: keptParameters, Resources: resources, Outputs: {} };
 }

@@ -14,8 +14,9 @@ import { stackName as stackNameOf } from '../names.js';
 import { checkAccount } from '../lib/account-guard.js';
 import { parseCommandLine, runMain } from '../lib/args.js';
 import { awsClients, type AwsClients } from '../lib/aws-clients.js';
-import { createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
+import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
 import { executeAndWait } from '../lib/deploy.js';
+import { deployReplicaStack } from '../lib/replica-deploy.js';
 import { loadConfig, readRenderedStack } from '../lib/environment.js';
 import { BootstrapError, consoleReporter, type Reporter } from '../lib/errors.js';
 import { readStackOutputs, toBootstrapOutputs, writeOutputsFile } from '../lib/outputs.js';
@@ -29,6 +30,8 @@ Deploys the environment's AWS base (rendered/<env>/bootstrap/) as one
 CloudFormation stack, then writes environments/<env>.outputs.yaml.
 
   1. checks with STS that your credentials are for the environment's account
+     (with backups.replication: deploys the replica stack <stack>-replica in
+     the replica region first, the same way, and passes its key's ARN on)
   2. creates a change set and prints it
   3. refuses to replace or delete Aurora, a bucket, a secret, the KMS key or
      the data volume unless you name it with --allow-replace, and always
@@ -63,6 +66,8 @@ export interface BootstrapDeps {
   /** Asks a yes/no question; undefined when there is nobody to ask. */
   confirm?: (question: string) => Promise<boolean>;
   clock?: Clock;
+  /** Clients of another region: the replica stack's (backups.replication). */
+  clientsIn?: (region: string) => AwsClients;
 }
 
 export type BootstrapResult = { outcome: 'deployed' | 'no-changes' | 'declined'; outputsFile?: string };
@@ -77,12 +82,22 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   const caller = await checkAccount(clients.sts, config);
   reporter.info(`✓ credentials are for account ${caller.account} (${caller.arn})`);
 
+  // backups.replication: the replica stack first, so the buckets replicate into buckets that exist.
+  let parameters = rendered.parameters;
+  if (rendered.replicaTemplateBody !== undefined) {
+    const region = config.backups.replication!.region;
+    if (!deps.clientsIn) throw new BootstrapError(`environment ${config.name} replicates to ${region}, but no AWS clients for that region were given`, 'run npm run bootstrap (it makes them); a caller of runBootstrap passes clientsIn');
+    const replica = await deployReplicaStack(config, rendered.replicaTemplateBody, options, { clients: deps.clientsIn(region), reporter, confirm: deps.confirm, clock: deps.clock });
+    if (replica === 'declined') return { outcome: 'declined' };
+    parameters = [...parameters, ...replica];
+  }
+
   const template = await templateSource(clients.s3, config, rendered.templateBody, (line) => reporter.info(line));
   reporter.info('Creating a change set…');
   const plan = await createChangeSet(clients.cfn, {
     stackName,
     template,
-    parameters: rendered.parameters,
+    parameters,
     tags: [
       { Key: 'dubai-hub:environment', Value: config.name },
       { Key: 'dubai-hub:tier', Value: config.tier },
@@ -141,16 +156,8 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   const node = plan.changes.find((change) => change.type === 'AWS::EC2::Instance' && change.action === 'Modify');
   if (node && config.cluster.servers === 1) reporter.warn(`! the K3s node ${node.replacement === 'False' ? 'may be stopped and started' : 'will be REPLACED (a new cluster; restore etcd from S3)'} by this change`);
 
-  if (!options.yes) {
-    if (!deps.confirm) {
-      await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-      throw new BootstrapError('there is no terminal to confirm the change set on; nothing was changed', 'review the change set above and run again with --yes');
-    }
-    if (!(await deps.confirm(`Execute this change set on ${stackName}? [y/N] `))) {
-      await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-      reporter.info('Not executed; the change set was deleted.');
-      return { outcome: 'declined' };
-    }
+  if (!(await confirmChangeSet(clients.cfn, stackName, plan.changeSetName, `Execute this change set on ${stackName}? [y/N] `, { yes: options.yes, confirm: deps.confirm, reporter }))) {
+    return { outcome: 'declined' };
   }
 
   const started = deps.clock?.now() ?? Date.now();
@@ -212,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig(root, values.env);
     const result = await runBootstrap(
       { root, env: values.env, yes: values.yes ?? false, allowReplace: values['allow-replace'] ?? [], timeoutMs: timeoutMinutes * 60_000 },
-      { clients: awsClients({ region: config.aws.region }), reporter: consoleReporter, confirm: process.stdin.isTTY ? askOnTerminal : undefined },
+      { clients: awsClients({ region: config.aws.region }), clientsIn: (region) => awsClients({ region }), reporter: consoleReporter, confirm: process.stdin.isTTY ? askOnTerminal : undefined },
     );
     return result.outcome === 'declined' ? 1 : 0;
   } catch (error) {

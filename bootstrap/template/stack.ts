@@ -14,6 +14,7 @@ import { getAtt, ref, type CfnOutput, type CfnParameter, type CfnTemplate } from
 import { activeAuroraCluster, databaseResources, isProduction, PRODUCTION_MIN_BACKUP_DAYS } from './database.js';
 import { identityOutputs, identityResources } from './identity.js';
 import { networkResources } from './network.js';
+import { replicationParameters, replicationResources } from './replication.js';
 import { nodeResources } from './node.js';
 import { secretResources } from './secrets.js';
 import { DATA_BUCKETS, storageResources } from './storage.js';
@@ -53,13 +54,15 @@ function parametersOf(config: EnvConfig): [string, StackParameter][] {
 }
 
 function parameters(config: EnvConfig): Record<string, CfnParameter> {
-  return Object.fromEntries(
+  const fromConfig: Record<string, CfnParameter> = Object.fromEntries(
     parametersOf(config).map(([name, { value: _value, only: _only, ...parameter }]) => {
       // Production never keeps backups for less than a week, even if the file asks.
       if (name === 'AuroraBackupRetentionDays' && isProduction(config)) return [name, { ...parameter, MinValue: PRODUCTION_MIN_BACKUP_DAYS }];
       return [name, parameter];
     }),
   );
+  // Filled by npm run bootstrap from the replica stack (not in parameters.json): only with backups.replication.
+  return { ...fromConfig, ...replicationParameters(config) };
 }
 
 /** The values of the stack parameters, in the form `aws cloudformation --parameters file://` and the SDK take. */
@@ -121,6 +124,7 @@ export function bootstrapTemplate(config: EnvConfig): CfnTemplate {
       ...clusterResources(config, stack),
       ...identityResources(config, stack),
       ...alarmResources(config, stack),
+      ...replicationResources(config, stack),
     },
     Outputs: outputs(config),
   };

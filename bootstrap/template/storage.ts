@@ -7,6 +7,7 @@
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { bucketName, type BucketKey } from '../names.js';
 import { AGENT_SERVICE_LINKED_ROLE, agentKeyStatements } from './cluster.js';
+import { replicationOf } from './replication.js';
 import { bucketArn, checkovSkips, getAtt, kmsKeyPolicy, ref, RETAIN, sub, tags, type CfnObject, type CfnResource, type CfnValue, type Resources } from './cfn.js';
 
 /** The data buckets and their logical ids. */
@@ -29,7 +30,7 @@ function tlsOnlyStatements(bucket: string): CfnObject[] {
 }
 
 /** Lets an AWS log-delivery service of this account write into the access-log bucket. */
-function logDelivery(sid: string, service: string, action: string, resource: CfnValue, extraConditions: CfnObject = {}): CfnObject {
+export function logDelivery(sid: string, service: string, action: string, resource: CfnValue, extraConditions: CfnObject = {}): CfnObject {
   return {
     Sid: sid,
     Effect: 'Allow',
@@ -40,33 +41,41 @@ function logDelivery(sid: string, service: string, action: string, resource: Cfn
   };
 }
 
-function bucketPolicy(bucket: string, extra: CfnObject[] = []): CfnResource {
+export function bucketPolicy(bucket: string, extra: CfnObject[] = []): CfnResource {
   return {
     Type: 'AWS::S3::BucketPolicy',
     Properties: { Bucket: ref(bucket), PolicyDocument: { Version: '2012-10-17', Statement: [...tlsOnlyStatements(bucket), ...extra] } },
   };
 }
 
-function bucket(config: EnvConfig, stack: string, key: BucketKey, encryption: CfnValue, extra: CfnObject = {}): CfnResource {
+/** Rules every data bucket keeps (and its replica mirrors): old versions expire after 90 days, stale uploads after 7. */
+export const BUCKET_LIFECYCLE = {
+  Rules: [
+    { Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+    { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+  ],
+};
+
+/** A versioned, fully private, encrypted bucket, retained on delete; `tagName` names it in its Name tag. */
+export function privateBucket(name: string, stack: string, tagName: string, encryption: CfnValue, extra: CfnObject = {}): CfnResource {
   return {
     Type: 'AWS::S3::Bucket',
     ...RETAIN,
     Properties: {
-      BucketName: bucketName(config, key),
+      BucketName: name,
       VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: PUBLIC_ACCESS_BLOCK,
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       BucketEncryption: { ServerSideEncryptionConfiguration: [encryption] },
-      LifecycleConfiguration: {
-        Rules: [
-          { Id: 'expire-old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
-          { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
-        ],
-      },
-      Tags: tags(stack, key),
+      LifecycleConfiguration: BUCKET_LIFECYCLE,
+      Tags: tags(stack, tagName),
       ...extra,
     },
   };
+}
+
+function bucket(config: EnvConfig, stack: string, key: BucketKey, encryption: CfnValue, extra: CfnObject = {}): CfnResource {
+  return privateBucket(bucketName(config, key), stack, key, encryption, extra);
 }
 
 const KMS_ENCRYPTION = { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt('KmsKey', 'Arn') }, BucketKeyEnabled: true };
@@ -103,6 +112,8 @@ export function storageResources(config: EnvConfig, stack: string): Resources {
   for (const [key, logicalId] of Object.entries(DATA_BUCKETS) as [BucketKey, string][]) {
     resources[logicalId] = bucket(config, stack, key, KMS_ENCRYPTION, {
       LoggingConfiguration: { DestinationBucketName: ref('AccessLogsBucket'), LogFilePrefix: `s3-access/${bucketName(config, key)}/` },
+      // Only with backups.replication, for the buckets it lists (bootstrap/template/replication.ts).
+      ...replicationOf(config, key),
     });
     resources[`${logicalId}Policy`] = bucketPolicy(logicalId);
   }

@@ -12,20 +12,30 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { BOOTSTRAP_FOLDER, TEMPLATE_FILE } from '../names.js';
+import { BOOTSTRAP_FOLDER, REPLICA_TEMPLATE_FILE, TEMPLATE_FILE } from '../names.js';
 import { findTool, REPO_ROOT, ToolMissing } from './python-tools.js';
 import { shellcheckPath } from '../../scripts/tools/project-tools.js';
 import { userDataScript } from '../template/user-data.js';
 
 export { findTool, REPO_ROOT, ToolMissing };
 
-export function renderedTemplates(root = REPO_ROOT): string[] {
+function renderedFiles(root: string, name: string): string[] {
   const rendered = join(root, 'rendered');
   return readdirSync(rendered, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-    .map((entry) => join(rendered, entry.name, BOOTSTRAP_FOLDER, TEMPLATE_FILE))
+    .map((entry) => join(rendered, entry.name, BOOTSTRAP_FOLDER, name))
     .filter((file) => existsSync(file))
     .sort();
+}
+
+/** Every environment's main stack template. */
+export function renderedTemplates(root = REPO_ROOT): string[] {
+  return renderedFiles(root, TEMPLATE_FILE);
+}
+
+/** The replica stack templates (environments with backups.replication); they carry no user data. */
+export function renderedReplicaTemplates(root = REPO_ROOT): string[] {
+  return renderedFiles(root, REPLICA_TEMPLATE_FILE);
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -124,10 +134,11 @@ function main(): number {
   }
   let ok = true;
   try {
-    const lint = cfnLint(templates);
-    process.stdout.write(`cfn-lint: ${lint.ok ? `clean (${templates.length} templates)` : `problems\n${lint.report}`}\n`);
+    const stacks = [...templates, ...renderedReplicaTemplates()];
+    const lint = cfnLint(stacks);
+    process.stdout.write(`cfn-lint: ${lint.ok ? `clean (${stacks.length} templates)` : `problems\n${lint.report}`}\n`);
     ok &&= lint.ok;
-    const scan = checkov(templates);
+    const scan = checkov(stacks);
     process.stdout.write(`${scan.report}\n`);
     ok &&= scan.ok;
     const check = shellcheck(templates.flatMap((file) => userDataOf(file, readFileSync(file, 'utf8'))));

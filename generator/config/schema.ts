@@ -29,6 +29,9 @@ export const secretReference = (description: string, example: string) =>
     examples: [example],
   });
 
+/** The buckets that hold backups, which backups.replication can copy to another region. */
+export const REPLICATED_BUCKETS = ['etcdSnapshots', 'longhornBackups', 'attachments'] as const;
+
 const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
 
 /** `pinned` is `tag` or `tag@sha256:<digest>` (Renovate writes the digest there: see renovate.json). */
@@ -517,6 +520,36 @@ export const envConfigSchema = obj(
         storage: str({ description: 'Size of the Longhorn volume VictoriaLogs stores logs on.', pattern: MEMORY_PATTERN, default: '5Gi' }),
       },
       { description: 'The log store (VictoriaLogs, namespace logging) and the node-level collector (Vector) that ships every pod\'s logs to it.', default: {} },
+    ),
+    backups: obj(
+      {
+        replication: optional(
+          obj(
+            {
+              region: str({
+                description: 'AWS region the replica buckets and their KMS key live in (a second small stack, <stack>-replica); must differ from aws.region.',
+                pattern: '^[a-z]{2}(-gov)?-[a-z]+-[0-9]$',
+                examples: ['eu-central-1'],
+              }),
+              buckets: list(oneOf([...REPLICATED_BUCKETS], { description: 'A bucket that holds backups: etcdSnapshots, longhornBackups or attachments.', examples: ['etcdSnapshots'] }), {
+                description: 'The buckets copied to the replica region (every bucket that holds backups; production must list all three).',
+                minItems: 1,
+                uniqueItems: true,
+                default: [...REPLICATED_BUCKETS],
+              }),
+              storageClass: oneOf(['STANDARD', 'STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'], {
+                description: 'S3 storage class of the replicas (read only for a restore, so infrequent access by default).',
+                default: 'STANDARD_IA',
+              }),
+            },
+            {
+              description: 'Cross-region replication of the buckets that hold backups (S3 replication to versioned, KMS-encrypted replica buckets in another region). Required in production; left out, nothing is replicated.',
+              examples: [{ region: 'eu-central-1' }],
+            },
+          ),
+        ),
+      },
+      { description: 'Copies of the backups outside the environment\'s region (docs/backups-and-replication.md).', default: {} },
     ),
   },
   {

@@ -5,6 +5,7 @@
 import { isSupportedMinor, kubernetesVersionOf, SUPPORTED_KUBERNETES_MINORS } from '../kubernetes-version.js';
 import { checkCluster } from './cluster-checks.js';
 import { checkAuroraRestores } from './aurora-restore-checks.js';
+import { checkReplication } from './replication-checks.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath } from './errors.js';
 import type { BootstrapOutputs, EnvConfig, ResourcesConfig } from './schema.js';
@@ -117,6 +118,7 @@ export function checkEnvironment(config: EnvConfig, source: YamlSource, expected
     (path, problem, expected, fix) => list.add(path, problem, expected, fix, 'warning'),
   );
   checkAuroraRestores(config, (path, problem, expected, fix) => list.add(path, problem, expected, fix));
+  checkReplication(config, (path, problem, expected, fix) => list.add(path, problem, expected, fix));
 
   const seen = new Map<string, number>();
   config.litellm.models.forEach((model, index) => {

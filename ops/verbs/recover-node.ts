@@ -25,7 +25,7 @@ import type { EnvConfig } from '../../generator/config/schema.js';
 import { serverFailureTolerance } from '../../generator/cluster/topology.js';
 import { checkAccount } from '../../bootstrap/lib/account-guard.js';
 import { UsageError } from '../../bootstrap/lib/args.js';
-import { awsClients, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
+import { awsClients, clientsInRegion, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
 import { loadConfig } from '../../bootstrap/lib/environment.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
 import { pollUntil, type Clock } from '../../bootstrap/lib/polling.js';
@@ -174,7 +174,7 @@ export function replaceServerSteps(
         run: async () => {
           const result = await runBootstrap(
             { root, env: config.name, yes: true, allowReplace: [], intervalMs: deps.intervalMs, timeoutMs: 60 * 60_000 },
-            { clients, reporter, clock: deps.clock },
+            { clients, clientsIn: clientsInRegion(deps.clients, config), reporter, clock: deps.clock },
           );
           if (result.outcome !== 'deployed') throw new BootstrapError(`the bootstrap ended with "${result.outcome}" instead of deploying ${newIds.instance}`);
         },

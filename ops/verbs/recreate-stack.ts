@@ -12,7 +12,7 @@ import { CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetComman
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { checkAccount } from '../../bootstrap/lib/account-guard.js';
-import { awsClients, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
+import { awsClients, clientsInRegion, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
 import { stackState } from '../../bootstrap/lib/change-set.js';
 import { executeAndWait } from '../../bootstrap/lib/deploy.js';
 import { readRenderedStack } from '../../bootstrap/lib/environment.js';
@@ -72,7 +72,8 @@ export async function planRecreateStack(context: VerbContext, deps: RecreateStac
       {
         title: `create IMPORT change set ${changeSetName} adopting ${retained.map((resource) => resource.logicalId).join(', ')}`,
         run: async () => {
-          const body = JSON.stringify(importTemplate(template, retained));
+          const imported = importTemplate(template, retained);
+          const body = JSON.stringify(imported);
           const source = await templateSource(clients.s3, config, body, (line) => reporter.info(line));
           await clients.cfn.send(
             new CreateChangeSetCommand({
@@ -81,7 +82,8 @@ export async function planRecreateStack(context: VerbContext, deps: RecreateStac
               ChangeSetType: 'IMPORT',
               ResourcesToImport: resourcesToImport(retained),
               ...('templateUrl' in source ? { TemplateURL: source.templateUrl } : { TemplateBody: source.templateBody }),
-              Parameters: rendered.parameters,
+              // Only the parameters the import template declares (not, e.g., the replica key's, which the bootstrap looks up).
+              Parameters: rendered.parameters.filter((parameter) => parameter.ParameterKey !== undefined && parameter.ParameterKey in imported.Parameters),
               Tags: [
                 { Key: 'dubai-hub:environment', Value: config.name },
                 { Key: 'dubai-hub:tier', Value: config.tier },
@@ -115,7 +117,7 @@ export async function planRecreateStack(context: VerbContext, deps: RecreateStac
       {
         title: `update ${stack} to the full template with npm run bootstrap (creates the rest, writes environments/${config.name}.outputs.yaml)`,
         run: async () => {
-          const result = await runBootstrap({ root, env: config.name, yes: true, allowReplace: [], intervalMs: deps.intervalMs }, { clients, reporter, clock: deps.clock });
+          const result = await runBootstrap({ root, env: config.name, yes: true, allowReplace: [], intervalMs: deps.intervalMs }, { clients, clientsIn: clientsInRegion(deps.clients, config), reporter, clock: deps.clock });
           if (result.outcome !== 'deployed') throw new BootstrapError(`the bootstrap ended with "${result.outcome}" instead of updating the imported stack`);
         },
       },

@@ -28,7 +28,7 @@ import type { EnvConfig } from '../../generator/config/schema.js';
 import { parseRfc3339, utcTimestamp } from '../../generator/config/timestamps.js';
 import { checkAccount } from '../../bootstrap/lib/account-guard.js';
 import { UsageError } from '../../bootstrap/lib/args.js';
-import { awsClients, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
+import { awsClients, clientsInRegion, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
 import { loadConfig } from '../../bootstrap/lib/environment.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
 import { pollUntil, realClock } from '../../bootstrap/lib/polling.js';
@@ -137,7 +137,7 @@ function deploySteps(
       run: async () => {
         const result = await runBootstrap(
           { root, env: config.name, yes: true, allowReplace: deploy.allowReplace, intervalMs: deps.intervalMs, timeoutMs: 3 * 60 * 60_000 },
-          { clients, reporter: context.run.reporter, clock: deps.clock },
+          { clients, clientsIn: clientsInRegion(deps.clients, config), reporter: context.run.reporter, clock: deps.clock },
         );
         if (result.outcome !== 'deployed') throw new BootstrapError(`the bootstrap ended with "${result.outcome}" instead of deploying the change`);
         deploy.deployed?.();

@@ -73,6 +73,23 @@
  *    DescribeStackResource for the cluster's logical id with it; the deploy,
  *    the wait for the new cluster and the outputs switch run against mocked
  *    clients (test/ops-restore-database.test.ts).
+ * 14. Cross-region replication (backups.replication; test/bootstrap-moto-replication.test.ts).
+ *    moto 5.2.1's CloudFormation handler of AWS::S3::Bucket applies only
+ *    BucketEncryption and Tags: VersioningConfiguration, LifecycleConfiguration,
+ *    PublicAccessBlockConfiguration and ReplicationConfiguration are dropped,
+ *    so a bucket the stack creates has no versioning and no replication in
+ *    moto. The test shows that (GetBucketReplication finds none), then applies
+ *    the template's own versioning and replication rule through moto's S3 API
+ *    (which refuses replication on an unversioned bucket, like S3) and reads
+ *    it back; moto's GetBucketReplication drops SourceSelectionCriteria and
+ *    always answers DeleteMarkerReplication Disabled, so those two are checked
+ *    on the template (test/backup-replication.test.ts). moto stores the
+ *    configuration but never copies an object (no replication engine): the
+ *    test puts an object and finds no copy in the replica, so that objects
+ *    really arrive is not proven here. The replica stack's outputs (gap 3)
+ *    are its key's ARN, made from moto's key id, and its bucket names. moto's
+ *    GetRolePolicy answers an inline policy made by CloudFormation as a
+ *    Python dict literal (single quotes), which the test reads as such.
  */
 import {
   DeleteStackCommand,
@@ -82,7 +99,8 @@ import {
   type Output,
 } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { OUTPUTS } from '../../bootstrap/names.js';
+import { OUTPUTS, REPLICA_OUTPUTS } from '../../bootstrap/names.js';
+import { REPLICA_KEY } from '../../bootstrap/template/replica.js';
 
 export const MOTO_UNSUPPORTED_TYPES = [
   'AWS::RDS::DBCluster',
@@ -175,6 +193,15 @@ export function motoTemplate(templateBody: string): string {
 async function outputsFromResources(cfn: CloudFormationClient, stackName: string, region: string, account: string): Promise<Output[]> {
   const resources = await cfn.send(new ListStackResourcesCommand({ StackName: stackName }));
   const physical = (id: string) => resources.StackResourceSummaries?.find((r) => r.LogicalResourceId === id)?.PhysicalResourceId ?? '';
+  // The replica stack (gap 14): its key's ARN and its buckets.
+  if (physical(REPLICA_KEY)) {
+    const key = physical(REPLICA_KEY);
+    const buckets = (resources.StackResourceSummaries ?? []).filter((r) => r.ResourceType === 'AWS::S3::Bucket' && r.LogicalResourceId !== 'ReplicaAccessLogsBucket');
+    return [
+      { OutputKey: REPLICA_OUTPUTS.kmsKeyArn, OutputValue: key.startsWith('arn:') ? key : `arn:aws:kms:${region}:${account}:key/${key}` },
+      ...buckets.map((bucket) => ({ OutputKey: bucket.LogicalResourceId!, OutputValue: bucket.PhysicalResourceId! })),
+    ];
+  }
   const values: Record<string, string> = {
     [OUTPUTS.auroraEndpoint]: `${stackName}.cluster-motogap.${region}.rds.amazonaws.com`,
     [OUTPUTS.auroraPort]: '5432',

@@ -20,6 +20,8 @@ export interface ParsedTemplate {
   Resources: Record<string, Resource>;
 }
 
+/** The buckets that hold backups: etcd snapshots, Longhorn backups and Open WebUI's attachments. */
+export const BACKUP_BUCKETS = ['EtcdSnapshotsBucket', 'LonghornBackupsBucket', 'AttachmentsBucket'];
 const INTERNET = new Set(['0.0.0.0/0', '::/0']);
 const RETAINED = new Set(['Retain', 'RetainExceptOnCreate']);
 const IAM_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Group']);
@@ -152,6 +154,16 @@ export function hardeningViolations(template: ParsedTemplate, config: EnvConfig)
     if (!isLogBucket && !props['LoggingConfiguration']) problems.push(`${id}: access logging is off`);
     if (!tlsOnly.has(id)) problems.push(`${id}: no bucket policy denies requests without TLS`);
     if (!RETAINED.has(bucket.DeletionPolicy ?? '') || bucket.UpdateReplacePolicy !== 'Retain') problems.push(`${id}: not retained on delete or replace`);
+  }
+
+  // Production: every bucket that holds backups replicates, KMS-encrypted objects included, to its replica in another region (backups.replication).
+  if (production) {
+    for (const id of BACKUP_BUCKETS) {
+      type ReplicationRule = { Status?: Json; SourceSelectionCriteria?: { SseKmsEncryptedObjects?: { Status?: Json } }; Destination?: { EncryptionConfiguration?: { ReplicaKmsKeyID?: Json } } };
+      const rules = asList((template.Resources[id]?.Properties?.['ReplicationConfiguration'] as { Rules?: ReplicationRule[] } | undefined)?.Rules);
+      const replicated = rules.some((rule) => rule.Status === 'Enabled' && rule.SourceSelectionCriteria?.SseKmsEncryptedObjects?.Status === 'Enabled' && rule.Destination?.EncryptionConfiguration?.ReplicaKmsKeyID !== undefined);
+      if (!replicated) problems.push(`${id}: holds backups but has no copy in another region (no enabled replication of its KMS-encrypted objects) in production`);
+    }
   }
 
   // Public reads: only the OIDC bucket's two documents, nothing else anywhere.

@@ -100,9 +100,10 @@ export async function checkovKubernetes(root: string, envs: readonly string[], d
   return { findings, resources };
 }
 
-/** checkov over each environment's CloudFormation stack. */
+/** checkov over each environment's CloudFormation stacks. */
 export async function checkovCloudFormation(root: string, envs: readonly string[]): Promise<CheckovRun> {
-  const templates = envs.map((env) => `rendered/${env}/bootstrap/template.yaml`).filter((file) => existsSync(join(root, file)));
+  // The main stack and, with backups.replication, the replica stack (replica.yaml).
+  const templates = envs.flatMap((env) => [`rendered/${env}/bootstrap/template.yaml`, `rendered/${env}/bootstrap/replica.yaml`]).filter((file) => existsSync(join(root, file)));
   if (templates.length === 0) return { findings: [], resources: 0 };
   const reports = await runCheckov(['--framework', 'cloudformation', ...templates.flatMap((file) => ['--file', file])], root);
   const findings: ScannerFinding[] = [];
