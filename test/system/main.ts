@@ -466,7 +466,10 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
     // ENABLE_OTEL stays as rendered: the venv has the image's OpenTelemetry packages (installs.ts OPEN_WEBUI_OTEL_PINS),
-    // and OTEL_METRICS_EXPORTER_OTLP_ENDPOINT points at this run's Prometheus (svcRules).
+    // and OTEL_METRICS_EXPORTER_OTLP_ENDPOINT points at this run's Prometheus (svcRules). Only the export interval shrinks.
+    if (e.ENABLE_OTEL?.toLowerCase() === 'true') {
+      o.set(name, e, 'OTEL_METRICS_EXPORT_INTERVAL_MILLIS', '2000', `${e.OTEL_METRICS_EXPORT_INTERVAL_MILLIS ?? "Open WebUI's default 10000"}: the first export comes one interval after start, and this run stops each instance seconds after its last request, which lost every export at 10 s (found by this test)`);
+    }
     if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
       // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.
       const tokenFile = join(runDir, 'open-webui', 'web-identity-token');
