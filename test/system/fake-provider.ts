@@ -22,6 +22,9 @@ export interface FakeProvider {
 
 export const EMBEDDING_DIMENSIONS = 1536;
 
+/** A prompt containing this gets HTTP 500 from the fake provider: the test's way to cause LiteLLM's failure metrics. */
+export const FAIL_MARKER = '[fake-provider: fail this request]';
+
 /** A bag-of-words vector: texts sharing words are close, so retrieval ranks by content. */
 export function fakeEmbedding(text: string): number[] {
   const vector = new Array<number>(EMBEDDING_DIMENSIONS).fill(0);
@@ -71,6 +74,9 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       if (path === '/v1/embeddings') {
         const texts: string[] = Array.isArray(input.input) ? input.input : [input.input];
         return json(response, 200, { object: 'list', model, data: texts.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(String(text)) })), usage: { prompt_tokens: 1, total_tokens: 1 } });
+      }
+      if (lastUserText(input.messages).includes(FAIL_MARKER)) {
+        return json(response, 500, { error: { message: 'fake provider: failing on purpose (FAIL_MARKER)', type: 'server_error' } });
       }
       if (path === '/v1/chat/completions') {
         const text = replyFor(model, lastUserText(input.messages));

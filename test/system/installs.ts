@@ -122,7 +122,42 @@ export function ensureOpenWebui(tag: string, log: (line: string) => void): Promi
   if (!version) throw new NoRelease(`open-webui image tag ${tag} names no PyPI release (expected X.Y.Z)`);
   // The image installs the backend's requirements, which include the `postgres` extra (psycopg2, pgvector):
   // without it SQLAlchemy cannot open a postgresql:// URL.
-  return ensureVenv('open-webui', version, [`open-webui[postgres]==${version}`], log, 'about 7.7 GB with torch and its CUDA wheels, the only torch build on PyPI');
+  return ensureVenv('open-webui', version, [`open-webui[postgres]==${version}`, ...openWebuiOtelRequirements(version)], log, 'about 7.7 GB with torch and its CUDA wheels, the only torch build on PyPI');
+}
+
+/**
+ * The OpenTelemetry packages the Open WebUI image installs and the PyPI wheel
+ * does not declare (the wheel's metadata has none; without them ENABLE_OTEL=true
+ * fails at import): the image runs `pip install -r backend/requirements.txt`, and
+ * these are that file's pins, read in the open-webui 0.11.0 sdist on PyPI
+ * (open_webui-0.11.0/backend/requirements.txt, lines 153-164).
+ */
+export const OPEN_WEBUI_OTEL_PINS: Readonly<Record<string, readonly string[]>> = {
+  '0.11.0': [
+    'opentelemetry-api==1.42.1',
+    'opentelemetry-sdk==1.42.1',
+    'opentelemetry-exporter-otlp==1.42.1',
+    'opentelemetry-instrumentation==0.63b1',
+    'opentelemetry-instrumentation-fastapi==0.63b1',
+    'opentelemetry-instrumentation-sqlalchemy==0.63b1',
+    'opentelemetry-instrumentation-redis==0.63b1',
+    'opentelemetry-instrumentation-requests==0.63b1',
+    'opentelemetry-instrumentation-logging==0.63b1',
+    'opentelemetry-instrumentation-httpx==0.63b1',
+    'opentelemetry-instrumentation-aiohttp-client==0.63b1',
+    'opentelemetry-instrumentation-system-metrics==0.63b1',
+  ],
+};
+
+export function openWebuiOtelRequirements(version: string): readonly string[] {
+  const pins = OPEN_WEBUI_OTEL_PINS[version];
+  if (!pins) {
+    throw new Error(
+      `test/system/installs.ts: OPEN_WEBUI_OTEL_PINS has no entry for open-webui ${version}: the rendered config runs it with ENABLE_OTEL=true, which needs the image's OpenTelemetry packages.\n` +
+        `  fix: add the opentelemetry-* lines of backend/requirements.txt at ${version} (in the open-webui ${version} sdist on PyPI, or git show v${version}:backend/requirements.txt)`,
+    );
+  }
+  return pins;
 }
 
 export function ensureLitellm(tag: string, log: (line: string) => void): Venv & { version: string; home: string } {

@@ -13,16 +13,17 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parse, stringify } from 'yaml';
 import { findTool } from '../../bootstrap/tools/python-tools.js';
-import { PROJECT_ROOT } from '../../scripts/tools/project-tools.js';
+import { PROJECT_ROOT, prometheusPath } from '../../scripts/tools/project-tools.js';
 import { startMoto, type MotoServer } from '../support/moto-server.js';
 import { seedAws, type SeededAws } from './aws-seed.js';
-import { startFakeProvider, type FakeProvider } from './fake-provider.js';
+import { FAIL_MARKER, startFakeProvider, type FakeProvider } from './fake-provider.js';
 import { ensureLitellm, ensureOpenWebui, ensurePostgres, findRedisServer, type Venv } from './installs.js';
 import { OpenWebui } from './openwebui-api.js';
 import { Overrides, type Rule } from './overrides.js';
 import { freePort } from '../../scripts/free-port.js';
 import { runToExit, sleep, start, stopAll, waitForHttp, type Started } from './processes.js';
 import { Report } from './report.js';
+import { observeMetrics, startObservedPrometheus, type ObservedPrometheus } from './observed-metrics.js';
 import { containerEnv, evaluateExternalSecret, mountedFiles, RenderedTree, type Container, type Probe } from './rendered.js';
 import { startPostgres, startRedis, type Postgres } from './services.js';
 
@@ -122,12 +123,14 @@ async function main(): Promise<number> {
 
   try {
     // ---- installs
-    const installed = await report.step('install: PostgreSQL+pgvector, Redis, moto, LiteLLM and Open WebUI from registries', async () => {
+    const installed = await report.step('install: PostgreSQL+pgvector, Redis, moto, Prometheus, LiteLLM and Open WebUI (with its image\'s OpenTelemetry packages) from registries', async () => {
       const pg = await ensurePostgres(log);
       const redisServer = findRedisServer();
       log(`redis-server: ${redisServer} (${spawnSync(redisServer, ['--version'], { encoding: 'utf8' }).stdout.trim()})`);
       const motoServer = findTool('moto_server');
       log(`moto_server: ${motoServer}`);
+      const prometheus = prometheusPath();
+      log(`prometheus: ${prometheus} (${spawnSync(prometheus, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]})`);
       const litellm = ensureLitellm(llmTag, log);
       let head: Venv | undefined;
       let baseVenv: Venv | undefined;
@@ -135,7 +138,7 @@ async function main(): Promise<number> {
         head = await ensureOpenWebui(owuiTag, log);
         baseVenv = owuiBaseTag && owuiBaseTag !== owuiTag ? await ensureOpenWebui(owuiBaseTag, log) : head;
       }
-      return { pg, redisServer, litellm, head, base: baseVenv };
+      return { pg, redisServer, prometheus, litellm, head, base: baseVenv };
     });
     if (!installed) return finish();
 
@@ -199,6 +202,7 @@ async function main(): Promise<number> {
     if (!pg || !redis || !provider) return finish();
     log(`fake provider on ${provider.url}`);
     const llmPort = await freePort();
+    const promPort = await freePort();
 
     const pgRules: Rule[] = [
       { match: /[a-z0-9.-]+\.rds\.amazonaws\.com:5432/g, replace: `127.0.0.1:${pg.port}`, why: 'Aurora → the local PostgreSQL' },
@@ -207,6 +211,7 @@ async function main(): Promise<number> {
     const svcRules: Rule[] = [
       { match: 'litellm.litellm.svc.cluster.local:4000', replace: `127.0.0.1:${llmPort}`, why: 'the LiteLLM Service → the local process' },
       { match: 'redis.redis.svc.cluster.local:6379', replace: `127.0.0.1:${redis.port}`, why: 'the Redis Service → the local process' },
+      { match: 'prometheus.monitoring.svc.cluster.local:9090', replace: `127.0.0.1:${promPort}`, why: "the Prometheus Service → this run's Prometheus (its OTLP receiver)" },
     ];
 
     // ---- database set-up Job
@@ -374,9 +379,23 @@ async function main(): Promise<number> {
       report.blocked('LiteLLM journeys', 'LiteLLM proxy');
     }
 
+    // ---- the real Prometheus: started now, so it scrapes LiteLLM and receives Open WebUI's OTLP during the journeys
+    const observedSince = Date.now();
+    let prometheus: ObservedPrometheus | undefined;
+    if (litellmProc) {
+      prometheus = await startObservedPrometheus({ tree, report, overrides, secrets, binary: installed.prometheus, dir: join(runDir, 'prometheus'), log: join(logs, 'prometheus.log'), port: promPort, llmAddress: `127.0.0.1:${llmPort}` });
+    } else {
+      report.blocked('Prometheus with the rendered configuration', 'LiteLLM proxy');
+    }
+    const observe = async (openWebuiRan: boolean) => {
+      if (!prometheus) return report.blocked('observed metrics in the real Prometheus', 'Prometheus or LiteLLM');
+      await observeMetrics({ prometheus, report, since: observedSince, openWebuiRan, failLiteLLM: () => llmCall('/v1/chat/completions', { model: [...providerKeys.keys()].find((id) => !/embedding/.test(id)), messages: [{ role: 'user', content: `${FAIL_MARKER} from the system test` }] }) });
+    };
+
     // ---- Open WebUI
     if (skipOpenWebui || !installed.head || !installed.base) {
       report.skip('Open WebUI: migration Job, probes, journeys, replicas, upgrade', `SYSTEM_TEST_SKIP_OPEN_WEBUI: ${skipOpenWebui}`);
+      await observe(false);
       return finish();
     }
     if (!litellmProc) {
@@ -384,6 +403,7 @@ async function main(): Promise<number> {
       return finish();
     }
     await openWebuiJourneys({ tree, owui, owuiJob, replicas, secrets, overrides, report, runDir, logs, pg, redis, aws, provider, pgRules, svcRules, head: installed.head, base: installed.base, owuiTag, owuiBaseTag: owuiBaseTag ?? owuiTag, motoEndpoint: moto!.endpoint, providerKeys, assertKey });
+    await observe(true);
     return finish();
   } finally {
     await stopEverything();
@@ -445,10 +465,10 @@ async function openWebuiJourneys(c: OwuiContext): Promise<void> {
     o.set(name, e, 'HOME', tmp, 'the /tmp emptyDir');
     o.set(name, e, 'PORT', String(port), 'a free port');
     o.set(name, e, 'S3_ENDPOINT_URL', c.motoEndpoint, "moto; the rendered config uses AWS's regional endpoint");
-    if (e.ENABLE_OTEL === 'True' || e.ENABLE_OTEL === 'true') {
-      // Found by this test: with ENABLE_OTEL on, the PyPI wheel fails at import (No module named 'opentelemetry.instrumentation');
-      // the image installs the OpenTelemetry packages from the backend's requirements, the wheel does not.
-      o.set(name, e, 'ENABLE_OTEL', 'False', "the PyPI wheel lacks the OpenTelemetry instrumentation the image carries; the OTLP path is checked on the rendered tree (test/monitoring-scrape-paths.test.ts), not run here");
+    // ENABLE_OTEL stays as rendered: the venv has the image's OpenTelemetry packages (installs.ts OPEN_WEBUI_OTEL_PINS),
+    // and OTEL_METRICS_EXPORTER_OTLP_ENDPOINT points at this run's Prometheus (svcRules). Only the export interval shrinks.
+    if (e.ENABLE_OTEL?.toLowerCase() === 'true') {
+      o.set(name, e, 'OTEL_METRICS_EXPORT_INTERVAL_MILLIS', '2000', `${e.OTEL_METRICS_EXPORT_INTERVAL_MILLIS ?? "Open WebUI's default 10000"}: the first export comes one interval after start, and this run stops each instance seconds after its last request, which lost every export at 10 s (found by this test)`);
     }
     if (e.AWS_WEB_IDENTITY_TOKEN_FILE) {
       // Workload identity: boto3 exchanges the projected token at STS; moto's STS accepts any token.

@@ -53,7 +53,7 @@ export class RenderedTree {
     return found[0]!;
   }
 
-  container(kind: 'Deployment' | 'Job', namespace: string, name: string | RegExp, container?: string): { manifest: Manifest; container: Container } {
+  container(kind: 'Deployment' | 'Job' | 'StatefulSet', namespace: string, name: string | RegExp, container?: string): { manifest: Manifest; container: Container } {
     const manifest = this.find(kind, namespace, name);
     const containers = manifest.spec.template.spec.containers as Container[];
     const chosen = container ? containers.find((c) => c.name === container) : containers[0];

@@ -48,9 +48,9 @@ export const HUB_DASHBOARD: Dashboard = {
       panels: [
         { kind: 'timeseries', title: 'Requests per second by status', description: 'Inbound HTTP requests of Open WebUI by status code.', unit: 'reqps', queries: [{ expr: promql.rateBy('http_server_requests_total', ['http_status_code'], OPEN_WEBUI), legend: '{{http_status_code}}' }] },
         { kind: 'timeseries', title: 'Request latency p50 and p95', description: 'Inbound HTTP request duration of Open WebUI.', unit: 'ms', queries: [{ expr: promql.quantileBy(0.5, 'http_server_duration_milliseconds', ['job'], OPEN_WEBUI), legend: 'p50' }, { expr: promql.quantileBy(0.95, 'http_server_duration_milliseconds', ['job'], OPEN_WEBUI), legend: 'p95' }] },
-        { kind: 'stat', title: 'Active users', description: 'Users Open WebUI counts as active now.', width: 8, queries: [{ expr: `sum(webui_users_active_users{${OPEN_WEBUI}})` }] },
-        { kind: 'stat', title: 'Active today', description: 'Users active since midnight (UTC).', width: 8, queries: [{ expr: `sum(webui_users_active_today_users{${OPEN_WEBUI}})` }] },
-        { kind: 'stat', title: 'Registered users', description: 'All registered users.', width: 8, queries: [{ expr: `sum(webui_users_total_users{${OPEN_WEBUI}})` }] },
+        { kind: 'stat', title: 'Active users', description: 'Users Open WebUI counts as active now.', width: 8, queries: [{ expr: `sum(webui_users_active{${OPEN_WEBUI}})` }] },
+        { kind: 'stat', title: 'Active today', description: 'Users active since midnight (UTC).', width: 8, queries: [{ expr: `sum(webui_users_active_today{${OPEN_WEBUI}})` }] },
+        { kind: 'stat', title: 'Registered users', description: 'All registered users.', width: 8, queries: [{ expr: `sum(webui_users_total{${OPEN_WEBUI}})` }] },
       ],
     },
   ],
