@@ -12,6 +12,7 @@ import {
   type Parameter,
   type Tag,
 } from '@aws-sdk/client-cloudformation';
+import type { EnvConfig } from '../../generator/config/schema.js';
 import { BootstrapError, errorName } from './errors.js';
 import { pollUntil, realClock, type Clock } from './polling.js';
 import type { TemplateSource } from './template-upload.js';
@@ -159,6 +160,39 @@ export function destructiveChanges(changes: PlannedChange[]): PlannedChange[] {
 const SYMBOL: Record<string, string> = { Add: '+', Modify: '~', Remove: '-', Import: '>', Dynamic: '?' };
 
 /** One line per change, aligned, with replacement and the touched properties. */
+/** The tags every stack of an environment carries (the main stack, its replica, an import). */
+export function stackTags(config: Pick<EnvConfig, 'name' | 'tier'>): Tag[] {
+  return [
+    { Key: 'dubai-hub:environment', Value: config.name },
+    { Key: 'dubai-hub:tier', Value: config.tier },
+  ];
+}
+
+/**
+ * Refuses a change set that would replace or delete data the operator did not
+ * allow with --allow-replace: the change set is deleted first, so nothing changes.
+ * `subject` names what holds the data; `intended` is the condition the fix states.
+ */
+export async function refuseDataLoss(
+  cfn: CloudFormationClient,
+  stackName: string,
+  plan: { changeSetName: string; changes: PlannedChange[] },
+  allowReplace: readonly string[],
+  wording: { subject: string; intended: string },
+): Promise<void> {
+  const refused = destructiveChanges(plan.changes).filter((change) => !allowReplace.includes(change.logicalId));
+  if (refused.length === 0) return;
+  await discardChangeSet(cfn, stackName, plan.changeSetName);
+  throw new BootstrapError(
+    [
+      `refusing to replace or delete ${wording.subject} that hold data:`,
+      ...refused.map((change) => `  ${change.logicalId}: ${PROTECTED_TYPES[change.type]} would be ${change.action === 'Remove' ? 'DELETED' : 'REPLACED'}${change.details.length > 0 ? ` (because of ${change.details.join(', ')})` : ''}`),
+      'The change set was deleted; nothing was changed.',
+    ].join('\n'),
+    `if that is intended (${wording.intended}), run again with ${refused.map((change) => `--allow-replace ${change.logicalId}`).join(' ')}`,
+  );
+}
+
 export function formatChanges(changes: PlannedChange[]): string[] {
   if (changes.length === 0) return ['  (no resource changes)'];
   const idWidth = Math.max(...changes.map((change) => change.logicalId.length));

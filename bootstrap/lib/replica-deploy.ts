@@ -13,7 +13,7 @@ import { REPLICA_OUTPUTS, replicaStackName } from '../names.js';
 import { isProduction } from '../template/database.js';
 import { REPLICA_KEY_PARAMETER } from '../template/replication.js';
 import type { AwsClients } from './aws-clients.js';
-import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, PROTECTED_TYPES, summarizeChanges } from './change-set.js';
+import { confirmChangeSet, createChangeSet, formatChanges, refuseDataLoss, stackTags, summarizeChanges } from './change-set.js';
 import { executeAndWait } from './deploy.js';
 import { BootstrapError, type Reporter } from './errors.js';
 import { readStackOutputs } from './outputs.js';
@@ -49,10 +49,7 @@ export async function deployReplicaStack(config: EnvConfig, templateBody: string
     stackName,
     template: { templateBody },
     parameters: [],
-    tags: [
-      { Key: 'dubai-hub:environment', Value: config.name },
-      { Key: 'dubai-hub:tier', Value: config.tier },
-    ],
+    tags: stackTags(config),
     clock: deps.clock,
     intervalMs: options.intervalMs,
   });
@@ -61,14 +58,7 @@ export async function deployReplicaStack(config: EnvConfig, templateBody: string
   } else {
     reporter.info(`Change set ${plan.changeSetName} (${plan.changeSetType === 'CREATE' ? 'creates the stack' : 'updates the stack'}) in ${region}: ${summarizeChanges(plan.changes)}`);
     for (const line of formatChanges(plan.changes)) reporter.info(line);
-    const refused = destructiveChanges(plan.changes).filter((change) => !options.allowReplace.includes(change.logicalId));
-    if (refused.length > 0) {
-      await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-      throw new BootstrapError(
-        ['refusing to replace or delete resources of the replica stack that hold data:', ...refused.map((change) => `  ${change.logicalId}: ${PROTECTED_TYPES[change.type]} would be ${change.action === 'Remove' ? 'DELETED' : 'REPLACED'}`), 'The change set was deleted; nothing was changed.'].join('\n'),
-        `if that is intended (and the source buckets still hold the data), run again with ${refused.map((change) => `--allow-replace ${change.logicalId}`).join(' ')}`,
-      );
-    }
+    await refuseDataLoss(clients.cfn, stackName, plan, options.allowReplace, { subject: 'resources of the replica stack', intended: 'and the source buckets still hold the data' });
     if (!(await confirmChangeSet(clients.cfn, stackName, plan.changeSetName, `Execute this change set on ${stackName} in ${region}? [y/N] `, { yes: options.yes, confirm: deps.confirm, reporter }))) {
       return 'declined';
     }

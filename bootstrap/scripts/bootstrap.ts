@@ -14,7 +14,7 @@ import { stackName as stackNameOf } from '../names.js';
 import { checkAccount } from '../lib/account-guard.js';
 import { parseCommandLine, runMain } from '../lib/args.js';
 import { awsClients, type AwsClients } from '../lib/aws-clients.js';
-import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, PROTECTED_TYPES, quorumCheck, SERVER_INSTANCE, summarizeChanges } from '../lib/change-set.js';
+import { confirmChangeSet, createChangeSet, destructiveChanges, discardChangeSet, formatChanges, losesQuorum, quorumCheck, refuseDataLoss, SERVER_INSTANCE, stackTags, summarizeChanges } from '../lib/change-set.js';
 import { executeAndWait } from '../lib/deploy.js';
 import { deployReplicaStack } from '../lib/replica-deploy.js';
 import { loadConfig, readRenderedStack } from '../lib/environment.js';
@@ -98,10 +98,7 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
     stackName,
     template,
     parameters,
-    tags: [
-      { Key: 'dubai-hub:environment', Value: config.name },
-      { Key: 'dubai-hub:tier', Value: config.tier },
-    ],
+    tags: stackTags(config),
     clock: deps.clock,
     intervalMs: options.intervalMs,
   });
@@ -126,18 +123,7 @@ export async function runBootstrap(options: BootstrapOptions, deps: BootstrapDep
   for (const line of formatChanges(plan.changes)) reporter.info(line);
 
   const destructive = destructiveChanges(plan.changes);
-  const refused = destructive.filter((change) => !options.allowReplace.includes(change.logicalId));
-  if (refused.length > 0) {
-    await discardChangeSet(clients.cfn, stackName, plan.changeSetName);
-    throw new BootstrapError(
-      [
-        'refusing to replace or delete resources that hold data:',
-        ...refused.map((change) => `  ${change.logicalId}: ${PROTECTED_TYPES[change.type]} would be ${change.action === 'Remove' ? 'DELETED' : 'REPLACED'}${change.details.length > 0 ? ` (because of ${change.details.join(', ')})` : ''}`),
-        'The change set was deleted; nothing was changed.',
-      ].join('\n'),
-      `if that is intended (and backed up), run again with ${refused.map((change) => `--allow-replace ${change.logicalId}`).join(' ')}`,
-    );
-  }
+  await refuseDataLoss(clients.cfn, stackName, plan, options.allowReplace, { subject: 'resources', intended: 'and backed up' });
   const quorum = quorumCheck(plan.changes, config.cluster.servers);
   if (losesQuorum(quorum)) {
     await discardChangeSet(clients.cfn, stackName, plan.changeSetName);

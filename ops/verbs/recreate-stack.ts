@@ -13,7 +13,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { EnvConfig } from '../../generator/config/schema.js';
 import { checkAccount } from '../../bootstrap/lib/account-guard.js';
 import { awsClients, clientsInRegion, type AwsClients } from '../../bootstrap/lib/aws-clients.js';
-import { stackState } from '../../bootstrap/lib/change-set.js';
+import { stackState, stackTags } from '../../bootstrap/lib/change-set.js';
 import { executeAndWait } from '../../bootstrap/lib/deploy.js';
 import { readRenderedStack } from '../../bootstrap/lib/environment.js';
 import { BootstrapError } from '../../bootstrap/lib/errors.js';
@@ -84,10 +84,7 @@ export async function planRecreateStack(context: VerbContext, deps: RecreateStac
               ...('templateUrl' in source ? { TemplateURL: source.templateUrl } : { TemplateBody: source.templateBody }),
               // Only the parameters the import template declares (not, e.g., the replica key's, which the bootstrap looks up).
               Parameters: rendered.parameters.filter((parameter) => parameter.ParameterKey !== undefined && parameter.ParameterKey in imported.Parameters),
-              Tags: [
-                { Key: 'dubai-hub:environment', Value: config.name },
-                { Key: 'dubai-hub:tier', Value: config.tier },
-              ],
+              Tags: stackTags(config),
               Capabilities: ['CAPABILITY_IAM'],
               Description: 'npm run ops -- recreate-stack',
             }),
