@@ -27,9 +27,8 @@ import type { Labels } from '../k8s/labels.js';
 import { restrictedNamespace } from '../k8s/namespace.js';
 import { SERVICE_IDS } from '../k8s/security.js';
 import { SYNC_WAVE, syncWave } from '../k8s/sync-waves.js';
-import { podSpec } from '../k8s/workload.js';
+import { controllerDeployment, podSpec } from '../k8s/workload.js';
 import { NAMESPACES } from '../platform-names.js';
-import { policyException } from '../policy-exceptions.js';
 import { addOnLabels, type AddOn } from './addon.js';
 import { addOnNetworkPolicies, toApiServer } from './network.js';
 
@@ -147,24 +146,14 @@ function deployment(chart: Chart, context: RenderContext, labels: Labels, target
       },
     ],
   });
-  new k8s.KubeDeployment(chart, 'deployment', {
-    metadata: {
-      name: NAME,
-      namespace: NAMESPACES.reloader,
-      labels,
-      annotations: {
-        ...syncWave(SYNC_WAVE.workloads),
-        ...policyException('service-account-token-automount', 'Reloader watches the Secrets and patches the workloads of its target namespaces through the API'),
-      },
-    },
-    spec: {
-      // One replica without leader election: a restart missed while it is rescheduled is caught by its resync at start (it compares each Secret with the hash on the workload).
-      replicas: 1,
-      revisionHistoryLimit: 5,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selector },
-      template: { metadata: { labels: { ...labels, ...selector } }, spec: { ...spec, automountServiceAccountToken: true } },
-    },
+  // One replica without leader election: a restart missed while it is rescheduled is caught by its resync at start (it compares each Secret with the hash on the workload).
+  controllerDeployment(chart, 'deployment', {
+    name: NAME,
+    namespace: NAMESPACES.reloader,
+    labels,
+    selector,
+    pod: spec,
+    apiAccess: 'Reloader watches the Secrets and patches the workloads of its target namespaces through the API',
   });
 }
 

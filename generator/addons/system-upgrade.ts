@@ -22,9 +22,8 @@ import { imageRef, type RenderContext } from '../components/component.js';
 import type { Labels } from '../k8s/labels.js';
 import { podSecurityNamespace } from '../k8s/namespace.js';
 import { SYNC_WAVE, syncWave } from '../k8s/sync-waves.js';
-import { podSpec } from '../k8s/workload.js';
+import { controllerDeployment, podSpec } from '../k8s/workload.js';
 import { NAMESPACES } from '../platform-names.js';
-import { policyException } from '../policy-exceptions.js';
 import { addOnLabels, type AddOn } from './addon.js';
 import { addOnNetworkPolicies, toApiServer } from './network.js';
 
@@ -137,7 +136,7 @@ function controllerEnv(context: RenderContext): k8s.EnvVar[] {
   ];
 }
 
-function controllerDeployment(chart: Chart, context: RenderContext, labels: Labels): void {
+function controller(chart: Chart, context: RenderContext, labels: Labels): void {
   const selector = { 'upgrade.cattle.io/controller': CONTROLLER };
   const spec = podSpec({
     serviceAccountName: SYSTEM_UPGRADE_SERVICE_ACCOUNT,
@@ -152,41 +151,27 @@ function controllerDeployment(chart: Chart, context: RenderContext, labels: Labe
       },
     ],
   });
-  new k8s.KubeDeployment(chart, 'controller', {
-    metadata: {
-      name: CONTROLLER,
-      namespace: NAMESPACES.systemUpgrade,
-      labels,
-      annotations: {
-        ...syncWave(SYNC_WAVE.workloads),
-        ...policyException('service-account-token-automount', 'the controller watches Plans and nodes and creates the upgrade Jobs through the API'),
-      },
-    },
-    spec: {
-      replicas: 1,
-      revisionHistoryLimit: 5,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels: { ...labels, ...selector } },
-        spec: {
-          ...spec,
-          automountServiceAccountToken: true,
-          // On a server, so it survives the agents' drains; it tolerates the servers' taints.
-          affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }],
-              },
-            },
+  controllerDeployment(chart, 'controller', {
+    name: CONTROLLER,
+    namespace: NAMESPACES.systemUpgrade,
+    labels,
+    selector,
+    pod: {
+      ...spec,
+      // On a server, so it survives the agents' drains; it tolerates the servers' taints.
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }],
           },
-          tolerations: [
-            { key: 'CriticalAddonsOnly', operator: 'Exists' },
-            { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-          ],
         },
       },
+      tolerations: [
+        { key: 'CriticalAddonsOnly', operator: 'Exists' },
+        { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+      ],
     },
+    apiAccess: 'the controller watches Plans and nodes and creates the upgrade Jobs through the API',
   });
 }
 
@@ -209,7 +194,7 @@ export const systemUpgrade: AddOn = {
     });
     new ApiObject(chart, 'plan-crd', planCrd(context.config.systemUpgrade.controllerImage.tag) as never);
     rbac(chart, labels);
-    controllerDeployment(chart, context, labels);
+    controller(chart, context, labels);
   },
   application: () => ({ project: PROJECTS.platform, wave: APPLICATION_WAVE.crdAddOns, namespace: NAMESPACES.systemUpgrade }),
 };

@@ -11,6 +11,7 @@ import type { ResourcesConfig } from '../config/schema.js';
 import { DATA_SAFETY_ANNOTATIONS, SYNC_WAVE, syncWave } from './sync-waves.js';
 import { labelValue, selectorLabels, standardLabels, type Labels } from './labels.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from './security.js';
+import { policyException } from '../policy-exceptions.js';
 import { webIdentityEnv, webIdentityMount, webIdentityVolume, type WebIdentity } from './web-identity.js';
 
 /** A directory the container may write to, backed by an emptyDir. */
@@ -322,6 +323,40 @@ export function deployment(scope: Construct, props: WorkloadProps): Workload {
   }
 
   return { labels, selector, serviceAccountName: props.name, serviceName: props.service ? props.name : undefined };
+}
+
+export interface ControllerProps {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  selector: Labels;
+  /** From podSpec(); placement (affinity, tolerations) may be added to it. */
+  pod: k8s.PodSpec;
+  /** Why the controller's pods mount their service-account token (the policy exception's reason). */
+  apiAccess: string;
+}
+
+/**
+ * A controller of an add-on that talks to the API server: one replica,
+ * Recreate (never two at once), its service-account token mounted, and the
+ * policy exception that says why.
+ */
+export function controllerDeployment(scope: Construct, id: string, props: ControllerProps): k8s.KubeDeployment {
+  return new k8s.KubeDeployment(scope, id, {
+    metadata: {
+      name: props.name,
+      namespace: props.namespace,
+      labels: props.labels,
+      annotations: { ...syncWave(SYNC_WAVE.workloads), ...policyException('service-account-token-automount', props.apiAccess) },
+    },
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 5,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: props.selector },
+      template: { metadata: { labels: { ...props.labels, ...props.selector } }, spec: { ...props.pod, automountServiceAccountToken: true } },
+    },
+  });
 }
 
 export interface JobProps {
